@@ -1,0 +1,165 @@
+"""Fully connected nets with stacked hidden layers.
+
+A net with ``H`` hidden layers of width ``N`` has ``L = H + 1`` weight matrices,
+no biases, and layer ℓ predicts
+
+    pred_ℓ = a_ℓ W_ℓ φ(z_{ℓ−1})  (+ z_{ℓ−1} for hidden-to-hidden layers with skips),
+
+with z_0 = x and φ the identity on the first layer. The hidden-to-hidden
+matrices W_2 … W_H all have shape [N, N] and are stored stacked as one array
+``w_hidden`` of shape [H−1, N, N], so that every operation on all hidden layers
+is one batched matmul, whatever the depth. Matrices are [out, in] (rows are
+output units), and activities are batched as rows: pred = a φ(z) Wᵀ.
+
+Parameterisations (forward scalings a_ℓ):
+  * ``sp``: a_ℓ = 1.
+  * ``mupc`` (and ``depth_mup`` for BP, the same scalings): a_1 = 1/√D,
+    hidden a_ℓ = 1/√(N·L), a_L = 1/N.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+Params = dict  # {"w_in": [N, D], "w_hidden": [H-1, N, N], "w_out": [d_y, N]}
+
+ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
+    "linear": lambda v: v,
+    "tanh": jnp.tanh,
+    "relu": jax.nn.relu,
+}
+PARAM_TYPES = ("sp", "mupc", "depth_mup")
+INITS = ("standard", "standard_gauss", "one_over_N", "orthogonal", "zeros")
+
+
+class Scalings(NamedTuple):
+    """Forward multipliers a_1 (input layer), a_ℓ (hidden layers), a_L (output)."""
+
+    a_in: float
+    a_hidden: float
+    a_out: float
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    """Static description of a net: shapes and code paths (hashable, jit-static)."""
+
+    input_dim: int
+    width: int
+    n_hidden: int
+    output_dim: int
+    act_fn: str = "linear"
+    param_type: str = "sp"
+    skips: bool = False
+    init: str = "standard"
+
+    def __post_init__(self) -> None:
+        if self.n_hidden < 1:
+            raise ValueError(f"n_hidden must be >= 1, got {self.n_hidden}")
+        if self.act_fn not in ACTIVATIONS:
+            raise ValueError(f"act_fn {self.act_fn!r} not in {sorted(ACTIVATIONS)}")
+        if self.param_type not in PARAM_TYPES:
+            raise ValueError(f"param_type {self.param_type!r} not in {PARAM_TYPES}")
+        if self.init not in INITS:
+            raise ValueError(f"init {self.init!r} not in {INITS}")
+
+    @property
+    def n_layers(self) -> int:
+        """L = H + 1 weight matrices."""
+        return self.n_hidden + 1
+
+    @property
+    def phi(self) -> Callable[[jax.Array], jax.Array]:
+        return ACTIVATIONS[self.act_fn]
+
+    @property
+    def scalings(self) -> Scalings:
+        if self.param_type == "sp":
+            return Scalings(1.0, 1.0, 1.0)
+        # mupc and depth_mup share the scalings (FIGURES.md §3).
+        return Scalings(
+            a_in=1.0 / math.sqrt(self.input_dim),
+            a_hidden=1.0 / math.sqrt(self.width * self.n_layers),
+            a_out=1.0 / self.width,
+        )
+
+
+def _init_matrix(key: jax.Array, shape: tuple[int, int], init: str, dtype) -> jax.Array:
+    """One [out, in] matrix; ``fan_in`` is its number of columns."""
+    fan_in = shape[1]
+    if init == "standard":  # the default of torch / equinox Linear layers
+        bound = 1.0 / math.sqrt(fan_in)
+        return jax.random.uniform(key, shape, dtype, -bound, bound)
+    if init == "standard_gauss":
+        return jax.random.normal(key, shape, dtype)
+    if init == "one_over_N":
+        return jax.random.normal(key, shape, dtype) / math.sqrt(fan_in)
+    if init == "orthogonal":
+        return jax.nn.initializers.orthogonal(scale=1.0)(key, shape, dtype)
+    if init == "zeros":
+        return jnp.zeros(shape, dtype)
+    raise ValueError(f"unknown init {init!r}")
+
+
+def init_params(key: jax.Array, spec: NetSpec, dtype=None) -> Params:
+    """Initial weights; hidden-to-hidden matrices stacked as [H−1, N, N]."""
+    dtype = dtype or jnp.zeros(()).dtype  # float64 when x64 is enabled
+    k_in, k_hidden, k_out = jax.random.split(key, 3)
+    n = spec.width
+    hidden_keys = jax.random.split(k_hidden, spec.n_hidden - 1)
+    w_hidden = jax.vmap(lambda k: _init_matrix(k, (n, n), spec.init, dtype))(hidden_keys)
+    return {
+        "w_in": _init_matrix(k_in, (n, spec.input_dim), spec.init, dtype),
+        "w_hidden": w_hidden.reshape(spec.n_hidden - 1, n, n),
+        "w_out": _init_matrix(k_out, (spec.output_dim, n), spec.init, dtype),
+    }
+
+
+def hidden_predictions(params: Params, z: jax.Array, spec: NetSpec) -> jax.Array:
+    """pred_ℓ for ℓ = 2 … H from the activities z_1 … z_{H−1}, all layers at once.
+
+    ``z`` is the stacked activity array [H, B, N]; returns [H−1, B, N].
+    """
+    a = spec.scalings.a_hidden
+    pred = a * jnp.einsum("lbi,loi->lbo", spec.phi(z[:-1]), params["w_hidden"])
+    return pred + z[:-1] if spec.skips else pred
+
+
+def input_prediction(params: Params, x: jax.Array, spec: NetSpec) -> jax.Array:
+    """pred_1 = a_1 W_1 x (no nonlinearity on the input)."""
+    return spec.scalings.a_in * x @ params["w_in"].T
+
+
+def output_prediction(params: Params, z_last: jax.Array, spec: NetSpec) -> jax.Array:
+    """ŷ = a_L W_L φ(z_H)."""
+    return spec.scalings.a_out * spec.phi(z_last) @ params["w_out"].T
+
+
+def _hidden_layer(params_hidden_w: jax.Array, z_prev: jax.Array, spec: NetSpec) -> jax.Array:
+    pred = spec.scalings.a_hidden * spec.phi(z_prev) @ params_hidden_w.T
+    return pred + z_prev if spec.skips else pred
+
+
+def forward(params: Params, x: jax.Array, spec: NetSpec) -> tuple[jax.Array, jax.Array]:
+    """Feedforward pass: the stacked activities z_1 … z_H [H, B, N] and ŷ [B, d_y]."""
+    z1 = input_prediction(params, x, spec)
+
+    def layer(z_prev, w):
+        z = _hidden_layer(w, z_prev, spec)
+        return z, z
+
+    z_last, z_rest = jax.lax.scan(layer, z1, params["w_hidden"])
+    z = jnp.concatenate([z1[None], z_rest], axis=0)
+    return z, output_prediction(params, z_last, spec)
+
+
+def predict(params: Params, x: jax.Array, spec: NetSpec) -> jax.Array:
+    """ŷ only, without keeping the hidden activities (for evaluation)."""
+    z1 = input_prediction(params, x, spec)
+    z_last, _ = jax.lax.scan(lambda z, w: (_hidden_layer(w, z, spec), None), z1, params["w_hidden"])
+    return output_prediction(params, z_last, spec)

@@ -1,0 +1,290 @@
+"""Training of PC / μPC / BP nets, vmapped over the runs of one grid cell.
+
+A *cell* fixes everything that changes shapes or code paths (:class:`TrainSpec`);
+its *runs* differ only in values (:class:`RunHyper`: seed, activity lr, weight
+lr, activity decay) and are trained together: the train step of one run is
+``vmap``-ed over the runs, ``test_every`` steps are one ``lax.scan`` and the
+evaluation that follows them is in the same jitted program. The Python loop
+only goes from one evaluation to the next (where it logs progress).
+
+Per-run stopping, as in the μPC scripts:
+  * a non-finite train loss, energy or weight update → the run keeps its last
+    finite weights, is frozen and marked ``diverged``;
+  * test accuracy below ``no_learning_acc`` (15 %) at any evaluation → frozen
+    and marked ``no_learning``.
+A frozen run costs compute until its program ends but never changes again,
+and never affects the other runs: everything about a run (init, data order)
+derives from its own seed, so its results do not depend on its neighbours.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Callable, NamedTuple, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from .energy import mse_loss, pc_energy
+from .inference import infer_activities
+from .nets import NetSpec, forward, init_params, predict
+from .optim import adam_init, adam_step, sgd_step
+
+RUNNING, DIVERGED, NO_LEARNING = 0, 1, 2
+STATUS_NAMES = {RUNNING: "ok", DIVERGED: "diverged", NO_LEARNING: "no_learning"}
+ALGORITHMS = ("pc", "bp")
+WEIGHT_OPTIMS = ("adam", "sgd")
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """Static part of a training cell (hashable: it keys the compiled program)."""
+
+    net: NetSpec
+    algorithm: str = "pc"
+    n_infer_steps: int = 8
+    activity_optim: str = "gd"
+    weight_optim: str = "adam"
+    batch_size: int = 64
+    epochs: int = 1
+    max_steps_per_epoch: int | None = None  # None: every full batch of the train set
+    test_every: int = 100
+    no_learning_acc: float = 15.0
+
+    def __post_init__(self) -> None:
+        if self.algorithm not in ALGORITHMS:
+            raise ValueError(f"algorithm {self.algorithm!r} not in {ALGORITHMS}")
+        if self.weight_optim not in WEIGHT_OPTIMS:
+            raise ValueError(f"weight_optim {self.weight_optim!r} not in {WEIGHT_OPTIMS}")
+        if self.test_every < 1 or self.batch_size < 1 or self.epochs < 1:
+            raise ValueError("test_every, batch_size and epochs must be positive")
+
+    def steps_per_epoch(self, n_train: int) -> int:
+        full = n_train // self.batch_size  # the last incomplete batch is dropped
+        if full < 1:
+            raise ValueError(f"batch size {self.batch_size} exceeds the {n_train} training examples")
+        return full if self.max_steps_per_epoch is None else min(full, self.max_steps_per_epoch)
+
+
+class RunHyper(NamedTuple):
+    """Values that vary between the runs of a cell (each an array over runs when vmapped)."""
+
+    seed: jax.Array
+    activity_lr: jax.Array
+    weight_lr: jax.Array
+    activity_decay: jax.Array
+
+
+class RunState(NamedTuple):
+    params: dict
+    opt_state: object
+    status: jax.Array  # RUNNING / DIVERGED / NO_LEARNING
+    stop_step: jax.Array  # step at which the run stopped, −1 while running
+
+
+def _tree_where(cond, new, old):
+    return jax.tree_util.tree_map(lambda a, b: jnp.where(cond, a, b), new, old)
+
+
+def _all_finite(tree) -> jax.Array:
+    leaves = jax.tree_util.tree_leaves(tree)
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in leaves]))
+
+
+def init_run(seed: jax.Array, spec: TrainSpec) -> RunState:
+    params = init_params(jax.random.PRNGKey(seed), spec.net)
+    opt_state = adam_init(params) if spec.weight_optim == "adam" else ()
+    return RunState(params, opt_state, jnp.int32(RUNNING), jnp.int32(-1))
+
+
+def data_order(seed: jax.Array, n_epochs: int, n_train: int, n_used: int) -> jax.Array:
+    """Per-epoch permutations of the train set for one run, [epochs, n_used]."""
+    key = jax.random.fold_in(jax.random.PRNGKey(seed), 0x5EED)
+    keys = jax.random.split(key, n_epochs)
+    return jax.vmap(lambda k: jax.random.permutation(k, n_train)[:n_used])(keys)
+
+
+def train_step(state: RunState, hyper: RunHyper, x, y, step, spec: TrainSpec):
+    """One weight update of one run; returns the new state and (loss, energy)."""
+    params, net = state.params, spec.net
+    if spec.algorithm == "pc":
+        z0, y_hat = forward(params, x, net)
+        loss = mse_loss(y_hat, y)  # = F at the feedforward activities
+        z = infer_activities(
+            params, z0, x, y, net,
+            optim=spec.activity_optim,
+            activity_lr=hyper.activity_lr,
+            n_steps=spec.n_infer_steps,
+            activity_decay=hyper.activity_decay,
+        )
+        energy, grads = jax.value_and_grad(pc_energy)(params, z, x, y, net, hyper.activity_decay)
+    else:
+        loss, grads = jax.value_and_grad(lambda p: mse_loss(predict(p, x, net), y))(params)
+        energy = loss
+    if spec.weight_optim == "adam":
+        new_params, new_opt = adam_step(params, grads, state.opt_state, hyper.weight_lr)
+    else:
+        new_params, new_opt = sgd_step(params, grads, hyper.weight_lr), state.opt_state
+
+    running = state.status == RUNNING
+    finite = jnp.isfinite(loss) & jnp.isfinite(energy) & _all_finite(new_params)
+    update = running & finite
+    diverged = running & ~finite
+    new_state = RunState(
+        params=_tree_where(update, new_params, params),
+        opt_state=_tree_where(update, new_opt, state.opt_state),
+        status=jnp.where(diverged, DIVERGED, state.status),
+        stop_step=jnp.where(diverged, step, state.stop_step),
+    )
+    nan = jnp.nan
+    return new_state, (jnp.where(running, loss, nan), jnp.where(running, energy, nan))
+
+
+def accuracy(params, x, y, net: NetSpec) -> jax.Array:
+    """Test accuracy (%) of the feedforward pass."""
+    return 100.0 * jnp.mean(jnp.argmax(predict(params, x, net), -1) == jnp.argmax(y, -1))
+
+
+def _segment(states, hypers, orders, data, start_step, *, n_steps, evaluate, spec, steps_per_epoch):
+    """``n_steps`` train steps of every run, then (optionally) the evaluation."""
+    x_train, y_train, x_test, y_test = data
+    b = spec.batch_size
+
+    def run(state, hyper, order):
+        def body(st, t):
+            step = start_step + t
+            epoch, pos = step // steps_per_epoch, step % steps_per_epoch
+            idx = jax.lax.dynamic_slice(order[epoch], (pos * b,), (b,))
+            return train_step(st, hyper, x_train[idx], y_train[idx], step + 1, spec)
+
+        return jax.lax.scan(body, state, jnp.arange(n_steps))
+
+    states, (losses, energies) = jax.vmap(run)(states, hypers, orders)
+    if not evaluate:
+        return states, losses, energies, None
+    eval_step = start_step + n_steps
+    acc = jax.vmap(lambda p: accuracy(p, x_test, y_test, spec.net))(states.params)
+    running = states.status == RUNNING
+    stop = running & (acc < spec.no_learning_acc)
+    states = states._replace(
+        status=jnp.where(stop, NO_LEARNING, states.status),
+        stop_step=jnp.where(stop, eval_step, states.stop_step),
+    )
+    return states, losses, energies, jnp.where(running, acc, jnp.nan)
+
+
+def _chunks(n: int, size: int) -> list[tuple[int, int]]:
+    return [(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def _nan_stats(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: stopped runs
+        return np.nanmean(values, axis=1), np.nanmin(values, axis=1)
+
+
+def train_cell(
+    spec: TrainSpec,
+    runs: Sequence[dict],
+    data,
+    *,
+    max_runs_per_program: int = 16,
+    log: Callable[[str], None] | None = print,
+    label: str = "cell",
+) -> pd.DataFrame:
+    """Train every run of a cell; a tidy table with a row per run × evaluation.
+
+    ``runs``: dicts with keys seed, activity_lr, weight_lr, activity_decay.
+    ``data``: a :class:`pcrepro.data.Dataset` (normalised, one-hot labels).
+    Runs are trained ``max_runs_per_program`` at a time; the last chunk is padded
+    with copies of its last run (dropped afterwards) so every chunk reuses one
+    compiled program.
+    """
+    log = log or (lambda _msg: None)
+    n_train = data.x_train.shape[0]
+    spe = spec.steps_per_epoch(n_train)
+    total = spec.epochs * spe
+    n_evals, tail = divmod(total, spec.test_every)
+    if n_evals == 0:
+        raise ValueError(f"test_every={spec.test_every} exceeds the {total} training steps of the cell")
+    device_data = tuple(jnp.asarray(a) for a in (data.x_train, data.y_train, data.x_test, data.y_test))
+
+    def compiled(n_steps, evaluate):
+        fn = lambda s, h, o, d, t: _segment(  # noqa: E731
+            s, h, o, d, t, n_steps=n_steps, evaluate=evaluate, spec=spec, steps_per_epoch=spe
+        )
+        return jax.jit(fn, donate_argnums=(0,))
+
+    segment, tail_segment = compiled(spec.test_every, True), compiled(tail, False) if tail else None
+    size = min(max_runs_per_program, len(runs))
+    frames = []
+    for lo, hi in _chunks(len(runs), size):
+        chunk = list(runs[lo:hi]) + [runs[hi - 1]] * (size - (hi - lo))
+        hypers = RunHyper(*(jnp.asarray([float(r[k]) for r in chunk]) for k in RunHyper._fields))
+        seeds = jnp.asarray([int(r["seed"]) for r in chunk], jnp.uint32)
+        hypers = hypers._replace(seed=seeds)
+        states = jax.vmap(lambda s: init_run(s, spec))(seeds)
+        orders = jax.vmap(lambda s: data_order(s, spec.epochs, n_train, spe * spec.batch_size))(seeds)
+        accs, loss_mean, loss_min, energy_mean = [], [], [], []
+        t0 = time.perf_counter()
+        for k in range(n_evals):
+            states, losses, energies, acc = segment(states, hypers, orders, device_data, k * spec.test_every)
+            acc = np.asarray(acc)
+            lm, lmin = _nan_stats(np.asarray(losses))
+            em, _ = _nan_stats(np.asarray(energies))
+            accs.append(acc), loss_mean.append(lm), loss_min.append(lmin), energy_mean.append(em)
+            step = (k + 1) * spec.test_every
+            elapsed = time.perf_counter() - t0
+            active = int(np.sum(np.asarray(states.status)[: hi - lo] == RUNNING))
+            log(
+                f"[{label}] runs {lo + 1}-{hi}/{len(runs)}: step {step}/{total} "
+                f"({step / elapsed:.1f} steps/s incl. compile), active {active}/{hi - lo}, "
+                f"test acc {np.nanmax(acc[: hi - lo]) if active else float('nan'):.1f} % best"
+            )
+        if tail_segment is not None:
+            states, *_ = tail_segment(states, hypers, orders, device_data, n_evals * spec.test_every)
+        status, stop_step = np.asarray(states.status), np.asarray(states.stop_step)
+        for j in range(hi - lo):
+            run = runs[lo + j]
+            for k in range(n_evals):
+                step = (k + 1) * spec.test_every
+                frames.append({
+                    "seed": int(run["seed"]),
+                    "activity_lr": float(run["activity_lr"]),
+                    "weight_lr": float(run["weight_lr"]),
+                    "activity_decay": float(run["activity_decay"]),
+                    "step": step,
+                    "epoch": step / spe,
+                    "test_acc": float(accs[k][j]),
+                    "train_loss": float(loss_mean[k][j]),
+                    "train_loss_min": float(loss_min[k][j]),
+                    "energy": float(energy_mean[k][j]),
+                    "status": STATUS_NAMES[int(status[j])],
+                    "stop_step": int(stop_step[j]),
+                })
+    return pd.DataFrame(frames)
+
+
+def n_steps_total(spec: TrainSpec, n_train: int) -> int:
+    return spec.epochs * spec.steps_per_epoch(n_train)
+
+
+def run_grid(seeds, activity_lrs, weight_lrs, activity_decays) -> list[dict]:
+    """The runs of a cell: the Cartesian product of its vmapped values."""
+    return [
+        {"seed": s, "activity_lr": a, "weight_lr": w, "activity_decay": d}
+        for s in seeds
+        for a in activity_lrs
+        for w in weight_lrs
+        for d in activity_decays
+    ]
+
+
+__all__ = [
+    "TrainSpec", "RunHyper", "RunState", "train_cell", "train_step", "init_run", "run_grid",
+    "accuracy", "data_order", "n_steps_total", "STATUS_NAMES",
+]
