@@ -1,0 +1,25 @@
+# Datasets, each prepared once into DATA_DIR/prepared/<name>.npz.
+
+
+rule prepare_dataset:
+    """MNIST / FashionMNIST / EMNIST: offline mirror or download, checksums, cache."""
+    output:
+        f"{DATA_DIR}/prepared/{{dataset}}.npz",
+    wildcard_constraints:
+        dataset="MNIST|FashionMNIST|EMNIST",
+    params:
+        data=config["data"],
+    log:
+        "logs/data/{dataset}.log",
+    localrule: True
+    script:
+        "../workflow_scripts/prepare_dataset.py"
+
+
+rule prepare_mnist1d:
+    """MNIST-1D, regenerated locally by the mnist1d package."""
+    output:
+        f"{DATA_DIR}/prepared/MNIST-1D.npz",
+    localrule: True
+    script:
+        "../workflow_scripts/prepare_mnist1d.py"

@@ -1,0 +1,89 @@
+"""Grid expansion: a study's config → its cells (one Snakemake job each).
+
+Static keys (shapes, code paths) make a cell; vmapped keys (seed, learning
+rates, decay) are the cell's runs. A cell is a plain JSON-able dict, so the
+workflow can pass it to a job as ``params`` and a change of any value reruns
+exactly the jobs it touches.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from .data import load_prepared
+from .nets import NetSpec
+from .train import TrainSpec, run_grid, train_cell
+
+INPUT_DIMS = {"MNIST": 784, "FashionMNIST": 784, "EMNIST": 784, "MNIST-1D": 40}
+STATIC_COLUMNS = ("dataset", "act_fn", "width", "n_hidden", "param_type", "skips", "init", "algorithm",
+                  "n_infer_steps", "activity_optim", "weight_optim", "batch_size", "epochs")
+
+
+def cell_id(cell: dict) -> str:
+    """A readable file name made of the static keys only."""
+    net, tr = cell["net"], cell["train"]
+    return (
+        f"{cell['dataset']}_{net['act_fn']}_N{net['width']}_H{net['n_hidden']}_{net['param_type']}"
+        f"_{'skips' if net['skips'] else 'noskips'}_{net['init']}_{tr['algorithm']}_T{tr['n_infer_steps']}"
+        f"_{tr['activity_optim']}-{tr['weight_optim']}_B{tr['batch_size']}_e{tr['epochs']}"
+    )
+
+
+def _infer_steps(setting, n_hidden: int) -> int:
+    return n_hidden if setting == "depth" else int(setting)
+
+
+def mupc_sweeps_cells(cfg: dict, study: str = "mupc_sweeps") -> dict[str, dict]:
+    """μPC activity-lr sweeps: the depth sweep at fixed width and the width sweep at fixed depth.
+
+    Every cell runs the full activity-lr grid (vmapped), so that "best" curves
+    at any width or depth can be read from the selection table.
+    """
+    shapes = {(cfg["depth_sweep"]["width"], h) for h in cfg["depth_sweep"]["n_hiddens"]}
+    shapes |= {(n, cfg["width_sweep"]["n_hidden"]) for n in cfg["width_sweep"]["widths"]}
+    cells = {}
+    for act in cfg["act_fns"]:
+        for width, n_hidden in sorted(shapes):
+            cell = {
+                "study": study,
+                "dataset": cfg["dataset"],
+                "scaling": "standardise",
+                "test_subset": cfg.get("test_subset"),
+                "net": {"input_dim": INPUT_DIMS[cfg["dataset"]], "width": width, "n_hidden": n_hidden,
+                        "output_dim": 10, "act_fn": act, "param_type": cfg["param_type"],
+                        "skips": cfg["skips"], "init": cfg["init"]},
+                "train": {"algorithm": "pc", "n_infer_steps": _infer_steps(cfg["n_infer_steps"], n_hidden),
+                          "activity_optim": cfg["activity_optim"], "weight_optim": cfg["weight_optim"],
+                          "batch_size": cfg["batch_size"], "epochs": cfg["epochs"],
+                          "max_steps_per_epoch": cfg.get("max_steps_per_epoch"),
+                          "test_every": cfg["test_every"]},
+                "runs": {"seeds": cfg["seeds"], "activity_lrs": cfg["activity_lrs"],
+                         "weight_lrs": cfg["weight_lrs"], "activity_decays": cfg["activity_decays"]},
+            }
+            cells[cell_id(cell)] = cell
+    return cells
+
+
+def train_spec(cell: dict) -> TrainSpec:
+    return TrainSpec(net=NetSpec(**cell["net"]), **cell["train"])
+
+
+def run_cell(cell: dict, dataset_path: str | Path, *, max_runs_per_program: int = 16,
+             log: Callable[[str], None] | None = print) -> pd.DataFrame:
+    """Train one cell on a prepared dataset; the tidy table with its static keys as columns."""
+    data = load_prepared(Path(dataset_path), cell["scaling"], test_subset=cell.get("test_subset"))
+    r = cell["runs"]
+    runs = run_grid(r["seeds"], r["activity_lrs"], r["weight_lrs"], r["activity_decays"])
+    cid = cell_id(cell)
+    table = train_cell(train_spec(cell), runs, data, max_runs_per_program=max_runs_per_program,
+                       log=log, label=cid)
+    static = {**cell["net"], **cell["train"], "dataset": cell["dataset"]}
+    for key in STATIC_COLUMNS:
+        table[key] = static[key]
+    table["study"] = cell["study"]
+    table["cell"] = cid
+    table["data_source"] = data.source
+    return table

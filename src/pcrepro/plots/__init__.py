@@ -1,0 +1,1 @@
+"""Figure functions, one module per study; shared helpers in :mod:`.common`."""

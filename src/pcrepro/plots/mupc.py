@@ -1,0 +1,56 @@
+"""Figures of the μPC study (seed 002). Each function returns ``(figure, data)``:
+the plotly figure and the tidy table it draws (written beside it as CSV).
+
+Stopped runs (diverged / no learning) are drawn at chance accuracy for the
+evaluations they missed, as the notebook draws them; each figure says so.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from ..results import curve_stats
+from .common import band_figure, provenance_note, single_value
+
+ACT_TITLES = {"linear": "Linear", "tanh": "Tanh", "relu": "ReLU"}
+STOPPED_NOTE = "stopped runs drawn at chance"
+
+
+def _note(fig: go.Figure, table: pd.DataFrame, preset: str, stopped_run_score: float) -> go.Figure:
+    n_stopped = table.loc[table["status"] != "ok", ["cell", "seed", "activity_lr", "weight_lr"]].drop_duplicates()
+    extra = f"{len(n_stopped)} stopped run(s) drawn at {stopped_run_score:g} %" if len(n_stopped) else ""
+    return provenance_note(fig, preset=preset, data_source=single_value(table["data_source"]), extra=extra)
+
+
+def lr_sweep_figure(table: pd.DataFrame, *, act_fn: str, n_hidden: int, width: int, preset: str,
+                    stopped_run_score: float) -> tuple[go.Figure, pd.DataFrame]:
+    """Test accuracy over training per activity lr, for one (activation, depth) cell."""
+    cell = table[(table["act_fn"] == act_fn) & (table["n_hidden"] == n_hidden) & (table["width"] == width)]
+    if cell.empty:
+        raise ValueError(f"no results for act_fn={act_fn}, H={n_hidden}, N={width}")
+    stats = curve_stats(cell, ["activity_lr"], stopped_run_score)
+    fig = band_figure(stats, "activity_lr", series_label=r"\eta", colorscale="Oranges", height=450, width=650,
+                      title=f"μPC {ACT_TITLES[act_fn]}, H={n_hidden}, N={width}")
+    return _note(fig, cell, preset, stopped_run_score), stats.assign(act_fn=act_fn, n_hidden=n_hidden, width=width)
+
+
+def best_curves_figure(best: pd.DataFrame, *, act_fn: str, vary: str, fixed: dict, preset: str,
+                       stopped_run_score: float) -> tuple[go.Figure, pd.DataFrame]:
+    """Best-lr test accuracy over training, one curve per value of ``vary`` (n_hidden or width).
+
+    ``best``: the runs at their selected activity lr (:func:`pcrepro.results.best_runs`).
+    """
+    mask = best["act_fn"] == act_fn
+    for key, value in fixed.items():
+        mask &= best[key] == value
+    rows = best[mask]
+    if rows.empty:
+        raise ValueError(f"no selected runs for act_fn={act_fn} with {fixed}")
+    stats = curve_stats(rows, [vary, "activity_lr"], stopped_run_score)
+    label, scale = ("H", "Blues") if vary == "n_hidden" else ("N", "Reds")
+    fixed_text = ", ".join(f"{'H' if k == 'n_hidden' else 'N'}={v}" for k, v in fixed.items())
+    lrs = ", ".join(f"{v:g}" for v in sorted(rows["activity_lr"].unique()))
+    fig = band_figure(stats, vary, series_label=label, colorscale=scale,
+                      title=f"μPC {ACT_TITLES[act_fn]}, {fixed_text}, selected η: {lrs}")
+    return _note(fig, rows, preset, stopped_run_score), stats.assign(act_fn=act_fn, **fixed)

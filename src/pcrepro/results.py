@@ -1,0 +1,132 @@
+"""Result tables: atomic writes, aggregation, best-lr selection, curve statistics.
+
+A result table is tidy: a row per run × evaluation step, with the run's
+configuration (static keys of its cell, seed, learning rates, decay), its
+metrics (test_acc, train_loss, …) and its final ``status`` (ok / diverged /
+no_learning) with ``stop_step``. ``test_acc`` is NaN at evaluations after a
+run stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+RUN_KEYS = ("cell", "seed", "activity_lr", "weight_lr", "activity_decay")
+
+
+def write_atomic(path: str | Path, write) -> None:
+    """Call ``write(tmp_path)`` then rename onto ``path``: readers never see a partial file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> None:
+    """Parquet (or CSV for a .csv path), written atomically."""
+    if str(path).endswith(".csv"):
+        write_atomic(path, lambda tmp: df.to_csv(tmp, index=False))
+    else:
+        write_atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
+
+
+def aggregate(paths: Iterable[str | Path]) -> pd.DataFrame:
+    """Concatenate the per-cell tables of a study."""
+    frames = [pd.read_parquet(p) for p in paths]
+    if not frames:
+        raise ValueError("no result tables to aggregate")
+    return pd.concat(frames, ignore_index=True)
+
+
+def padded_test_acc(df: pd.DataFrame, stopped_run_score: float) -> pd.Series:
+    """test_acc with the evaluations a stopped run missed set to ``stopped_run_score``.
+
+    This is how the notebook draws stopped runs (chance accuracy, 10 %).
+    """
+    return df["test_acc"].fillna(stopped_run_score)
+
+
+def run_scores(df: pd.DataFrame, statistic: str, stopped_run_score: float) -> pd.DataFrame:
+    """One score per run: its final or its maximum (padded) test accuracy."""
+    df = df.assign(acc=padded_test_acc(df, stopped_run_score)).sort_values("step")
+    grouped = df.groupby(list(RUN_KEYS), sort=False)
+    if statistic == "final_test_acc":
+        scores = grouped["acc"].last()
+    elif statistic == "max_test_acc":
+        scores = grouped["acc"].max()
+    else:
+        raise ValueError(f"unknown selection statistic {statistic!r}")
+    first = grouped.first()
+    out = first.drop(columns=["acc", "test_acc", "step"], errors="ignore").assign(score=scores)
+    out["stopped"] = first["status"] != "ok"
+    return out.reset_index()
+
+
+def select_best(
+    df: pd.DataFrame,
+    group_by: Sequence[str],
+    lr_key: str = "activity_lr",
+    *,
+    statistic: str = "final_test_acc",
+    stopped_run_score: float = 10.0,
+    tie_tolerance: float = 1e-6,
+) -> pd.DataFrame:
+    """Rank the candidates ``lr_key`` within each group; a row per (group, candidate).
+
+    Columns: the group keys, ``lr_key``, ``score_mean``/``score_std`` (over the
+    runs of the group with that lr: seeds and pooled cells), ``n_runs``,
+    ``n_stopped`` and ``selected`` (one True per group). The best mean wins;
+    candidates within ``tie_tolerance`` of it go to fewer stopped runs, then to
+    the smaller learning rate.
+    """
+    scores = run_scores(df, statistic, stopped_run_score)
+    keys = list(group_by) + [lr_key]
+    table = (
+        scores.groupby(keys)
+        .agg(score_mean=("score", "mean"), score_std=("score", "std"), n_runs=("score", "size"),
+             n_stopped=("stopped", "sum"))
+        .reset_index()
+    )
+    table["score_std"] = table["score_std"].fillna(0.0)
+    table["selected"] = False
+    for _, group in table.groupby(list(group_by)) if group_by else [((), table)]:
+        best = group["score_mean"].max()
+        tied = group[group["score_mean"] >= best - tie_tolerance]
+        winner = tied.sort_values(["n_stopped", lr_key]).index[0]
+        table.loc[winner, "selected"] = True
+    table["statistic"] = statistic
+    return table
+
+
+def curve_stats(df: pd.DataFrame, by: Sequence[str], stopped_run_score: float,
+                metric: str = "test_acc") -> pd.DataFrame:
+    """Mean and std over seeds of ``metric`` per step, per ``by`` group (stopped runs padded)."""
+    values = padded_test_acc(df, stopped_run_score) if metric == "test_acc" else df[metric]
+    stats = (
+        df.assign(value=values)
+        .groupby(list(by) + ["step"])["value"]
+        .agg(mean="mean", std=lambda v: float(np.std(v, ddof=0)), n="size")
+        .reset_index()
+    )
+    return stats
+
+
+def best_runs(table: pd.DataFrame, selection: pd.DataFrame, group_by: Sequence[str],
+              lr_key: str = "activity_lr") -> pd.DataFrame:
+    """The rows of ``table`` whose ``lr_key`` is the one selected for their group."""
+    chosen = selection.loc[selection["selected"], list(group_by) + [lr_key]]
+    if not group_by:
+        return table[table[lr_key] == chosen[lr_key].iloc[0]]
+    return table.merge(chosen, on=list(group_by) + [lr_key], how="inner")

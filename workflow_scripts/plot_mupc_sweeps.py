@@ -1,0 +1,28 @@
+"""Adapter: figures of family mupc_sweeps (rule mupc_sweeps_figures)."""
+
+import pandas as pd
+
+from pcrepro.plots.common import export, export_session
+from pcrepro.plots.mupc import best_curves_figure, lr_sweep_figure
+from pcrepro.results import best_runs
+
+sm = snakemake  # noqa: F821
+grid, preset, pad = sm.params.grid, sm.params.preset, sm.params.stopped_run_score
+table = pd.read_parquet(sm.input.table)
+best = best_runs(table, pd.read_csv(sm.input.selection), grid["select_by"])
+common = dict(preset=preset, stopped_run_score=pad)
+
+with export_session():
+    lr_paths = iter(sm.output.lr_sweep)
+    for act in grid["act_fns"]:
+        for n_hidden in grid["depth_sweep"]["n_hiddens"]:
+            fig, data = lr_sweep_figure(table, act_fn=act, n_hidden=n_hidden,
+                                        width=grid["depth_sweep"]["width"], **common)
+            export(fig, next(lr_paths), data)
+    for act, width_path, depth_path in zip(grid["act_fns"], sm.output.best_width, sm.output.best_depth):
+        fig, data = best_curves_figure(best, act_fn=act, vary="width",
+                                       fixed={"n_hidden": grid["width_sweep"]["n_hidden"]}, **common)
+        export(fig, width_path, data)
+        fig, data = best_curves_figure(best, act_fn=act, vary="n_hidden",
+                                       fixed={"width": grid["depth_sweep"]["width"]}, **common)
+        export(fig, depth_path, data)

@@ -1,0 +1,17 @@
+"""Adapter: obtain, verify and cache one image dataset (rule prepare_dataset)."""
+
+from pathlib import Path
+
+from pcrepro.data import FetchOptions, prepare_image_dataset
+from pcrepro.progress import log_to
+
+cfg = snakemake.params.data  # noqa: F821
+with log_to(snakemake.log[0]) as log:  # noqa: F821
+    prepare_image_dataset(
+        snakemake.wildcards.dataset,  # noqa: F821
+        Path(snakemake.output[0]),  # noqa: F821
+        Path(cfg["cache_dir"]) / "raw",
+        FetchOptions(mirror=cfg["mirror"], download=cfg["download"], timeout_s=cfg.get("timeout_s", 60),
+                     retries=cfg.get("retries", 2), log=log),
+        synthetic_standin_allowed=cfg["synthetic_standin"],
+    )

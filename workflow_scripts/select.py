@@ -1,0 +1,15 @@
+"""Adapter: best learning rates of a study's sweep (rule select)."""
+
+import pandas as pd
+
+from pcrepro.results import select_best, write_table
+
+rule = snakemake.params.selection  # noqa: F821
+table = select_best(
+    pd.read_parquet(snakemake.input[0]),  # noqa: F821
+    snakemake.params.group_by,  # noqa: F821
+    statistic=rule["statistic"],
+    stopped_run_score=rule["stopped_run_score"],
+    tie_tolerance=rule.get("tie_tolerance", 1e-6),
+)
+write_table(table, snakemake.output[0])  # noqa: F821
