@@ -11,7 +11,9 @@ from pathlib import Path
 
 from pcrepro.config import validate_config
 
-configfile: "config.yaml"
+# The workflow's own config.yaml, also when run with --directory elsewhere; more
+# --configfile files are merged over it.
+configfile: str(Path(workflow.basedir) / "config.yaml")
 
 
 # Fail at parse time, naming the offending key, before any job runs.

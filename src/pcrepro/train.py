@@ -161,7 +161,7 @@ def _segment(states, hypers, orders, data, start_step, *, n_steps, evaluate, spe
             idx = jax.lax.dynamic_slice(order[epoch], (pos * b,), (b,))
             return train_step(st, hyper, x_train[idx], y_train[idx], step + 1, spec)
 
-        return jax.lax.scan(body, state, jnp.arange(n_steps))
+        return jax.lax.scan(body, state, jnp.arange(n_steps, dtype=jnp.int32))
 
     states, (losses, energies) = jax.vmap(run)(states, hypers, orders)
     if not evaluate:

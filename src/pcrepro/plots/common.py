@@ -20,13 +20,16 @@ from ..data import STANDIN
 from ..results import write_atomic, write_table
 
 
-def power_label(value: float) -> str:
-    """Tick/legend label as the notebook writes them: 2^k for powers of two, else a·10^k."""
-    if value >= 1 and float(value).is_integer() and int(value) & (int(value) - 1) == 0 and value >= 8:
-        return f"2^{{{int(math.log2(value))}}}"
-    exponent = math.floor(math.log10(abs(value))) if value else 0
-    mantissa = value / 10**exponent if value else 0
-    return f"{mantissa:g}e^{{{exponent}}}"
+def power_label(value: float, base: int = 10) -> str:
+    """Legend label as the notebook writes them (2^k for widths/depths, a·10^k for rates), in
+    plotly's HTML subset: static export has no MathJax, so LaTeX would show up raw."""
+    if base == 2 and value >= 1 and float(value).is_integer() and int(value) & (int(value) - 1) == 0:
+        return f"2<sup>{int(math.log2(value))}</sup>"
+    if value == 0:
+        return "0"
+    exponent = math.floor(math.log10(abs(value)))
+    mantissa = value / 10**exponent
+    return f"{mantissa:.3g}·10<sup>{exponent}</sup>"
 
 
 def sample_colors(colorscale: str, n: int, skip: int = 2) -> list[str]:
@@ -40,6 +43,7 @@ def band_figure(
     *,
     series_label: str,
     colorscale: str,
+    label_base: int = 10,
     x_title: str = "Training iteration",
     y_title: str = "Test accuracy (%)",
     title: str | None = None,
@@ -57,9 +61,9 @@ def band_figure(
                                  line=dict(color="rgba(255,255,255,0)"), hoverinfo="skip",
                                  showlegend=False, opacity=0.3))
         fig.add_trace(go.Scatter(x=x, y=list(s["mean"]), mode="lines+markers", line=dict(width=2, color=color),
-                                 name=f"${series_label}={power_label(value)}$"))
+                                 name=f"{series_label} = {power_label(value, label_base)}"))
     fig.update_layout(height=height, width=width, xaxis=dict(title=x_title), yaxis=dict(title=y_title),
-                      font=dict(size=14), margin=dict(r=130, t=60 if title else 30, b=70),
+                      font=dict(size=14), margin=dict(r=140, t=70 if title else 40, b=95),
                       title=dict(text=title, font=dict(size=13)) if title else None)
     return fig
 
@@ -67,11 +71,12 @@ def band_figure(
 def provenance_note(fig: go.Figure, *, preset: str, data_source: str, extra: str = "") -> go.Figure:
     """Footer naming the preset; a loud banner when the data are a synthetic stand-in."""
     text = f"preset: {preset}" + (f" · {extra}" if extra else "")
-    fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=-0.32, showarrow=False,
-                       font=dict(size=10, color="grey"), xanchor="left")
+    fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=0, yshift=-62, yanchor="top",
+                       showarrow=False, font=dict(size=10, color="grey"), xanchor="left")
     if data_source == STANDIN:
-        fig.add_annotation(text="SYNTHETIC STAND-IN DATA — not the real dataset", xref="paper", yref="paper",
-                           x=0.5, y=1.12, showarrow=False, font=dict(size=12, color="red"), xanchor="center")
+        title = fig.layout.title.text or ""
+        banner = "<span style='color:red'><b>SYNTHETIC STAND-IN DATA</b> — not the real dataset</span>"
+        fig.update_layout(title=dict(text=f"{banner}<br>{title}" if title else banner))
     return fig
 
 

@@ -30,7 +30,7 @@ def lr_sweep_figure(table: pd.DataFrame, *, act_fn: str, n_hidden: int, width: i
     if cell.empty:
         raise ValueError(f"no results for act_fn={act_fn}, H={n_hidden}, N={width}")
     stats = curve_stats(cell, ["activity_lr"], stopped_run_score)
-    fig = band_figure(stats, "activity_lr", series_label=r"\eta", colorscale="Oranges", height=450, width=650,
+    fig = band_figure(stats, "activity_lr", series_label="η", colorscale="Oranges", height=450, width=650,
                       title=f"μPC {ACT_TITLES[act_fn]}, H={n_hidden}, N={width}")
     return _note(fig, cell, preset, stopped_run_score), stats.assign(act_fn=act_fn, n_hidden=n_hidden, width=width)
 
@@ -51,6 +51,6 @@ def best_curves_figure(best: pd.DataFrame, *, act_fn: str, vary: str, fixed: dic
     label, scale = ("H", "Blues") if vary == "n_hidden" else ("N", "Reds")
     fixed_text = ", ".join(f"{'H' if k == 'n_hidden' else 'N'}={v}" for k, v in fixed.items())
     lrs = ", ".join(f"{v:g}" for v in sorted(rows["activity_lr"].unique()))
-    fig = band_figure(stats, vary, series_label=label, colorscale=scale,
+    fig = band_figure(stats, vary, series_label=label, colorscale=scale, label_base=2,
                       title=f"μPC {ACT_TITLES[act_fn]}, {fixed_text}, selected η: {lrs}")
     return _note(fig, rows, preset, stopped_run_score), stats.assign(act_fn=act_fn, **fixed)

@@ -1,0 +1,118 @@
+"""Vmapped cell training: per-run stopping, isolation of runs, determinism; best-lr selection."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pcrepro.data import Dataset, REAL
+from pcrepro.nets import NetSpec
+from pcrepro.results import best_runs, select_best
+from pcrepro.train import TrainSpec, run_grid, train_cell
+
+
+def _blobs(n_train=640, n_test=200, dim=20, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(10, dim)) * 2.0
+
+    def draw(n):
+        labels = rng.integers(0, 10, n)
+        return (centres[labels] + rng.normal(size=(n, dim))).astype(np.float64), np.eye(10)[labels]
+
+    x_train, y_train = draw(n_train)
+    x_test, y_test = draw(n_test)
+    return Dataset(x_train, y_train, x_test, y_test, "blobs", REAL)
+
+
+SPEC = TrainSpec(NetSpec(20, 16, 3, 10, "tanh", "mupc", True, "standard_gauss"), "pc", n_infer_steps=3,
+                 activity_optim="gd", weight_optim="adam", batch_size=32, epochs=1, test_every=5)
+
+
+def _train(runs, spec=SPEC, **kw):
+    return train_cell(spec, runs, _blobs(), log=None, **kw)
+
+
+def _curve(table, **run):
+    mask = np.ones(len(table), bool)
+    for k, v in run.items():
+        mask &= table[k].to_numpy() == v
+    return table[mask].sort_values("step")
+
+
+def test_forced_divergence_is_frozen_and_neighbours_equal_solo_runs():
+    good = run_grid([0, 1], [2.0], [0.05], [0.0])
+    bad = {"seed": 0, "activity_lr": 1e200, "weight_lr": 0.05, "activity_decay": 0.0}  # overflows to inf
+    group = _train([good[0], bad, good[1]], max_runs_per_program=3)
+    b = _curve(group, activity_lr=1e200)
+    assert (b["status"] == "diverged").all() and (b["stop_step"] == 1).all()
+    assert b["test_acc"].isna().all()  # frozen before its first evaluation
+    for run in good:
+        solo = _curve(_train([run]), seed=run["seed"], activity_lr=2.0)
+        in_group = _curve(group, seed=run["seed"], activity_lr=2.0)
+        assert (in_group["status"] == "ok").all()
+        np.testing.assert_allclose(in_group["test_acc"], solo["test_acc"], rtol=1e-9)
+        np.testing.assert_allclose(in_group["train_loss"], solo["train_loss"], rtol=1e-9)
+        assert in_group["test_acc"].iloc[-1] > 50  # these runs do learn
+
+
+def test_no_learning_rule_freezes_exactly_the_runs_below_threshold():
+    # weight lr 0 never learns (chance accuracy < 15 %); the neighbour learns.
+    spec = TrainSpec(SPEC.net, "pc", 3, "gd", "adam", 32, 1, None, 5, no_learning_acc=15.0)
+    runs = [{"seed": 3, "activity_lr": 2.0, "weight_lr": w, "activity_decay": 0.0} for w in (0.0, 0.05)]
+    table = _train(runs, spec=spec)
+    frozen, learner = _curve(table, weight_lr=0.0), _curve(table, weight_lr=0.05)
+    assert frozen["test_acc"].iloc[0] < 15.0  # an untrained net sits near chance on 10 classes
+    assert (frozen["status"] == "no_learning").all() and (frozen["stop_step"] == 5).all()
+    assert frozen["test_acc"].iloc[1:].isna().all()
+    assert (learner["status"] == "ok").all() and learner["test_acc"].notna().all()
+
+
+def test_training_is_deterministic_and_chunking_does_not_change_results():
+    runs = run_grid([0, 1, 2], [1.0, 0.1], [0.05], [0.0])
+    whole = _train(runs, max_runs_per_program=6).sort_values(["seed", "activity_lr", "step"])
+    chunked = _train(runs, max_runs_per_program=4).sort_values(["seed", "activity_lr", "step"])
+    np.testing.assert_allclose(whole["test_acc"].to_numpy(), chunked["test_acc"].to_numpy(), rtol=1e-9)
+    np.testing.assert_allclose(whole["train_loss"].to_numpy(), chunked["train_loss"].to_numpy(), rtol=1e-9)
+    assert len(whole) == len(runs) * (640 // 32 // 5)
+
+
+def test_bp_training_learns():
+    spec = TrainSpec(NetSpec(20, 16, 3, 10, "relu", "depth_mup", True, "standard_gauss"), "bp",
+                     n_infer_steps=0, batch_size=32, epochs=2, test_every=10)
+    table = _train(run_grid([0], [0.0], [0.05], [0.0]), spec=spec)
+    assert table["test_acc"].iloc[-1] > 60
+
+
+def _table(rows):
+    """Hand-made result rows: (cell, seed, activity_lr, step, test_acc, status)."""
+    df = pd.DataFrame(rows, columns=["cell", "seed", "activity_lr", "step", "test_acc", "status"])
+    return df.assign(weight_lr=0.1, activity_decay=0.0, act_fn="relu", n_hidden=8)
+
+
+def test_selection_picks_argmax_and_counts_stopped_runs_as_chance():
+    rows = []
+    for seed in (0, 1):
+        rows += [("c", seed, 1.0, 100, 50.0, "ok"), ("c", seed, 1.0, 200, 80.0 + seed, "ok")]
+        rows += [("c", seed, 0.1, 100, 70.0, "ok"), ("c", seed, 0.1, 200, 75.0, "ok")]
+    # lr 10 reaches 95 % on seed 0 but diverges on seed 1 after its first evaluation
+    rows += [("c", 0, 10.0, 100, 90.0, "ok"), ("c", 0, 10.0, 200, 95.0, "ok")]
+    rows += [("c", 1, 10.0, 100, 60.0, "diverged"), ("c", 1, 10.0, 200, np.nan, "diverged")]
+    table = _table(rows)
+    sel = select_best(table, ["act_fn"], statistic="final_test_acc", stopped_run_score=10.0)
+    scores = sel.set_index("activity_lr")["score_mean"]
+    assert scores[1.0] == pytest.approx(80.5) and scores[0.1] == pytest.approx(75.0)
+    assert scores[10.0] == pytest.approx((95.0 + 10.0) / 2)  # the stopped run scores chance
+    assert sel.loc[sel["selected"], "activity_lr"].tolist() == [1.0]
+    assert sel.set_index("activity_lr").loc[10.0, "n_stopped"] == 1
+    # with the max statistic the stopped run keeps what it reached: (95 + 60) / 2 = 77.5 < 80.5
+    sel_max = select_best(table, ["act_fn"], statistic="max_test_acc", stopped_run_score=10.0)
+    assert sel_max.set_index("activity_lr").loc[10.0, "score_mean"] == pytest.approx(77.5)
+    assert best_runs(table, sel, ["act_fn"])["activity_lr"].unique().tolist() == [1.0]
+
+
+def test_selection_tie_breaks_on_fewer_stopped_runs_then_smaller_lr():
+    rows = [("c", 0, 1.0, 100, 60.0, "ok"), ("c", 0, 0.5, 100, 60.0, "ok"), ("c", 0, 2.0, 100, 60.0, "ok")]
+    sel = select_best(_table(rows), ["act_fn"])
+    assert sel.loc[sel["selected"], "activity_lr"].tolist() == [0.5]
+    rows = [("c", 0, 0.5, 100, 10.0, "no_learning"), ("c", 0, 1.0, 100, 10.0, "ok")]
+    sel = select_best(_table(rows), ["act_fn"])
+    assert sel.loc[sel["selected"], "activity_lr"].tolist() == [1.0]
