@@ -1,0 +1,69 @@
+"""Command line for the parts that must run without Snakemake (e.g. on a bare GPU box).
+
+  pcrepro prepare-dataset MNIST --out data/prepared/MNIST.npz [--mirror DIR] [--standin]
+  pcrepro cells --study mupc_sweeps --preset paper --out cells/      # one JSON per cell
+  pcrepro train-cell --cell cells/<id>.json --dataset data/prepared/MNIST.npz --out <id>.parquet
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .cells import mupc_sweeps_cells, run_cell
+from .config import load_config, preset_config
+from .data import FetchOptions, prepare_image_dataset
+from .progress import log_to
+from .results import write_table
+
+STUDIES = {"mupc_sweeps": mupc_sweeps_cells}
+REPO = Path(__file__).resolve().parents[2]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="pcrepro", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("prepare-dataset", help="obtain, verify and cache an image dataset")
+    p.add_argument("name")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--raw-dir", type=Path, default=Path("data/raw"))
+    p.add_argument("--mirror", default=None, help="offline mirror: directory or file:// URL with <Name>/raw/")
+    p.add_argument("--no-download", action="store_true")
+    p.add_argument("--standin", action="store_true", help="allow a labelled synthetic stand-in")
+
+    p = sub.add_parser("cells", help="write the cells of a study as JSON files")
+    p.add_argument("--study", choices=sorted(STUDIES), required=True)
+    p.add_argument("--preset", choices=["quick", "paper"], required=True)
+    p.add_argument("--config", type=Path, default=REPO / "config.yaml")
+    p.add_argument("--out", type=Path, required=True)
+
+    p = sub.add_parser("train-cell", help="train every run of one cell")
+    p.add_argument("--cell", type=Path, required=True)
+    p.add_argument("--dataset", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--max-runs-per-program", type=int, default=16)
+    p.add_argument("--log", type=Path, default=None)
+
+    args = parser.parse_args(argv)
+    if args.command == "prepare-dataset":
+        opts = FetchOptions(mirror=args.mirror, download=not args.no_download)
+        prepare_image_dataset(args.name, args.out, args.raw_dir, opts, synthetic_standin_allowed=args.standin)
+    elif args.command == "cells":
+        config = load_config(args.config, REPO / "schemas" / "config.schema.yaml", {"preset": args.preset})
+        cells = STUDIES[args.study](preset_config(config)[args.study])
+        args.out.mkdir(parents=True, exist_ok=True)
+        for cid, cell in cells.items():
+            (args.out / f"{cid}.json").write_text(json.dumps(cell, indent=1))
+        print(f"{len(cells)} cells written to {args.out}")
+    elif args.command == "train-cell":
+        cell = json.loads(args.cell.read_text())
+        with log_to(args.log) as log:
+            table = run_cell(cell, args.dataset, max_runs_per_program=args.max_runs_per_program, log=log)
+        write_table(table, args.out)
+
+
+if __name__ == "__main__":
+    main()
