@@ -148,3 +148,10 @@ def test_toy_gaussian_matches_seed_definition():
     x, y = D.toy_gaussian(np.random.default_rng(0), 3, 64, independent_second_target=True)
     assert x.shape == (64, 3) and np.allclose(y[:, [0, 2]], -x[:, [0, 2]])
     assert abs(y[:, 1].mean() - 1.0) < 0.05  # the independent draw has mean +1, not −1
+
+
+def test_mnist1d_is_regenerated_locally(tmp_path):
+    D.prepare_mnist1d(tmp_path / "m1d.npz")
+    ds = D.load_prepared(tmp_path / "m1d.npz", "unit")
+    assert ds.x_train.shape == (4000, 40) and ds.x_test.shape == (1000, 40)
+    assert sorted(np.unique(ds.y_train.argmax(1))) == list(range(10)) and ds.source == D.REAL
