@@ -24,8 +24,6 @@ def _describe(error: jsonschema.ValidationError) -> str:
         unexpected = sorted(set(error.instance) - set(allowed))
         keys = ", ".join(f"{where}.{k}" if error.absolute_path else k for k in unexpected)
         return f"unknown config key {keys} (allowed here: {', '.join(allowed)})"
-    if error.validator == "required":
-        return f"config key {where}: {error.message}"
     return f"config key {where}: {error.message}"
 
 

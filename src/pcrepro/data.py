@@ -28,7 +28,6 @@ import hashlib
 import os
 import shutil
 import struct
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -39,6 +38,8 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 import numpy as np
+
+from .atomic import write_atomic
 
 REAL, STANDIN = "real", "synthetic stand-in"
 
@@ -184,15 +185,12 @@ def _resolve_mirror(mirror: str | os.PathLike | None) -> str | None:
 
 def _fetch(url: str, dest: Path, timeout: float) -> None:
     """Copy ``url`` to ``dest`` through a temporary file in the same directory."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as src:
+
+    def download(tmp: str) -> None:
+        with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as src:
             shutil.copyfileobj(src, out)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    write_atomic(dest, download)
 
 
 @dataclass
@@ -295,9 +293,7 @@ def _obtain_from_archive(ds: ImageDataset, raw_dir: Path, opts: FetchOptions) ->
             dest = raw_dir / f.name
             if not dest.exists():
                 data = zf.read(ds.archive_member_dir + f.name)
-                tmp = dest.with_suffix(".part")
-                tmp.write_bytes(data)
-                os.replace(tmp, dest)
+                write_atomic(dest, lambda tmp, data=data: Path(tmp).write_bytes(data))
     return []
 
 
@@ -342,15 +338,7 @@ def synthetic_standin(name: str, n_train: int = 60000, n_test: int = 10000,
 
 
 def _save_npz_atomic(path: Path, **arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
-    os.close(fd)
-    try:
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda tmp: np.savez(tmp, **arrays))
 
 
 def prepare_image_dataset(name: str, out: Path, raw_root: Path, opts: FetchOptions,

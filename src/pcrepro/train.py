@@ -269,10 +269,6 @@ def train_cell(
     return pd.DataFrame(frames)
 
 
-def n_steps_total(spec: TrainSpec, n_train: int) -> int:
-    return spec.epochs * spec.steps_per_epoch(n_train)
-
-
 def run_grid(seeds, activity_lrs, weight_lrs, activity_decays) -> list[dict]:
     """The runs of a cell: the Cartesian product of its vmapped values."""
     return [
@@ -286,5 +282,5 @@ def run_grid(seeds, activity_lrs, weight_lrs, activity_decays) -> list[dict]:
 
 __all__ = [
     "TrainSpec", "RunHyper", "RunState", "train_cell", "train_step", "init_run", "run_grid",
-    "accuracy", "data_order", "n_steps_total", "STATUS_NAMES",
+    "accuracy", "data_order", "STATUS_NAMES",
 ]

@@ -17,7 +17,8 @@ import plotly.colors as pcolors
 import plotly.graph_objects as go
 
 from ..data import STANDIN
-from ..results import write_atomic, write_table
+from ..atomic import write_atomic
+from ..results import write_table
 
 
 def power_label(value: float, base: int = 10) -> str:
