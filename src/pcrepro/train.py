@@ -224,9 +224,8 @@ def train_cell(
     frames = []
     for lo, hi in _chunks(len(runs), size):
         chunk = list(runs[lo:hi]) + [runs[hi - 1]] * (size - (hi - lo))
-        hypers = RunHyper(*(jnp.asarray([float(r[k]) for r in chunk]) for k in RunHyper._fields))
         seeds = jnp.asarray([int(r["seed"]) for r in chunk], jnp.uint32)
-        hypers = hypers._replace(seed=seeds)
+        hypers = RunHyper(seeds, *(jnp.asarray([float(r[k]) for r in chunk]) for k in RunHyper._fields[1:]))
         states = jax.vmap(lambda s: init_run(s, spec))(seeds)
         orders = jax.vmap(lambda s: data_order(s, spec.epochs, n_train, spe * spec.batch_size))(seeds)
         accs, loss_mean, loss_min, energy_mean = [], [], [], []

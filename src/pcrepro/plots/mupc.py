@@ -10,16 +10,15 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..results import curve_stats
+from ..results import RUN_KEYS, curve_stats
 from .common import band_figure, provenance_note, single_value
 
 ACT_TITLES = {"linear": "Linear", "tanh": "Tanh", "relu": "ReLU"}
-STOPPED_NOTE = "stopped runs drawn at chance"
 
 
 def _note(fig: go.Figure, table: pd.DataFrame, preset: str, stopped_run_score: float) -> go.Figure:
-    n_stopped = table.loc[table["status"] != "ok", ["cell", "seed", "activity_lr", "weight_lr"]].drop_duplicates()
-    extra = f"{len(n_stopped)} stopped run(s) drawn at {stopped_run_score:g} %" if len(n_stopped) else ""
+    stopped = table.loc[table["status"] != "ok", list(RUN_KEYS)].drop_duplicates()
+    extra = f"{len(stopped)} stopped run(s) drawn at {stopped_run_score:g} %" if len(stopped) else ""
     return provenance_note(fig, preset=preset, data_source=single_value(table["data_source"]), extra=extra)
 
 
