@@ -88,3 +88,25 @@ def equilibrium_activities(params: Params, x: jnp.ndarray, y: jnp.ndarray, spec:
     b = b.at[:, (h - 1) * n :].add(y @ _layer_maps(params, spec)[-1])
     z = jnp.linalg.solve(hess, b.T).T
     return z.reshape(x.shape[0], h, n).transpose(1, 0, 2)
+
+
+def origin_energy_hessian(x: jnp.ndarray, y: jnp.ndarray, spec: NetSpec) -> jnp.ndarray:
+    """∂²F*/∂W² at the origin (all W = 0) of a linear ``sp`` net without skips (THEORY.md):
+    the last layer's block is −Σ_yy ⊗ I_N (Σ_yy = YᵀY/B); for H = 1 the W_1–W_2 blocks are
+    −Σ_xy ⊗ I_N (Σ_xy = XᵀY/B) up to the vectorisation; every other entry is zero.
+
+    Laid out in :mod:`pcrepro.hessian`'s order (each W_ℓ [out, in] row-major), where the
+    cross block reads ∂²F*/∂W_1[a, b] ∂W_2[i, j] = −δ_aj Σ_xy[b, i]."""
+    if spec.act_fn != "linear" or spec.skips or spec.param_type != "sp":
+        raise ValueError("the origin closed form holds for linear sp nets without skips")
+    n, d, d_y, b = spec.width, spec.input_dim, spec.output_dim, x.shape[0]
+    sizes = [n * d] + [n * n] * (spec.n_hidden - 1) + [d_y * n]
+    p = sum(sizes)
+    hess = jnp.zeros((p, p), x.dtype)
+    sigma_yy = y.T @ y / b
+    hess = hess.at[p - d_y * n:, p - d_y * n:].set(-jnp.kron(sigma_yy, jnp.eye(n, dtype=x.dtype)))
+    if spec.n_hidden == 1:
+        sigma_xy = x.T @ y / b
+        cross = -jnp.einsum("aj,bi->abij", jnp.eye(n, dtype=x.dtype), sigma_xy).reshape(n * d, d_y * n)
+        hess = hess.at[: n * d, n * d:].set(cross).at[n * d:, : n * d].set(cross.T)
+    return hess
