@@ -23,9 +23,11 @@ validate_config(config, Path(workflow.basedir) / "schemas" / "config.schema.yaml
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/mupc.smk"
+include: "rules/chains.smk"
 
 
 rule all:
     default_target: True
     input:
         rules.mupc.input,
+        rules.chains.input,

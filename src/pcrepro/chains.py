@@ -256,3 +256,36 @@ def analyse_depth(n_hidden: int, *, setup: ChainSetup, seeds: list[int], bp_iter
                     "hessian_energy": np.stack([energy[t] for t in steps]),
                     "hessian_theory": np.asarray(origin_energy_hessian(x, -x, spec))})
     return out
+
+
+def chain_loss(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
+    """𝓛 = mean ½(y − w_L⋯w_1 x)² (numpy; for plotting values along trajectories)."""
+    return float(np.mean(0.5 * (y - np.prod(w) * x) ** 2))
+
+
+def chain_equilibrated_energy(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
+    """F* = 𝓛 / S with S = 1 + Σ_{ℓ=2}^{L} (w_L⋯w_ℓ)² (THEORY.md, scalar output)."""
+    tail_products = np.cumprod(np.asarray(w)[::-1])[:-1]  # w_L, w_L w_{L−1}, …, w_L⋯w_2
+    return chain_loss(w, x, y) / (1.0 + np.sum(tail_products**2))
+
+
+def depths(grid: dict) -> list[int]:
+    """Every depth with a result file: the trained chains and the Hessian depths."""
+    return sorted({c["n_hidden"] for c in grid["trained"]} | set(grid["hessian_depths"]))
+
+
+def depth_arguments(grid: dict, n_hidden: int) -> dict:
+    """Keyword arguments of :func:`analyse_depth` for one depth of a preset's ``chains`` grid."""
+    trained = {c["n_hidden"]: c for c in grid["trained"]}.get(n_hidden)
+    in_hessian = n_hidden in grid["hessian_depths"]
+    return dict(
+        setup=ChainSetup(**grid["setup"]),
+        seeds=list(grid["seeds"]) if trained else [],
+        bp_iterations=trained["bp_iterations"] if trained else None,
+        pc_iterations=grid["pc_iterations"] if trained else None,
+        pc_stop_below_test_loss=trained["pc_stop_below_test_loss"] if trained else None,
+        landscape_seed=trained["showcase_seed"] if trained else None,
+        landscape_domain=trained["domain"] if trained else None,
+        landscape_resolution=grid["landscape_resolution"] if trained else None,
+        hessian_seed=(trained["showcase_seed"] if trained else grid["hessian_seed"]) if in_hessian else None,
+    )

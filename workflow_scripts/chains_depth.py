@@ -1,0 +1,17 @@
+"""Adapter: everything seed 000 computes for one chain depth (rule chains_depth)."""
+
+import jax
+
+jax.config.update("jax_enable_x64", True)  # Hessians and landscapes in float64, as numpy in the seed
+
+import numpy as np
+
+from pcrepro.atomic import write_atomic
+from pcrepro.chains import analyse_depth, depth_arguments
+from pcrepro.progress import log_to
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with log_to(sm.log[0]) as log:
+    result = analyse_depth(int(sm.wildcards.n_hidden), **depth_arguments(sm.params.grid, int(sm.wildcards.n_hidden)),
+                           log=log)
+    write_atomic(sm.output[0], lambda tmp: np.savez(tmp, **result))

@@ -1,0 +1,33 @@
+"""Adapter: one figure family of study chains (rules chains_curves … chains_hessian)."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from pcrepro.plots import chains as plots
+from pcrepro.plots.common import FigureWriter
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+family, grid = sm.params.family, sm.params.grid
+results = {}
+for path in sm.input:
+    with np.load(path) as f:
+        results[int(re.search(r"depth_(\d+)\.npz$", path).group(1))] = {k: f[k] for k in f.files}
+steps, frames = grid["landscape_steps"], grid["max_gif_frames"]
+
+with FigureWriter(sm.params.figures_root) as writer:
+    for h, result in sorted(results.items()):
+        if family == "chains_curves":
+            plots.draw_curves(writer, h, result)
+        elif family == "chains_stats":
+            plots.draw_stats(writer, h, result)
+        elif family == "chains_loss_landscape":
+            plots.draw_loss_landscape(writer, h, result, frames)
+        elif family == "chains_energy_landscape":
+            plots.draw_energy_landscape(writer, h, result, steps, frames)
+        elif family == "chains_predictions":
+            plots.draw_predictions(writer, h, result, frames)
+        elif family == "chains_hessian":
+            plots.draw_hessian(writer, h, result)
+writer.check([Path(p) for p in sm.output])
