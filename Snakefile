@@ -24,6 +24,7 @@ include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/mupc.smk"
 include: "rules/chains.smk"
+include: "rules/dln.smk"
 
 
 rule all:
@@ -31,3 +32,4 @@ rule all:
     input:
         rules.mupc.input,
         rules.chains.input,
+        rules.dln_hessian.input,

@@ -44,6 +44,7 @@ for _family in CHAINS_FAMILIES:
             family=_family,
             grid=CHAINS,
             figures_root=FIGURES,
+            preset=PRESET,
         localrule: True
         script:
             "../workflow_scripts/plot_chains.py"

@@ -16,7 +16,7 @@ for path in sm.input:
         results[int(re.search(r"depth_(\d+)\.npz$", path).group(1))] = {k: f[k] for k in f.files}
 steps, frames = grid["landscape_steps"], grid["max_gif_frames"]
 
-with FigureWriter(sm.params.figures_root) as writer:
+with FigureWriter(sm.params.figures_root, footer=f"preset: {sm.params.preset} · seed 000") as writer:
     for h, result in sorted(results.items()):
         if family == "chains_curves":
             plots.draw_curves(writer, h, result)

@@ -75,10 +75,14 @@ def provenance_note(fig: go.Figure, *, preset: str, data_source: str, extra: str
     fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=0, yshift=-62, yanchor="top",
                        showarrow=False, font=dict(size=10, color="grey"), xanchor="left")
     if data_source == STANDIN:
-        title = fig.layout.title.text or ""
-        banner = "<span style='color:red'><b>SYNTHETIC STAND-IN DATA</b> — not the real dataset</span>"
-        fig.update_layout(title=dict(text=f"{banner}<br>{title}" if title else banner))
+        _standin_banner(fig)
     return fig
+
+
+def _standin_banner(fig: go.Figure) -> None:
+    title = fig.layout.title.text or ""
+    banner = "<span style='color:red'><b>SYNTHETIC STAND-IN DATA</b> — not the real dataset</span>"
+    fig.update_layout(title=dict(text=f"{banner}<br>{title}" if title else banner))
 
 
 def export(fig: go.Figure, path: str | Path, data: pd.DataFrame | None = None) -> None:
@@ -120,8 +124,9 @@ class FigureWriter:
     Use as a context manager: leaving the block flushes and stops the browser.
     """
 
-    def __init__(self, root: str | Path, *, batch: int = 40, tabs: int = 2):
+    def __init__(self, root: str | Path, *, footer: str = "", batch: int = 40, tabs: int = 2):
         self.root = Path(root)
+        self.footer = footer  # e.g. "preset: quick", written on every figure (not on GIF frames)
         self.written: set[Path] = set()
         self._queue: list[tuple[go.Figure, Path, str]] = []  # (figure, final path, format)
         self._gifs: list[tuple[Path, list, int]] = []          # (final path, frame paths/bytes, ms)
@@ -129,18 +134,33 @@ class FigureWriter:
         self._tmpdir = None
 
     # -- entry points ---------------------------------------------------------------
-    def plotly(self, fig: go.Figure, relpath: str, data: pd.DataFrame | None = None) -> None:
+    def plotly(self, fig: go.Figure, relpath: str, data: pd.DataFrame | None = None, *, standin: bool = False) -> None:
         path = self.root / relpath
+        if self.footer or standin:
+            fig = go.Figure(fig)  # a copy: the same figure may also be a GIF frame
+            bottom = fig.layout.margin.b if fig.layout.margin.b is not None else 80
+            fig.update_layout(margin_b=bottom + 16)
+            fig.add_annotation(text=self.footer, xref="paper", yref="paper", x=0, y=0, yshift=-bottom,
+                               yanchor="top", xanchor="left", showarrow=False, font=dict(size=9, color="grey"))
+            if standin:
+                _standin_banner(fig)
         self._queue.append((fig, path, path.suffix.lstrip(".")))
         self._data(path, data)
         if len(self._queue) >= self._batch:
             self._flush()
 
-    def matplotlib(self, fig, relpath: str, data: pd.DataFrame | None = None, *, close: bool = True) -> None:
+    def matplotlib(self, fig, relpath: str, data: pd.DataFrame | None = None, *, close: bool = True,
+                   standin: bool = False) -> None:
         """Save now; ``close=False`` keeps the figure open to be redrawn or used as a GIF frame."""
         import matplotlib.pyplot as plt
 
         path = self.root / relpath
+        if not getattr(fig, "_pcrepro_marked", False):
+            fig.text(0.01, 0.005, self.footer, fontsize=7, color="grey", va="bottom")
+            if standin:
+                fig.text(0.5, 0.995, "SYNTHETIC STAND-IN DATA — not the real dataset", color="red",
+                         fontsize=9, fontweight="bold", ha="center", va="top")
+            fig._pcrepro_marked = True
         write_atomic(path, lambda tmp: fig.savefig(tmp))
         if close:
             plt.close(fig)

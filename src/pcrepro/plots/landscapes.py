@@ -142,8 +142,9 @@ def volume_figure(axis: np.ndarray, values: np.ndarray, *, title: str = "", traj
     v = values.ravel()
     rank = (v - v.min()) / (np.ptp(v) + 1e-30)
     colors = plt.get_cmap(COLORSCALE)(rank)
-    colors[:, 3] = 0.04 + 0.5 * (1 - rank) ** 4
-    ax.scatter(w[0].ravel(), w[1].ravel(), w[2].ravel(), c=colors, s=6, depthshade=False, linewidths=0)
+    colors[:, 3] = 0.03 + 0.7 * (1 - rank) ** 3
+    size = 12 * (15 / len(axis)) ** 2  # the same filled volume at any resolution
+    ax.scatter(w[0].ravel(), w[1].ravel(), w[2].ravel(), c=colors, s=size, depthshade=False, linewidths=0)
     if trajectory is not None:
         ax.plot(trajectory[:, 0], trajectory[:, 1], trajectory[:, 2], color="gold", lw=1)
         ax.scatter(*trajectory[0], marker="D", color="gold", edgecolors="black", s=40)
@@ -222,6 +223,8 @@ def heatmap_series(writer, matrices: Sequence[np.ndarray], titles: Sequence[str]
                    gif_path: str, *, log: bool = False, pool: int = 1) -> None:
     """One heatmap PDF per matrix and a GIF of them all, redrawing one figure (a new
     matplotlib figure per frame costs ≈0.3 s; swapping the image data ≈0.05 s)."""
+    from matplotlib.colors import SymLogNorm
+
     from .common import png_bytes
 
     fig = hessian_heatmap(matrices[0], title=titles[0], log=log, pool=pool)
@@ -232,7 +235,8 @@ def heatmap_series(writer, matrices: Sequence[np.ndarray], titles: Sequence[str]
         image.set_data(matrix)
         if log:
             vmax = max(float(np.abs(matrix).max()), 1e-12)
-            image.norm.vmin, image.norm.vmax, image.norm.linthresh = -vmax, vmax, 1e-3 * vmax
+            image.set_norm(SymLogNorm(linthresh=1e-3 * vmax, vmin=-vmax, vmax=vmax))
+            image.colorbar.update_normal(image)
         ax.set_title(title, fontsize=14)
         writer.matplotlib(fig, path, close=False)
         frames.append(png_bytes(fig))

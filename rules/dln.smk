@@ -1,0 +1,51 @@
+# Study "dln_hessian" (seed 001): loss vs energy Hessians of deep linear nets at saddles.
+#   dln_config: one job per (dataset, H, N, init) configuration
+#   dln_loss_hessian, dln_energy_hessian, dln_spectrum, dln_projections: the figure
+#   families (FIGURES.md section 2)
+
+from pcrepro.dln import dln_configs
+from pcrepro.plots.dln import FAMILIES as DLN_FAMILIES, dln_files
+
+DLN = GRIDS["dln_hessian"]
+DLN_CONFIGS = {c.id: c for c in dln_configs(DLN)}
+DLN_FILES = dln_files(DLN)
+DLN_DATASET_FILES = {"MNIST": prepared_dataset("MNIST"), "MNIST-1D": prepared_dataset("MNIST-1D")}
+
+
+rule dln_config:
+    """Hessians and spectra of one configuration, on one batch."""
+    input:
+        unpack(lambda wc: {k: v for k, v in DLN_DATASET_FILES.items() if k == DLN_CONFIGS[wc.config].dataset}),
+    output:
+        f"{RESULTS}/dln_hessian/{{config}}.npz",
+    params:
+        grid=DLN,
+    log:
+        f"logs/{PRESET}/dln_hessian/{{config}}.log",
+    script:
+        "../workflow_scripts/dln_config.py"
+
+
+for _family in DLN_FAMILIES:
+
+    rule:
+        name: _family
+        input:
+            expand(f"{RESULTS}/dln_hessian/{{config}}.npz", config=sorted(DLN_CONFIGS)),
+        output:
+            [f"{FIGURES}/{path}" for path in DLN_FILES[_family]],
+        params:
+            family=_family,
+            grid=DLN,
+            results=f"{RESULTS}/dln_hessian",
+            figures_root=FIGURES,
+            preset=PRESET,
+        localrule: True
+        script:
+            "../workflow_scripts/plot_dln.py"
+
+
+rule dln_hessian:
+    """Study dln_hessian: all four figure families of seed 001."""
+    input:
+        [f"{FIGURES}/{path}" for files in DLN_FILES.values() for path in files],

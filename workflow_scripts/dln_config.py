@@ -1,0 +1,23 @@
+"""Adapter: Hessians, spectra and projections of one deep-linear-net configuration (rule dln_config)."""
+
+import jax
+
+jax.config.update("jax_enable_x64", True)  # eigenvalues near zero must not drown in float32 round-off
+
+import numpy as np
+
+from pcrepro.atomic import write_atomic
+from pcrepro.dln import analyse, dln_configs, load_sample
+from pcrepro.plots.dln import has_projections
+from pcrepro.progress import log_to
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+grid = sm.params.grid
+config = {c.id: c for c in dln_configs(grid)}[sm.wildcards.config]
+with log_to(sm.log[0]) as log:
+    x, y, source = load_sample(config, grid, {k: v for k, v in sm.input.items()})
+    result = analyse(config, x, y, seed=grid["seed"], plot_steps=grid["plot_steps"], dt=grid["dt"],
+                     heatmap_max_size=grid["heatmap_max_size"], chunk_size=grid["chunk_size"],
+                     projections=grid["projections"] if has_projections(config, grid) else None, log=log)
+    result["source"] = np.array(source)
+    write_atomic(sm.output[0], lambda tmp: np.savez(tmp, **result))
