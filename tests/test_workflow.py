@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -78,3 +79,46 @@ def test_quick_preset_on_standins_builds_mupc_sweeps_with_real_content(repo, tmp
         assert depth.groupby("n_hidden")["mean"].last().min() > 30.0
         width = pd.read_csv(figures / f"best_test_accs_width_muP_{act}.csv")
         assert sorted(width["width"].unique()) == quick["width_sweep"]["widths"]
+
+
+def test_paper_preset_has_one_job_per_chain_depth_and_dln_configuration(repo, tmp_path):
+    proc = _snakemake(repo, tmp_path, "chains", "dln_hessian", "-n", "--cores", "1", "--config", "preset=paper")
+    assert re.search(r"^chains_depth\s+4$", proc.stdout, re.M), proc.stdout[-2000:]  # H = 1, 2, 5, 10
+    # toy, MNIST, MNIST-1D x 4 depths at the origin + the other saddle at H = 3, 4
+    assert re.search(r"^dln_config\s+18$", proc.stdout, re.M), proc.stdout[-2000:]
+
+
+@pytest.mark.workflow
+def test_quick_chains_and_dln_hessian_write_every_declared_file_with_the_computed_numbers(repo, tmp_path):
+    from PIL import Image
+
+    from pcrepro.dln import dln_configs
+    from pcrepro.plots.chains import chains_files
+    from pcrepro.plots.dln import dln_files
+
+    override = tmp_path / "standin.yaml"
+    override.write_text(yaml.safe_dump({"data": {"cache_dir": str(tmp_path / "data"), "mirror": None,
+                                                 "download": False, "synthetic_standin": True}}))
+    _snakemake(repo, tmp_path, "chains", "dln_hessian", "--cores", "2", "--configfile", str(repo / "config.yaml"),
+               str(override), "--config", "preset=quick")
+    quick = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["quick"]
+    figures, results = tmp_path / "figures" / "quick", tmp_path / "results" / "quick"
+    for files in [*chains_files(quick["chains"]).values(), *dln_files(quick["dln_hessian"]).values()]:
+        for f in files:
+            assert (figures / f).stat().st_size > 2000, f
+    # the Hessian GIF has one frame per inference step 0 … T
+    gif = Image.open(figures / "chains_hessian" / "H5" / "energy_hessian_inference.gif")
+    assert gif.n_frames == quick["chains"]["setup"]["inference_steps"] + 1
+    # the stats figure shows the runs' own means over the statistics seeds
+    with np.load(results / "chains" / "depth_2.npz") as r:
+        shown = pd.read_csv(figures / "chains_stats" / "H2" / "train_loss_stats.csv")
+        bp = shown[shown["method"] == "BP"]["mean"].to_numpy()
+        np.testing.assert_allclose(bp, r["bp_train_loss"].mean(axis=0), rtol=1e-12)
+    # each spectrum overlay draws the eigenvalues of its configuration's Hessians
+    config = dln_configs(quick["dln_hessian"])[0]
+    with np.load(results / "dln_hessian" / f"{config.id}.npz") as r:
+        shown = pd.read_csv(figures / "dln_spectrum" / f"{config.id}.csv")
+        np.testing.assert_allclose(shown[shown["hessian"] == "energy (numeric)"]["eigenvalue"],
+                                   r["energy_eigenvalues"][-1], rtol=1e-12)
+    with np.load(results / "dln_hessian" / "MNIST_H2_N2_origin.npz") as r:
+        assert str(r["source"]) == "synthetic stand-in"
