@@ -15,19 +15,16 @@ for path in sm.input:
     with np.load(path) as f:
         results[int(re.search(r"depth_(\d+)\.npz$", path).group(1))] = {k: f[k] for k in f.files}
 steps, frames = grid["landscape_steps"], grid["max_gif_frames"]
+draw = {
+    "chains_curves": plots.draw_curves,
+    "chains_stats": plots.draw_stats,
+    "chains_loss_landscape": lambda w, h, r: plots.draw_loss_landscape(w, h, r, frames),
+    "chains_energy_landscape": lambda w, h, r: plots.draw_energy_landscape(w, h, r, steps, frames),
+    "chains_predictions": lambda w, h, r: plots.draw_predictions(w, h, r, frames),
+    "chains_hessian": plots.draw_hessian,
+}[family]
 
 with FigureWriter(sm.params.figures_root, footer=f"preset: {sm.params.preset} · seed 000") as writer:
     for h, result in sorted(results.items()):
-        if family == "chains_curves":
-            plots.draw_curves(writer, h, result)
-        elif family == "chains_stats":
-            plots.draw_stats(writer, h, result)
-        elif family == "chains_loss_landscape":
-            plots.draw_loss_landscape(writer, h, result, frames)
-        elif family == "chains_energy_landscape":
-            plots.draw_energy_landscape(writer, h, result, steps, frames)
-        elif family == "chains_predictions":
-            plots.draw_predictions(writer, h, result, frames)
-        elif family == "chains_hessian":
-            plots.draw_hessian(writer, h, result)
+        draw(writer, h, result)
 writer.check([Path(p) for p in sm.output])

@@ -20,8 +20,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from .energy import mse_loss, pc_energy
+from .hessian import energy_hessians, flatten_weights, loss_hessian, unflatten_weights
 from .inference import euler_inference
 from .nets import NetSpec, Params, forward, predict
+from .theory import origin_energy_hessian
 
 TEST_POINT = (1.0, -1.0)  # the notebook's test example x = 1, y = −x
 
@@ -38,20 +40,19 @@ class ChainSetup:
     inference_steps: int = 20
     dt: float = 0.1
 
+    def inputs(self, normals: np.ndarray) -> np.ndarray:
+        """x ~ N(data_mean, data_std²) from standard normal draws."""
+        return self.data_mean + self.data_std * normals
+
 
 def chain_spec(n_hidden: int) -> NetSpec:
     return NetSpec(input_dim=1, width=1, n_hidden=n_hidden, output_dim=1)
 
 
 def chain_params(weights: jax.Array) -> Params:
-    """Params of a chain from its L scalar weights (w_1 … w_L)."""
-    h = weights.shape[-1] - 1
-    return {"w_in": weights[:1].reshape(1, 1), "w_hidden": weights[1:h].reshape(h - 1, 1, 1),
-            "w_out": weights[h:].reshape(1, 1)}
-
-
-def chain_weights(params: Params) -> jax.Array:
-    return jnp.concatenate([params["w_in"].ravel(), params["w_hidden"].ravel(), params["w_out"].ravel()])
+    """Params of a chain from its L scalar weights (w_1 … w_L); the inverse is
+    :func:`pcrepro.hessian.flatten_weights`, as for any net."""
+    return unflatten_weights(weights, chain_spec(weights.shape[-1] - 1))
 
 
 # ------------------------------------------------------------------------- data
@@ -73,7 +74,7 @@ class NotebookStream:
 
     def batch(self) -> tuple[np.ndarray, np.ndarray]:
         """x ~ N(mean, std²) [B], y = −x."""
-        x = self.setup.data_mean + self.setup.data_std * self.normals(self.setup.batch_size)
+        x = self.setup.inputs(self.normals(self.setup.batch_size))
         return x, -x
 
     def batches(self, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -131,7 +132,7 @@ def train_bp(w0: jax.Array, xs: jax.Array, ys: jax.Array, lr: float) -> BPTrace:
 
 def layer_energies(params: Params, z: jax.Array, x: jax.Array, y: jax.Array) -> jax.Array:
     """mean over the batch of ½ e_ℓ² for ℓ = 1 … L of a chain (z [H, B, 1])."""
-    w = chain_weights(params)
+    w = flatten_weights(params)
     inputs = jnp.concatenate([x[None], z], axis=0)           # z_0 = x, z_1 … z_H
     targets = jnp.concatenate([z, y[None]], axis=0)          # z_1 … z_H, y
     errors = targets - w[:, None, None] * inputs
@@ -159,7 +160,7 @@ def train_pc(w0: jax.Array, xs: jax.Array, ys: jax.Array, setup: ChainSetup,
 
         z, (preds, energies) = euler_inference(params, z0, x, y, spec, dt=setup.dt,
                                                n_steps=setup.inference_steps, record=record)
-        grad = chain_weights(jax.grad(pc_energy)(params, z, x, y, spec))
+        grad = flatten_weights(jax.grad(pc_energy)(params, z, x, y, spec))
         w_next = w - setup.lr * grad
         test = _test_loss(chain_params(w_next), spec)
         active = ~stopped
@@ -190,9 +191,7 @@ def analyse_depth(n_hidden: int, *, setup: ChainSetup, seeds: list[int], bp_iter
     seeds; the landscapes from ``landscape_seed``'s landscape batches and trajectories.
     Every depth with a ``hessian_seed``: loss and energy Hessians at the origin after
     t = 0 … ``setup.inference_steps`` steps, and the closed form."""
-    from .hessian import energy_hessians, loss_hessian
-    from .landscape import chain_landscape
-    from .theory import origin_energy_hessian
+    from .landscape import chain_landscape  # landscape builds on this module
 
     n_layers = n_hidden + 1
     out: dict[str, np.ndarray] = {"n_hidden": np.array(n_hidden)}
@@ -209,8 +208,8 @@ def analyse_depth(n_hidden: int, *, setup: ChainSetup, seeds: list[int], bp_iter
         # that is found once the runs are done.
         rest = {s: streams[s].normals((pc_iterations + 1) * setup.batch_size + n_layers + setup.batch_size)
                 for s in run_seeds}
-        pc_x = np.stack([setup.data_mean + setup.data_std * rest[s][: pc_iterations * setup.batch_size]
-                         .reshape(pc_iterations, setup.batch_size) for s in run_seeds])
+        pc_x = np.stack([setup.inputs(rest[s][: pc_iterations * setup.batch_size]).reshape(pc_iterations, -1)
+                         for s in run_seeds])
         log(f"training chains with {n_hidden} hidden unit(s): BP {bp_iterations} and PC {pc_iterations} "
             f"iterations x {len(run_seeds)} seeds (vmapped)")
         bp = jax.jit(jax.vmap(lambda w, x: train_bp(w, x, -x, setup.lr)))(w0, bp_x)
@@ -221,14 +220,11 @@ def analyse_depth(n_hidden: int, *, setup: ChainSetup, seeds: list[int], bp_iter
         out.update({f"pc_{k}": np.asarray(v) for k, v in pc._asdict().items()})
         out["bp_x"], out["pc_x"] = bp_x, pc_x
         # the stream after PC: landscape batch, zero weights (H+1 draws), Hessian batch
-        after = {}
-        for i, s in enumerate(run_seeds):
-            tail = rest[s][n_pc[i] * setup.batch_size:]
-            after[s] = tail
+        after = {s: rest[s][n_pc[i] * setup.batch_size:] for i, s in enumerate(run_seeds)}
         if landscape_seed is not None:
             i = run_seeds.index(landscape_seed)
             x_bp = bp_land[i][0]
-            x_pc = setup.data_mean + setup.data_std * after[landscape_seed][: setup.batch_size]
+            x_pc = setup.inputs(after[landscape_seed][: setup.batch_size])
             log(f"landscapes of seed {landscape_seed}: {landscape_resolution}^{n_layers} grid")
             for tag, x in (("bp", x_bp), ("pc", x_pc)):
                 land = chain_landscape(n_hidden, x, -x, landscape_domain, landscape_resolution,
@@ -238,7 +234,7 @@ def analyse_depth(n_hidden: int, *, setup: ChainSetup, seeds: list[int], bp_iter
             out["landscape_seed"] = np.array(landscape_seed)
         if hessian_seed is not None:
             tail = after[hessian_seed][setup.batch_size + n_layers:]
-            x_hess = setup.data_mean + setup.data_std * tail[: setup.batch_size]
+            x_hess = setup.inputs(tail[: setup.batch_size])
     if hessian_seed is not None:
         if not trained:
             stream = streams[hessian_seed]

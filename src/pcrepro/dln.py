@@ -18,9 +18,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from .data import REAL, load_prepared
-from .hessian import energy_hessians, flatten_weights, loss_hessian, pooled_for_display
+from .hessian import eigenvalues, energy_hessians, flatten_weights, loss_hessian, pooled_for_display
 from .landscape import projected_energy, projected_loss
-from .nets import NetSpec, Params, _init_matrix
+from .nets import NetSpec, Params, init_matrix
 from .theory import origin_energy_hessian
 
 INIT_TYPES = ("origin", "other_saddle")
@@ -87,7 +87,7 @@ def init_dln(spec: NetSpec, init_type: str, seed: int) -> Params:
         raise ValueError(f"init type {init_type!r} not in {INIT_TYPES}")
     if spec.n_hidden < 2:
         raise ValueError("other_saddle needs H >= 2 (its penultimate matrix is hidden-to-hidden)")
-    w = _init_matrix(jax.random.PRNGKey(seed), (n, n), "standard", params["w_in"].dtype)
+    w = init_matrix(jax.random.PRNGKey(seed), (n, n), "standard", params["w_in"].dtype)
     return {**params, "w_hidden": params["w_hidden"].at[-1].set(w)}
 
 
@@ -109,11 +109,11 @@ def analyse(config: DLNConfig, x: np.ndarray, y: np.ndarray, *, seed: int, plot_
     heatmaps, spectra = [], []
     for t in out["steps"]:
         heatmaps.append(pooled_for_display(energy[int(t)], heatmap_max_size)[0])
-        spectra.append(np.linalg.eigvalsh(energy[int(t)]))
+        spectra.append(eigenvalues(energy[int(t)]))
     out["energy_heatmaps"], out["energy_eigenvalues"] = np.stack(heatmaps), np.stack(spectra)
     if config.init_type == "origin":
         theory = np.asarray(origin_energy_hessian(x, y, spec))
-        out["theory_eigenvalues"] = np.linalg.eigvalsh(theory)
+        out["theory_eigenvalues"] = eigenvalues(theory)
         out["theory_max_abs_error"] = np.abs(energy[int(out["steps"][-1])] - theory).max()
     if projections:
         w0 = flatten_weights(params)

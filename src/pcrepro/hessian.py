@@ -22,13 +22,7 @@ import numpy as np
 
 from .energy import mse_loss, pc_energy
 from .inference import euler_inference
-from .nets import NetSpec, Params, forward, predict
-
-
-def layer_shapes(spec: NetSpec) -> list[tuple[int, int]]:
-    """[out, in] shape of W_1 … W_L."""
-    n = spec.width
-    return [(n, spec.input_dim)] + [(n, n)] * (spec.n_hidden - 1) + [(spec.output_dim, n)]
+from .nets import NetSpec, Params, forward, layer_shapes, predict
 
 
 def flatten_weights(params: Params) -> jax.Array:

@@ -13,9 +13,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .chains import chain_params, chain_spec, chain_weights
+from .chains import chain_params, chain_spec
 from .energy import mse_loss, pc_energy
-from .hessian import unflatten_weights
+from .hessian import flatten_weights, unflatten_weights
 from .inference import euler_inference, euler_inference_halving
 from .nets import NetSpec, forward, predict
 from .theory import equilibrated_energy
@@ -47,7 +47,7 @@ def chain_point(w: jax.Array, x: jax.Array, y: jax.Array, n_steps: int, dt: floa
 
     def record(z):
         value, grad = jax.value_and_grad(pc_energy)(params, z, x, y, spec)
-        return value, -chain_weights(grad)
+        return value, -flatten_weights(grad)
 
     _, (energies, descents) = euler_inference(params, z0, x, y, spec, dt=dt, n_steps=n_steps, record=record)
     loss_value, loss_grad = jax.value_and_grad(loss)(w)

@@ -89,7 +89,7 @@ class NetSpec:
         )
 
 
-def _init_matrix(key: jax.Array, shape: tuple[int, int], init: str, dtype) -> jax.Array:
+def init_matrix(key: jax.Array, shape: tuple[int, int], init: str, dtype) -> jax.Array:
     """One [out, in] matrix; ``fan_in`` is its number of columns."""
     fan_in = shape[1]
     if init == "standard":  # the default of torch / equinox Linear layers
@@ -106,17 +106,23 @@ def _init_matrix(key: jax.Array, shape: tuple[int, int], init: str, dtype) -> ja
     raise ValueError(f"unknown init {init!r}")
 
 
+def layer_shapes(spec: NetSpec) -> list[tuple[int, int]]:
+    """[out, in] shape of W_1 … W_L."""
+    n = spec.width
+    return [(n, spec.input_dim)] + [(n, n)] * (spec.n_hidden - 1) + [(spec.output_dim, n)]
+
+
 def init_params(key: jax.Array, spec: NetSpec, dtype=None) -> Params:
     """Initial weights; hidden-to-hidden matrices stacked as [H−1, N, N]."""
     dtype = dtype or jnp.zeros(()).dtype  # float64 when x64 is enabled
     k_in, k_hidden, k_out = jax.random.split(key, 3)
     n = spec.width
     hidden_keys = jax.random.split(k_hidden, spec.n_hidden - 1)
-    w_hidden = jax.vmap(lambda k: _init_matrix(k, (n, n), spec.init, dtype))(hidden_keys)
+    w_hidden = jax.vmap(lambda k: init_matrix(k, (n, n), spec.init, dtype))(hidden_keys)
     return {
-        "w_in": _init_matrix(k_in, (n, spec.input_dim), spec.init, dtype),
+        "w_in": init_matrix(k_in, (n, spec.input_dim), spec.init, dtype),
         "w_hidden": w_hidden.reshape(spec.n_hidden - 1, n, n),
-        "w_out": _init_matrix(k_out, (spec.output_dim, n), spec.init, dtype),
+        "w_out": init_matrix(k_out, (spec.output_dim, n), spec.init, dtype),
     }
 
 

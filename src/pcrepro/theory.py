@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .nets import NetSpec, Params
+from .nets import NetSpec, Params, layer_shapes
 
 
 def _layer_maps(params: Params, spec: NetSpec) -> list[jnp.ndarray]:
@@ -100,8 +100,7 @@ def origin_energy_hessian(x: jnp.ndarray, y: jnp.ndarray, spec: NetSpec) -> jnp.
     if spec.act_fn != "linear" or spec.skips or spec.param_type != "sp":
         raise ValueError("the origin closed form holds for linear sp nets without skips")
     n, d, d_y, b = spec.width, spec.input_dim, spec.output_dim, x.shape[0]
-    sizes = [n * d] + [n * n] * (spec.n_hidden - 1) + [d_y * n]
-    p = sum(sizes)
+    p = sum(rows * cols for rows, cols in layer_shapes(spec))
     hess = jnp.zeros((p, p), x.dtype)
     sigma_yy = y.T @ y / b
     hess = hess.at[p - d_y * n:, p - d_y * n:].set(-jnp.kron(sigma_yy, jnp.eye(n, dtype=x.dtype)))

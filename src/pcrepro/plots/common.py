@@ -93,13 +93,14 @@ def export(fig: go.Figure, path: str | Path, data: pd.DataFrame | None = None) -
 
 
 @contextlib.contextmanager
-def export_session():
-    """Keep one headless Chromium for all exports inside the block (≈0.3 s a figure instead of ≈3 s)."""
+def export_session(tabs: int = 1):
+    """Keep one headless Chromium (with ``tabs`` tabs) for all exports inside the block
+    (≈0.3 s a figure instead of ≈3 s)."""
     import kaleido
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*kopts argument is ignored.*")
-        kaleido.start_sync_server(silence_warnings=True)
+        kaleido.start_sync_server(n=tabs, silence_warnings=True)
         try:
             yield
         finally:
@@ -132,6 +133,7 @@ class FigureWriter:
         self._gifs: list[tuple[Path, list, int]] = []          # (final path, frame paths/bytes, ms)
         self._batch, self._tabs = batch, tabs
         self._tmpdir = None
+        self._session = None
 
     # -- entry points ---------------------------------------------------------------
     def plotly(self, fig: go.Figure, relpath: str, data: pd.DataFrame | None = None, *, standin: bool = False) -> None:
@@ -222,15 +224,12 @@ class FigureWriter:
                 os.close(fd)
                 jobs.append(dict(fig=fig, path=tmp, opts=dict(format=fmt)))
                 renames.append((tmp, path))
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=".*kopts argument is ignored.*")
-                kaleido.start_sync_server(n=self._tabs, silence_warnings=True)
-                try:
-                    kaleido.write_fig_from_object_sync(jobs)
-                except BaseException:
-                    for tmp, _ in renames:
-                        Path(tmp).unlink(missing_ok=True)
-                    raise
+            try:
+                kaleido.write_fig_from_object_sync(jobs)
+            except BaseException:
+                for tmp, _ in renames:
+                    Path(tmp).unlink(missing_ok=True)
+                raise
             for tmp, path in renames:
                 os.replace(tmp, path)
                 self.written.add(path)
@@ -241,18 +240,18 @@ class FigureWriter:
         self._gifs = []
 
     def __enter__(self) -> "FigureWriter":
+        self._session = export_session(self._tabs)
+        self._session.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
-        import kaleido
-
         try:
             if exc[0] is None:
                 self._flush()
         finally:
             if self._tmpdir is not None:
                 self._tmpdir.cleanup()
-            kaleido.stop_sync_server(silence_warnings=True)
+            self._session.__exit__(*exc)
 
 
 def png_bytes(fig, dpi: int = 80) -> bytes:
