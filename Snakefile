@@ -22,6 +22,7 @@ validate_config(config, Path(workflow.basedir) / "schemas" / "config.schema.yaml
 
 include: "rules/common.smk"
 include: "rules/data.smk"
+include: "rules/mupc_analysis.smk"
 include: "rules/mupc.smk"
 include: "rules/chains.smk"
 include: "rules/dln.smk"

@@ -13,17 +13,19 @@ def unstack(params):
     return [params["w_in"], *list(params["w_hidden"]), params["w_out"]]
 
 
-def scalings(param_type, d_in, width, n_layers):
+def scalings(param_type, d_in, width, n_layers, skips):
     if param_type == "sp":
         return [1.0] * n_layers
-    return [1.0 / math.sqrt(d_in)] + [1.0 / math.sqrt(width * n_layers)] * (n_layers - 2) + [1.0 / width]
+    # the μPC forward-pass script: depth-μP without skips rescales hidden layers by 1/√N only
+    hidden = width if (param_type == "depth_mup" and not skips) else width * n_layers
+    return [1.0 / math.sqrt(d_in)] + [1.0 / math.sqrt(hidden)] * (n_layers - 2) + [1.0 / width]
 
 
 def naive_energy(weights, zs, x, y, act_fn, param_type, skips, decay=0.0):
     """F = (1/B) Σ_i [½‖y − ŷ‖² + Σ_ℓ ½‖z_ℓ − pred_ℓ‖²] + ½·decay·Σ_ℓ (1/B)Σ_i‖z_ℓ‖², per layer."""
     phi = ACTS[act_fn]
     n_layers = len(weights)
-    a = scalings(param_type, x.shape[1], weights[0].shape[0], n_layers)
+    a = scalings(param_type, x.shape[1], weights[0].shape[0], n_layers, skips)
     total = 0.0
     prev = x
     for ell, w in enumerate(weights):
@@ -42,7 +44,7 @@ def naive_energy(weights, zs, x, y, act_fn, param_type, skips, decay=0.0):
 def naive_forward(weights, x, act_fn, param_type, skips):
     phi = ACTS[act_fn]
     n_layers = len(weights)
-    a = scalings(param_type, x.shape[1], weights[0].shape[0], n_layers)
+    a = scalings(param_type, x.shape[1], weights[0].shape[0], n_layers, skips)
     zs, prev = [], x
     for ell, w in enumerate(weights):
         inp = prev if ell == 0 else phi(prev)

@@ -3,7 +3,7 @@
 import pandas as pd
 
 from pcrepro.plots.common import export, export_session
-from pcrepro.plots.mupc import best_curves_figure, lr_sweep_figure
+from pcrepro.plots.mupc import best_curves_figure, condition_number_figure, lr_sweep_figure
 from pcrepro.results import best_runs
 
 sm = snakemake  # noqa: F821
@@ -26,3 +26,7 @@ with export_session():
         fig, data = best_curves_figure(best, act_fn=act, vary="n_hidden",
                                        fixed={"width": grid["depth_sweep"]["width"]}, **common)
         export(fig, depth_path, data)
+    for act, path in zip(grid["act_fns"], sm.output.cond_nums):
+        fig, data = condition_number_figure(best, act_fn=act, width=grid["depth_sweep"]["width"],
+                                            n_hiddens=grid["condition_numbers"]["n_hiddens"], preset=preset)
+        export(fig, path, data)

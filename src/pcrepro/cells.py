@@ -44,6 +44,12 @@ def mupc_sweeps_cells(cfg: dict, study: str = "mupc_sweeps") -> dict[str, dict]:
     """
     shapes = {(cfg["depth_sweep"]["width"], h) for h in cfg["depth_sweep"]["n_hiddens"]}
     shapes |= {(n, cfg["width_sweep"]["n_hidden"]) for n in cfg["width_sweep"]["widths"]}
+    # κ(H_z) during training for these depths at the depth-sweep width (seed 002's condition numbers)
+    conditioned = {(cfg["depth_sweep"]["width"], h) for h in cfg.get("condition_numbers", {}).get("n_hiddens", [])}
+    missing = conditioned - shapes
+    if missing:
+        raise ValueError(f"{study}.condition_numbers.n_hiddens: {sorted(h for _, h in missing)} "
+                         f"not among depth_sweep.n_hiddens {cfg['depth_sweep']['n_hiddens']}")
     cells = {}
     for act in cfg["act_fns"]:
         for width, n_hidden in sorted(shapes):
@@ -59,7 +65,8 @@ def mupc_sweeps_cells(cfg: dict, study: str = "mupc_sweeps") -> dict[str, dict]:
                           "activity_optim": cfg["activity_optim"], "weight_optim": cfg["weight_optim"],
                           "batch_size": cfg["batch_size"], "epochs": cfg["epochs"],
                           "max_steps_per_epoch": cfg.get("max_steps_per_epoch"),
-                          "test_every": cfg["test_every"]},
+                          "test_every": cfg["test_every"],
+                          "record_condition_number": (width, n_hidden) in conditioned},
                 "runs": {"seeds": cfg["seeds"], "activity_lrs": cfg["activity_lrs"],
                          "weight_lrs": cfg["weight_lrs"], "activity_decays": cfg["activity_decays"]},
             }

@@ -1,4 +1,5 @@
-"""Weight Hessians of the loss and of the PC energy, for nets of any depth.
+"""Weight Hessians of the loss and of the PC energy, for nets of any depth, and the
+activity Hessian H_z = ∂²F/∂z² with its condition number.
 
 Vectorisation order (used by every matrix this module returns and by
 :func:`pcrepro.theory.origin_energy_hessian`): the weight matrices W_1 … W_L in layer
@@ -103,6 +104,23 @@ def energy_hessians(spec: NetSpec, params: Params, x, y, steps: Sequence[int], d
 def eigenvalues(matrix: np.ndarray) -> np.ndarray:
     """Ascending eigenvalues of a symmetric matrix (on the default JAX device)."""
     return np.asarray(jnp.linalg.eigvalsh(jnp.asarray(matrix)))
+
+
+def activity_hessian(params: Params, z: jax.Array, x: jax.Array, y: jax.Array, spec: NetSpec,
+                     activity_decay=0.0) -> jax.Array:
+    """Numerical H_z = ∂²F/∂z² by autodiff, for one example: ``z`` [H, 1, N], ``x`` [1, D],
+    ``y`` [1, d_y] → [H·N, H·N], layer-major (z_1 first), for any activation.
+    Since F carries 1/B, a single example gives the per-sample Hessian of THEORY.md."""
+    if z.shape[1] != 1:
+        raise ValueError(f"the activity Hessian is taken on one example, got a batch of {z.shape[1]}")
+    shape = z.shape
+    return jax.hessian(lambda v: pc_energy(params, v.reshape(shape), x, y, spec, activity_decay))(z.reshape(-1))
+
+
+def condition_number(eigenvalues: jax.Array) -> jax.Array:
+    """κ = |λ_max| / |λ_min| of an ascending spectrum (λ_max, λ_min the algebraic extremes, as
+    the μPC scripts define it; for the positive-definite H_z of a linear net it is the usual κ)."""
+    return jnp.abs(eigenvalues[..., -1]) / jnp.abs(eigenvalues[..., 0])
 
 
 def pooled_for_display(matrix: np.ndarray, max_size: int) -> tuple[np.ndarray, int]:

@@ -15,6 +15,9 @@ Parameterisations (forward scalings a_ℓ):
   * ``sp``: a_ℓ = 1.
   * ``mupc`` (and ``depth_mup`` for BP, the same scalings): a_1 = 1/√D,
     hidden a_ℓ = 1/√(N·L), a_L = 1/N.
+  * ``depth_mup`` without skips: hidden a_ℓ = 1/√N (the μPC forward-pass script; the
+    1/√L factor only makes sense on a residual branch, without skips it would shrink the
+    signal by √L at every layer).
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ class NetSpec:
     param_type: str = "sp"
     skips: bool = False
     init: str = "standard"
+    init_gain: float = 1.0  # scale of the ``orthogonal`` init (the forward-pass study uses 1.05 for tanh)
 
     def __post_init__(self) -> None:
         if self.n_hidden < 1:
@@ -81,16 +85,18 @@ class NetSpec:
     def scalings(self) -> Scalings:
         if self.param_type == "sp":
             return Scalings(1.0, 1.0, 1.0)
-        # mupc and depth_mup share the scalings (FIGURES.md §3).
+        # mupc and depth_mup share the scalings (FIGURES.md §3) ...
+        residual_depth = self.n_layers if (self.skips or self.param_type == "mupc") else 1
+        # ... except for depth_mup without skips (see the module docstring).
         return Scalings(
             a_in=1.0 / math.sqrt(self.input_dim),
-            a_hidden=1.0 / math.sqrt(self.width * self.n_layers),
+            a_hidden=1.0 / math.sqrt(self.width * residual_depth),
             a_out=1.0 / self.width,
         )
 
 
-def init_matrix(key: jax.Array, shape: tuple[int, int], init: str, dtype) -> jax.Array:
-    """One [out, in] matrix; ``fan_in`` is its number of columns."""
+def init_matrix(key: jax.Array, shape: tuple[int, int], init: str, dtype, gain: float = 1.0) -> jax.Array:
+    """One [out, in] matrix; ``fan_in`` is its number of columns; ``gain`` scales ``orthogonal``."""
     fan_in = shape[1]
     if init == "standard":  # the default of torch / equinox Linear layers
         bound = 1.0 / math.sqrt(fan_in)
@@ -100,7 +106,7 @@ def init_matrix(key: jax.Array, shape: tuple[int, int], init: str, dtype) -> jax
     if init == "one_over_N":
         return jax.random.normal(key, shape, dtype) / math.sqrt(fan_in)
     if init == "orthogonal":
-        return jax.nn.initializers.orthogonal(scale=1.0)(key, shape, dtype)
+        return jax.nn.initializers.orthogonal(scale=gain)(key, shape, dtype)
     if init == "zeros":
         return jnp.zeros(shape, dtype)
     raise ValueError(f"unknown init {init!r}")
@@ -118,11 +124,14 @@ def init_params(key: jax.Array, spec: NetSpec, dtype=None) -> Params:
     k_in, k_hidden, k_out = jax.random.split(key, 3)
     n = spec.width
     hidden_keys = jax.random.split(k_hidden, spec.n_hidden - 1)
-    w_hidden = jax.vmap(lambda k: init_matrix(k, (n, n), spec.init, dtype))(hidden_keys)
+    def init(k, shape):
+        return init_matrix(k, shape, spec.init, dtype, spec.init_gain)
+
+    w_hidden = jax.vmap(lambda k: init(k, (n, n)))(hidden_keys)
     return {
-        "w_in": init_matrix(k_in, (n, spec.input_dim), spec.init, dtype),
+        "w_in": init(k_in, (n, spec.input_dim)),
         "w_hidden": w_hidden.reshape(spec.n_hidden - 1, n, n),
-        "w_out": init_matrix(k_out, (spec.output_dim, n), spec.init, dtype),
+        "w_out": init(k_out, (spec.output_dim, n)),
     }
 
 

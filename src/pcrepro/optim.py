@@ -34,8 +34,8 @@ def adam_step(params, grads, state: AdamState, lr) -> tuple[object, AdamState]:
     step = count.astype(jnp.zeros(()).dtype)  # float64 under x64
     c1 = 1 - ADAM_B1**step
     c2 = 1 - ADAM_B2**step
-    new = jax.tree_util.tree_map(
-        lambda p, m, v: p - lr * (m / c1) / (jnp.sqrt(v / c2) + ADAM_EPS), params, mu, nu
+    new = jax.tree_util.tree_map(  # keep each leaf's dtype (the bias corrections are float64 under x64)
+        lambda p, m, v: (p - lr * (m / c1) / (jnp.sqrt(v / c2) + ADAM_EPS)).astype(p.dtype), params, mu, nu
     )
     return new, AdamState(mu=mu, nu=nu, count=count)
 

@@ -49,31 +49,60 @@ def equilibrated_energy(params: Params, x: jnp.ndarray, y: jnp.ndarray, spec: Ne
     return 0.5 * jnp.sum(r * jnp.linalg.solve(s, r.T).T) / x.shape[0]
 
 
-def activity_hessian(params: Params, spec: NetSpec, activity_decay: float = 0.0) -> jnp.ndarray:
-    """Per-sample activity Hessian ∂²F/∂z² of a linear net, [H·N, H·N] (layer-major).
+def activity_hessian_blocks(
+    params: Params, spec: NetSpec, activity_decay: float = 0.0
+) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """The per-sample activity Hessian of a linear net as its block tridiagonal (THEORY.md).
 
-    Built from the error maps: F_i = ½ Σ_ℓ ‖e_ℓ‖² with e_ℓ linear in z, so
-    H_z = Σ_ℓ J_ℓᵀ J_ℓ (+ decay·I), J_ℓ = ∂e_ℓ/∂z. Batch-independent.
-    """
-    n, h = spec.width, spec.n_hidden
-    dt = params["w_in"].dtype
-    eye = jnp.eye(n, dtype=dt)
-    hess = jnp.zeros((h * n, h * n), dt)
-    maps = _layer_maps(params, spec)
-    # e_1 = z_1 − a_1 W_1 x: J = [I, 0, …]
-    blocks = [(0, eye, None, None)]
-    # e_ℓ = z_ℓ − M_ℓ z_{ℓ−1}, ℓ = 2 … H
-    for ell in range(1, h):
-        blocks.append((ell, eye, ell - 1, -maps[ell - 1]))
-    for row, a_blk, col, b_blk in blocks:
-        j = jnp.zeros((n, h * n), dt).at[:, row * n : (row + 1) * n].set(a_blk)
-        if col is not None:
-            j = j.at[:, col * n : (col + 1) * n].set(b_blk)
-        hess = hess + j.T @ j
-    # e_L = y − M_L z_H
-    j_out = jnp.zeros((spec.output_dim, h * n), dt).at[:, (h - 1) * n :].set(-maps[-1])
-    hess = hess + j_out.T @ j_out
-    return hess + activity_decay * jnp.eye(h * n, dtype=dt)
+    With M_ℓ the map of layer ℓ (a_ℓW_ℓ, plus I on hidden layers with skips) and
+    e_ℓ = z_ℓ − M_ℓ z_{ℓ−1}, F_i = ½Σ_ℓ‖e_ℓ‖² gives, for hidden layers ℓ = 1 … H,
+
+        diagonal  D_ℓ = I + M_{ℓ+1}ᵀ M_{ℓ+1} (+ decay·I)
+                  (skips, ℓ < H: 2I + a²WᵀW + a(W + Wᵀ) with W = W_{ℓ+1}, a = a_{ℓ+1};
+                   ℓ = H: I + a_L² W_Lᵀ W_L)
+        upper     O_{ℓ,ℓ+1} = −M_{ℓ+1}ᵀ  (−aWᵀ, or −(aWᵀ + I) with skips), O_{ℓ+1,ℓ} = O_{ℓ,ℓ+1}ᵀ.
+
+    Activity decay adds decay·I to the diagonal only. Returns (diagonal [H, N, N],
+    upper [H−1, N, N]); batched over layers, no loop over depth."""
+    a = spec.scalings
+    n = spec.width
+    eye = jnp.eye(n, dtype=params["w_in"].dtype)
+    hidden_maps = a.a_hidden * params["w_hidden"]  # M_2 … M_H, [H−1, N, N]
+    if spec.skips:
+        hidden_maps = hidden_maps + eye
+    out_map = a.a_out * params["w_out"]
+    gram = jnp.einsum("lki,lkj->lij", hidden_maps, hidden_maps)  # M_{ℓ+1}ᵀM_{ℓ+1}, ℓ < H
+    last = out_map.T @ out_map
+    diagonal = jnp.concatenate([gram, last[None]], axis=0) + (1.0 + activity_decay) * eye
+    upper = -jnp.swapaxes(hidden_maps, 1, 2)
+    return diagonal, upper
+
+
+def block_tridiagonal(diagonal: jnp.ndarray, upper: jnp.ndarray) -> jnp.ndarray:
+    """Dense [H·N, H·N] matrix (layer-major) from its diagonal [H, N, N] and upper [H−1, N, N]
+    blocks, the lower ones being the transposes."""
+    h, n = diagonal.shape[0], diagonal.shape[1]
+    full = jnp.zeros((h, n, h, n), diagonal.dtype)
+    i = jnp.arange(h)
+    full = full.at[i, :, i, :].set(diagonal)
+    if h > 1:
+        j = jnp.arange(h - 1)
+        full = full.at[j, :, j + 1, :].set(upper).at[j + 1, :, j, :].set(jnp.swapaxes(upper, 1, 2))
+    return full.reshape(h * n, h * n)
+
+
+def activity_hessian(params: Params, spec: NetSpec, activity_decay: float = 0.0) -> jnp.ndarray:
+    """Per-sample activity Hessian ∂²F/∂z² of a linear net, [H·N, H·N] (layer-major);
+    batch-independent. See :func:`activity_hessian_blocks`."""
+    return block_tridiagonal(*activity_hessian_blocks(params, spec, activity_decay))
+
+
+def activity_hessian_parts(
+    params: Params, spec: NetSpec, activity_decay: float = 0.0
+) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """(D, O): the block-diagonal and the off-diagonal part of the theoretical H_z, H_z = D + O."""
+    diagonal, upper = activity_hessian_blocks(params, spec, activity_decay)
+    return block_tridiagonal(diagonal, jnp.zeros_like(upper)), block_tridiagonal(jnp.zeros_like(diagonal), upper)
 
 
 def equilibrium_activities(params: Params, x: jnp.ndarray, y: jnp.ndarray, spec: NetSpec) -> jnp.ndarray:

@@ -7,6 +7,12 @@ lr, activity decay) and are trained together: the train step of one run is
 evaluation that follows them is in the same jitted program. The Python loop
 only goes from one evaluation to the next (where it logs progress).
 
+With ``record_condition_number`` (a static switch: cells that leave it off compile the
+same program as before) every evaluation also records κ(H_z) = |λ_max|/|λ_min| of the
+activity Hessian at the post-inference activities of the first example of the segment's
+last batch, with the updated weights (as the μPC scripts do), and at step 0 at the
+feedforward activities of the first example (column ``cond_num_init``).
+
 Per-run stopping, as in the μPC scripts:
   * a non-finite train loss, energy or weight update → the run keeps its last
     finite weights, is frozen and marked ``diverged``;
@@ -30,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .energy import mse_loss, pc_energy
+from .hessian import activity_hessian, condition_number
 from .inference import infer_activities
 from .nets import NetSpec, forward, init_params, predict
 from .optim import adam_init, adam_step, sgd_step
@@ -54,6 +61,7 @@ class TrainSpec:
     max_steps_per_epoch: int | None = None  # None: every full batch of the train set
     test_every: int = 100
     no_learning_acc: float = 15.0
+    record_condition_number: bool = False
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHMS:
@@ -109,8 +117,11 @@ def data_order(seed: jax.Array, n_epochs: int, n_train: int, n_used: int) -> jax
 
 
 def train_step(state: RunState, hyper: RunHyper, x, y, step, spec: TrainSpec):
-    """One weight update of one run; returns the new state and (loss, energy)."""
+    """One weight update of one run; returns the new state and (loss, energy, probe), the
+    probe being the post-inference activities of the first example [H, 1, N] for PC (None
+    for BP)."""
     params, net = state.params, spec.net
+    z = None
     if spec.algorithm == "pc":
         z0, y_hat = forward(params, x, net)
         loss = mse_loss(y_hat, y)  # = F at the feedforward activities
@@ -141,7 +152,8 @@ def train_step(state: RunState, hyper: RunHyper, x, y, step, spec: TrainSpec):
         stop_step=jnp.where(diverged, step, state.stop_step),
     )
     nan = jnp.nan
-    return new_state, (jnp.where(running, loss, nan), jnp.where(running, energy, nan))
+    probe = None if z is None else z[:, :1]
+    return new_state, (jnp.where(running, loss, nan), jnp.where(running, energy, nan), probe)
 
 
 def accuracy(params, x, y, net: NetSpec) -> jax.Array:
@@ -149,32 +161,71 @@ def accuracy(params, x, y, net: NetSpec) -> jax.Array:
     return 100.0 * jnp.mean(jnp.argmax(predict(params, x, net), -1) == jnp.argmax(y, -1))
 
 
+def _batch_indices(order, step, steps_per_epoch, batch_size):
+    epoch, pos = step // steps_per_epoch, step % steps_per_epoch
+    return jax.lax.dynamic_slice(order[epoch], (pos * batch_size,), (batch_size,))
+
+
+def activity_condition_number(params, z, x, y, net: NetSpec, activity_decay) -> jax.Array:
+    """κ(H_z) for one example: activities [H, 1, N], x [1, D], y [1, d_y]. Full float32 matmul
+    precision: with the GPU's default TF32, λ_min of a large H_z is off by percents."""
+    with jax.default_matmul_precision("highest"):
+        return condition_number(jnp.linalg.eigvalsh(activity_hessian(params, z, x, y, net, activity_decay)))
+
+
+def _condition_numbers(params, probes, hypers, net: NetSpec) -> jax.Array:
+    """κ for every run, one run at a time (``lax.map``: an H_z is up to (H·N)² floats)."""
+    return jax.lax.map(lambda a: activity_condition_number(*a[:4], net, a[4]),
+                       (params, *probes, hypers.activity_decay))
+
+
+def initial_condition_numbers(states, hypers, orders, x_train, y_train, spec: TrainSpec) -> jax.Array:
+    """κ at step 0: initial weights, feedforward activities of each run's first example."""
+    first = orders[:, 0, :1]  # [runs, 1]
+    x, y = x_train[first], y_train[first]
+    z = jax.vmap(lambda p, xi: forward(p, xi, spec.net)[0])(states.params, x)
+    return _condition_numbers(states.params, (z, x, y), hypers, spec.net)
+
+
 def _segment(states, hypers, orders, data, start_step, *, n_steps, evaluate, spec, steps_per_epoch):
-    """``n_steps`` train steps of every run, then (optionally) the evaluation."""
+    """``n_steps`` train steps of every run, then (optionally) the evaluation (and κ(H_z))."""
     x_train, y_train, x_test, y_test = data
     b = spec.batch_size
+    record = evaluate and spec.record_condition_number and spec.algorithm == "pc"
 
     def run(state, hyper, order):
-        def body(st, t):
+        def body(carry, t):
+            st = carry[0] if record else carry
             step = start_step + t
-            epoch, pos = step // steps_per_epoch, step % steps_per_epoch
-            idx = jax.lax.dynamic_slice(order[epoch], (pos * b,), (b,))
-            return train_step(st, hyper, x_train[idx], y_train[idx], step + 1, spec)
+            idx = _batch_indices(order, step, steps_per_epoch, b)
+            x, y = x_train[idx], y_train[idx]
+            st, (loss, energy, probe) = train_step(st, hyper, x, y, step + 1, spec)
+            # keep only the last step's probe in the carry (nothing is stacked over steps)
+            return ((st, (probe, x[:1], y[:1])) if record else st), (loss, energy)
 
-        return jax.lax.scan(body, state, jnp.arange(n_steps, dtype=jnp.int32))
+        if not record:
+            return jax.lax.scan(body, state, jnp.arange(n_steps, dtype=jnp.int32))
+        net, d_y = spec.net, y_train.shape[1]
+        empty = (jnp.zeros((net.n_hidden, 1, net.width), x_train.dtype),
+                 jnp.zeros((1, x_train.shape[1]), x_train.dtype), jnp.zeros((1, d_y), y_train.dtype))
+        return jax.lax.scan(body, (state, empty), jnp.arange(n_steps, dtype=jnp.int32))
 
-    states, (losses, energies) = jax.vmap(run)(states, hypers, orders)
+    carry, (losses, energies) = jax.vmap(run)(states, hypers, orders)
+    states, probes = carry if record else (carry, None)
     if not evaluate:
-        return states, losses, energies, None
+        return states, losses, energies, None, None
     eval_step = start_step + n_steps
     acc = jax.vmap(lambda p: accuracy(p, x_test, y_test, spec.net))(states.params)
     running = states.status == RUNNING
+    cond = None
+    if record:
+        cond = jnp.where(running, _condition_numbers(states.params, probes, hypers, spec.net), jnp.nan)
     stop = running & (acc < spec.no_learning_acc)
     states = states._replace(
         status=jnp.where(stop, NO_LEARNING, states.status),
         stop_step=jnp.where(stop, eval_step, states.stop_step),
     )
-    return states, losses, energies, jnp.where(running, acc, jnp.nan)
+    return states, losses, energies, jnp.where(running, acc, jnp.nan), cond
 
 
 def _chunks(n: int, size: int) -> list[tuple[int, int]]:
@@ -228,10 +279,14 @@ def train_cell(
         hypers = RunHyper(seeds, *(jnp.asarray([float(r[k]) for r in chunk]) for k in RunHyper._fields[1:]))
         states = jax.vmap(lambda s: init_run(s, spec))(seeds)
         orders = jax.vmap(lambda s: data_order(s, spec.epochs, n_train, spe * spec.batch_size))(seeds)
-        accs, loss_mean, loss_min, energy_mean = [], [], [], []
+        accs, loss_mean, loss_min, energy_mean, conds = [], [], [], [], []
+        if spec.record_condition_number:
+            cond_init = np.asarray(jax.jit(initial_condition_numbers, static_argnums=5)(
+                states, hypers, orders, device_data[0], device_data[1], spec))
         t0 = time.perf_counter()
         for k in range(n_evals):
-            states, losses, energies, acc = segment(states, hypers, orders, device_data, k * spec.test_every)
+            states, losses, energies, acc, cond = segment(states, hypers, orders, device_data, k * spec.test_every)
+            conds.append(None if cond is None else np.asarray(cond))
             acc = np.asarray(acc)
             lm, lmin = _nan_stats(np.asarray(losses))
             em, _ = _nan_stats(np.asarray(energies))
@@ -264,6 +319,8 @@ def train_cell(
                     "energy": float(energy_mean[k][j]),
                     "status": STATUS_NAMES[int(status[j])],
                     "stop_step": int(stop_step[j]),
+                    **({"cond_num": float(conds[k][j]), "cond_num_init": float(cond_init[j])}
+                       if spec.record_condition_number else {}),
                 })
     return pd.DataFrame(frames)
 
@@ -281,5 +338,5 @@ def run_grid(seeds, activity_lrs, weight_lrs, activity_decays) -> list[dict]:
 
 __all__ = [
     "TrainSpec", "RunHyper", "RunState", "train_cell", "train_step", "init_run", "run_grid",
-    "accuracy", "data_order", "STATUS_NAMES",
+    "accuracy", "data_order", "STATUS_NAMES", "activity_condition_number",
 ]

@@ -53,3 +53,24 @@ def best_curves_figure(best: pd.DataFrame, *, act_fn: str, vary: str, fixed: dic
     fig = band_figure(stats, vary, series_label=label, colorscale=scale, label_base=2,
                       title=f"μPC {ACT_TITLES[act_fn]}, {fixed_text}, selected η: {lrs}")
     return _note(fig, rows, preset, stopped_run_score), stats.assign(act_fn=act_fn, **fixed)
+
+
+def condition_number_figure(best: pd.DataFrame, *, act_fn: str, width: int, n_hiddens, preset: str
+                            ) -> tuple[go.Figure, pd.DataFrame]:
+    """κ(H_z) over training at the selected activity lr, mean ± std over seeds, one curve per H
+    (step 0: initial weights, feedforward activities). Runs that stopped drop out of the mean."""
+    rows = best[(best["act_fn"] == act_fn) & (best["width"] == width) & best["n_hidden"].isin(n_hiddens)]
+    if rows.empty or "cond_num" not in rows or rows["cond_num"].isna().all():
+        raise ValueError(f"no condition numbers recorded for act_fn={act_fn}, N={width}, H in {list(n_hiddens)} "
+                         "(mupc_sweeps.condition_numbers)")
+    initial = rows.drop_duplicates(list(RUN_KEYS)).assign(step=0, cond_num=lambda d: d["cond_num_init"])
+    values = pd.concat([initial, rows], ignore_index=True)
+    stats = (values.groupby(["n_hidden", "step"])["cond_num"]
+             .agg(mean="mean", std="std", n_runs="count").reset_index().fillna({"std": 0.0}))
+    lrs = ", ".join(f"{v:g}" for v in sorted(rows["activity_lr"].unique()))
+    fig = band_figure(stats, "n_hidden", series_label="H", colorscale="Viridis", label_base=2,
+                      y_title="κ(H<sub>z</sub>)", title=f"μPC {ACT_TITLES[act_fn]}, N={width}, selected η: {lrs}")
+    stopped = rows.loc[rows["status"] != "ok", list(RUN_KEYS)].drop_duplicates()
+    extra = f"{len(stopped)} stopped run(s) leave the mean when they stop" if len(stopped) else ""
+    fig = provenance_note(fig, preset=preset, data_source=single_value(rows["data_source"]), extra=extra)
+    return fig, stats.assign(act_fn=act_fn, width=width)

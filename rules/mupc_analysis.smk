@@ -1,0 +1,155 @@
+# Study "mupc" (seed 002), analysis families: no PC training runs, one job per static cell.
+#   mupc_activity_hessian_cell: spectra of the activity Hessian at init, one job per
+#                               (setting, activation) over the whole N x H grid
+#   mupc_forward_pass_cell:     BP forward-pass norms, one job per (activation, optimiser)
+#   mupc_energy_theory_phase / _width: training on the equilibrated energy
+#   mupc_activity_hessian, mupc_forward_pass, mupc_energy_theory: the figure families
+
+from pcrepro.plots.mupc_analysis import activity_hessian_files, energy_theory_files, forward_pass_files
+
+ACTIVITY_HESSIAN = GRIDS["mupc_activity_hessian"]
+FORWARD_PASS = GRIDS["mupc_forward_pass"]
+ENERGY_THEORY = GRIDS["mupc_energy_theory"]
+
+
+def _slice(grid, *keys):
+    """The config keys a job uses (its params), so that a plot-only key does not rerun it."""
+    return {k: grid[k] for k in keys}
+
+
+# Small CPU runs are dominated by XLA compile time (one program per shape): the quick
+# preset asks for XLA's cheapest pipeline (pcrepro.runtime.fast_compile).
+FAST_COMPILE = PRESET == "quick"
+
+
+wildcard_constraints:
+    act=r"linear|tanh|relu",
+    setting=r"[a-z_]+",
+    optim=r"sgd|adam",
+    param_type=r"sp|mupc",
+
+
+rule mupc_activity_hessian_cell:
+    """Eigenvalues of H_z (and of the theory, D and O for linear nets) over N x H, seeds looped."""
+    output:
+        spectra=f"{RESULTS}/mupc_activity_hessian/{{setting}}/{{act}}.npz",
+        summary=f"{RESULTS}/mupc_activity_hessian/{{setting}}/{{act}}.parquet",
+        precision=f"{RESULTS}/mupc_activity_hessian/{{setting}}/{{act}}_precision.csv",
+    params:
+        grid=_slice(ACTIVITY_HESSIAN, "widths", "n_hiddens", "seeds", "eigen_dtype", "precision_check_size"),
+        fast_compile=FAST_COMPILE,
+    resources:
+        gpu=1,
+    log:
+        f"logs/{PRESET}/mupc_activity_hessian/{{setting}}_{{act}}.log",
+    script:
+        "../workflow_scripts/activity_hessian_cell.py"
+
+
+rule mupc_activity_hessian:
+    """Figure family mupc_activity_hessian (FIGURES.md section 3)."""
+    input:
+        expand(f"{RESULTS}/mupc_activity_hessian/{{setting}}/{{act}}.{{ext}}",
+               setting=ACTIVITY_HESSIAN["settings"], act=ACTIVITY_HESSIAN["act_fns"], ext=["npz", "parquet"]),
+    output:
+        [f"{FIGURES}/{p}" for p in activity_hessian_files(ACTIVITY_HESSIAN)],
+        precision=f"{FIGURES}/mupc_activity_hessian/precision_check.csv",
+    params:
+        grid=ACTIVITY_HESSIAN,
+        results=f"{RESULTS}/mupc_activity_hessian",
+        figures_root=FIGURES,
+        preset=PRESET,
+    localrule: True
+    script:
+        "../workflow_scripts/plot_activity_hessian.py"
+
+
+rule mupc_forward_pass_cell:
+    """Activity and weight norms over the first BP steps, every setting x width x depth."""
+    input:
+        dataset=prepared_dataset(FORWARD_PASS["dataset"]),
+    output:
+        f"{RESULTS}/mupc_forward_pass/{{act}}_{{optim}}.parquet",
+    params:
+        grid=_slice(FORWARD_PASS, "settings", "widths", "depths", "lr", "batch_size", "n_steps", "seed"),
+        fast_compile=FAST_COMPILE,
+    resources:
+        gpu=1,
+    log:
+        f"logs/{PRESET}/mupc_forward_pass/{{act}}_{{optim}}.log",
+    script:
+        "../workflow_scripts/forward_pass_cell.py"
+
+
+rule mupc_forward_pass:
+    """Figure family mupc_forward_pass (FIGURES.md section 3)."""
+    input:
+        expand(f"{RESULTS}/mupc_forward_pass/{{act}}_{{optim}}.parquet",
+               act=FORWARD_PASS["act_fns"], optim=FORWARD_PASS["optims"]),
+    output:
+        [f"{FIGURES}/{p}" for p in forward_pass_files(FORWARD_PASS)],
+    params:
+        grid=FORWARD_PASS,
+        figures_root=FIGURES,
+        preset=PRESET,
+    localrule: True
+    script:
+        "../workflow_scripts/plot_forward_pass.py"
+
+
+_ENERGY_RUN_KEYS = ("seed", "batch_size", "max_steps")
+
+
+rule mupc_energy_theory_phase:
+    """Linear residual nets over N x H trained on F*, for one parameterisation."""
+    input:
+        dataset=prepared_dataset(ENERGY_THEORY["dataset"]),
+    output:
+        f"{RESULTS}/mupc_energy_theory/phase_{{param_type}}.parquet",
+    params:
+        run=_slice(ENERGY_THEORY, *_ENERGY_RUN_KEYS),
+        grid=lambda wc: {"act_fns": ["linear"], "widths": ENERGY_THEORY["phase"]["widths"],
+                         "n_hiddens": ENERGY_THEORY["phase"]["n_hiddens"],
+                         "lr": ENERGY_THEORY["phase"]["lrs"][wc.param_type]},
+        fast_compile=FAST_COMPILE,
+    resources:
+        gpu=1,
+    log:
+        f"logs/{PRESET}/mupc_energy_theory/phase_{{param_type}}.log",
+    script:
+        "../workflow_scripts/energy_theory_cell.py"
+
+
+rule mupc_energy_theory_width:
+    """Nets of fixed depth over widths trained on F*, every activation, for one parameterisation."""
+    input:
+        dataset=prepared_dataset(ENERGY_THEORY["dataset"]),
+    output:
+        f"{RESULTS}/mupc_energy_theory/width_{{param_type}}.parquet",
+    params:
+        run=_slice(ENERGY_THEORY, *_ENERGY_RUN_KEYS),
+        grid={"act_fns": ENERGY_THEORY["width_study"]["act_fns"], "widths": ENERGY_THEORY["width_study"]["widths"],
+              "n_hiddens": [ENERGY_THEORY["width_study"]["n_hidden"]], "lr": ENERGY_THEORY["width_study"]["lr"]},
+        fast_compile=FAST_COMPILE,
+    resources:
+        gpu=1,
+    log:
+        f"logs/{PRESET}/mupc_energy_theory/width_{{param_type}}.log",
+    script:
+        "../workflow_scripts/energy_theory_cell.py"
+
+
+rule mupc_energy_theory:
+    """Figure family mupc_energy_theory (FIGURES.md section 3)."""
+    input:
+        phase=expand(f"{RESULTS}/mupc_energy_theory/phase_{{p}}.parquet", p=ENERGY_THEORY["phase"]["param_types"]),
+        width=expand(f"{RESULTS}/mupc_energy_theory/width_{{p}}.parquet", p=ENERGY_THEORY["width_study"]["param_types"]),
+    output:
+        [f"{FIGURES}/{p}" for p in energy_theory_files(ENERGY_THEORY)],
+    params:
+        grid=ENERGY_THEORY,
+        figures_root=FIGURES,
+        preset=PRESET,
+    localrule: True
+    script:
+        "../workflow_scripts/plot_energy_theory.py"

@@ -1,0 +1,28 @@
+"""Adapter: activity-Hessian spectra of one (setting, activation) over the N x H grid
+(rule mupc_activity_hessian_cell). Outside Snakemake: benchmarks/bench_mupc_analysis.py."""
+
+from pcrepro.runtime import fast_compile
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+if sm.params.fast_compile:  # before JAX starts its backend
+    fast_compile()
+
+import jax
+
+jax.config.update("jax_enable_x64", True)  # for the float64 precision check; the spectra use eigen_dtype
+
+import numpy as np
+
+from pcrepro.activity_spectra import analyse
+from pcrepro.atomic import write_atomic
+from pcrepro.progress import log_to
+from pcrepro.results import write_table
+
+grid = sm.params.grid
+with log_to(sm.log[0]) as log:
+    arrays, summary, precision = analyse(
+        sm.wildcards.setting, sm.wildcards.act, grid["widths"], grid["n_hiddens"], grid["seeds"],
+        dtype=grid["eigen_dtype"], check_size=grid["precision_check_size"], log=log)
+    write_table(precision, sm.output.precision)
+    write_table(summary, sm.output.summary)
+    write_atomic(sm.output.spectra, lambda tmp: np.savez(tmp, **arrays))

@@ -1,0 +1,23 @@
+"""Adapter: nets trained on the equilibrated energy (rules mupc_energy_theory_phase / _width)."""
+
+from pcrepro.runtime import fast_compile
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+if sm.params.fast_compile:  # before JAX starts its backend
+    fast_compile()
+
+import pandas as pd
+
+from pcrepro.data import load_prepared
+from pcrepro.energy_theory import run_grid
+from pcrepro.progress import log_to
+from pcrepro.results import write_table
+
+run, grid = sm.params.run, sm.params.grid
+with log_to(sm.log[0]) as log:
+    data = load_prepared(sm.input.dataset, "standardise")
+    table = pd.concat([run_grid(sm.wildcards.param_type, act, grid["widths"], grid["n_hiddens"], grid["lr"],
+                                data.x_train, data.y_train, seed=run["seed"], batch_size=run["batch_size"],
+                                max_steps=run["max_steps"], log=log) for act in grid["act_fns"]], ignore_index=True)
+    table["data_source"] = data.source
+    write_table(table, sm.output[0])

@@ -1,0 +1,21 @@
+"""Adapter: forward-pass norms of one (activation, optimiser) (rule mupc_forward_pass_cell)."""
+
+from pcrepro.runtime import fast_compile
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+if sm.params.fast_compile:  # before JAX starts its backend
+    fast_compile()
+
+from pcrepro.data import load_prepared
+from pcrepro.forward_pass import run_setting_grid
+from pcrepro.progress import log_to
+from pcrepro.results import write_table
+
+grid = sm.params.grid
+with log_to(sm.log[0]) as log:
+    data = load_prepared(sm.input.dataset, "standardise")
+    table = run_setting_grid(sm.wildcards.act, sm.wildcards.optim, grid["settings"], grid["widths"], grid["depths"],
+                             data.x_train, data.y_train, seed=grid["seed"], n_steps=grid["n_steps"],
+                             batch_size=grid["batch_size"], lr=grid["lr"], log=log)
+    table["data_source"] = data.source
+    write_table(table, sm.output[0])
