@@ -2,8 +2,10 @@
 
 Sections (each prints one JSON line; ``--out`` appends them to a file):
 
-  activity_hessian_job  (only when named) one whole job: the paper N x H grid of one setting
-                    and activation;
+  *_job             (only when named) whole jobs at paper scale: ``activity_hessian_job`` (the
+                    N x H grid of one setting and activation), ``energy_theory_job`` (the N x H
+                    phase grid of one parameterisation), ``forward_pass_job`` (one setting of a
+                    forward-pass job over every width and depth);
   activity_hessian  one (N, H) cell of ``mupc_activity_hessian`` at paper scale (default
                     N = H = 128, H_z of 16384², every seed), seconds per cell and per seed,
                     plus the float32-vs-float64 error of the spectra at ``--check-size``;
@@ -70,6 +72,33 @@ def bench_activity_hessian_job(args) -> dict:
             "precision_check": precision.to_dict("records")}
 
 
+def _mnist_like(n: int = 60000):
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(n, 784)).astype(np.float32), np.eye(10, dtype=np.float32)[rng.integers(0, 10, n)]
+
+
+def bench_energy_theory_job(args) -> dict:
+    """A whole ``mupc_energy_theory_phase`` job: N, H ∈ {1 … 64}, one epoch each."""
+    grid = [2**k for k in range(7)]
+    x, y = _mnist_like()
+    t0 = time.perf_counter()
+    energy_theory.run_grid(args.param_type, "linear", grid, grid, 0.1 if args.param_type == "mupc" else 1e-4,
+                           x, y, seed=4320, batch_size=64, log=lambda _m: None)
+    return {"section": "energy_theory_job", "param_type": args.param_type, "runs": len(grid) ** 2,
+            "job_s_incl_compile": round(time.perf_counter() - t0, 1)}
+
+
+def bench_forward_pass_job(args) -> dict:
+    """One setting of a ``mupc_forward_pass_cell`` job (a job runs five): every width x depth."""
+    x, y = _mnist_like(5 * 64)
+    times = []
+    forward_pass.run_setting_grid(args.act, "adam", [args.fp_setting], [128, 256, 512, 1024],
+                                  [16, 32, 64, 128, 256, 512], x, y, seed=54638, n_steps=5, batch_size=64, lr=1e-3,
+                                  log=lambda m: times.append(float(m.split(": ")[1].split(" s")[0])))
+    return {"section": "forward_pass_job", "setting": args.fp_setting, "act_fn": args.act, "shapes": len(times),
+            "total_s": round(sum(times), 1), "first_shape_s": times[0], "median_shape_s": float(np.median(times))}
+
+
 def bench_cond_number(args) -> dict:
     spec = NetSpec(784, args.cond_width, args.cond_depth, 10, args.act, "mupc", True, "standard_gauss")
     params = init_params(jax.random.PRNGKey(0), spec, jnp.float32)
@@ -109,13 +138,14 @@ def bench_forward_pass(args) -> dict:
 
 
 SECTIONS = {"activity_hessian": bench_activity_hessian, "activity_hessian_job": bench_activity_hessian_job,
+            "energy_theory_job": bench_energy_theory_job, "forward_pass_job": bench_forward_pass_job,
             "cond_number": bench_cond_number,
             "energy_theory": bench_energy_theory, "forward_pass": bench_forward_pass}
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sections", nargs="+", default=[s for s in SECTIONS if s != "activity_hessian_job"],
+    p.add_argument("--sections", nargs="+", default=[s for s in SECTIONS if not s.endswith("_job")],
                    choices=list(SECTIONS))
     p.add_argument("--setting", default="sp_orthogonal", choices=sorted(activity_spectra.SETTINGS))
     p.add_argument("--act", default="linear")

@@ -79,6 +79,78 @@ def test_quick_preset_on_standins_builds_mupc_sweeps_with_real_content(repo, tmp
         assert depth.groupby("n_hidden")["mean"].last().min() > 30.0
         width = pd.read_csv(figures / f"best_test_accs_width_muP_{act}.csv")
         assert sorted(width["width"].unique()) == quick["width_sweep"]["widths"]
+        # κ(H_z) over training at the selected lr: step 0 is the runs' initial κ, then one per evaluation
+        cond = pd.read_csv(figures / f"best_cond_nums_mupc_{act}.csv")
+        assert sorted(cond["n_hidden"].unique()) == quick["condition_numbers"]["n_hiddens"]
+        for n_hidden in quick["condition_numbers"]["n_hiddens"]:
+            runs = table[(table["act_fn"] == act) & (table["n_hidden"] == n_hidden) & (table["width"] == 32)
+                         & (table["activity_lr"] == best_lr)]
+            shown = cond[cond["n_hidden"] == n_hidden].set_index("step")["mean"]
+            np.testing.assert_allclose(shown[0], runs.drop_duplicates("seed")["cond_num_init"].mean(), rtol=1e-12)
+            np.testing.assert_allclose(shown.drop(0).to_numpy(), runs.groupby("step")["cond_num"].mean(), rtol=1e-12)
+            assert (shown > 1).all()
+    assert table.loc[table["width"] == 16, "cond_num"].isna().all()  # only the listed depths pay for κ
+
+
+def test_paper_preset_mupc_analysis_jobs(repo, tmp_path):
+    from pcrepro.cells import mupc_sweeps_cells
+
+    proc = _snakemake(repo, tmp_path, "mupc_activity_hessian", "mupc_forward_pass", "mupc_energy_theory", "-n",
+                      "--cores", "1", "--config", "preset=paper")
+    for rule, count in (("mupc_activity_hessian_cell", 6),  # 2 settings x 3 activations, N x H inside
+                        ("mupc_forward_pass_cell", 6),      # 3 activations x 2 optimisers
+                        ("mupc_energy_theory_phase", 2),    # sp, muPC
+                        ("mupc_energy_theory_width", 2)):
+        assert re.search(rf"^{rule}\s+{count}$", proc.stdout, re.M), (rule, proc.stdout[-2000:])
+    paper = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["paper"]["mupc_sweeps"]
+    recorded = {(c["net"]["act_fn"], c["net"]["width"], c["net"]["n_hidden"])
+                for c in mupc_sweeps_cells(paper).values() if c["train"]["record_condition_number"]}
+    assert recorded == {(a, 512, h) for a in ("linear", "tanh", "relu") for h in (8, 16, 32)}
+
+
+@pytest.mark.workflow
+def test_quick_mupc_analysis_families_write_every_declared_file_with_the_computed_numbers(repo, tmp_path):
+    from pcrepro.plots.mupc_analysis import activity_hessian_files, energy_theory_files, forward_pass_files
+
+    override = tmp_path / "standin.yaml"
+    override.write_text(yaml.safe_dump({"data": {"cache_dir": str(tmp_path / "data"), "mirror": None,
+                                                 "download": False, "synthetic_standin": True}}))
+    _snakemake(repo, tmp_path, "mupc_activity_hessian", "mupc_forward_pass", "mupc_energy_theory", "--cores", "2",
+               "--configfile", str(repo / "config.yaml"), str(override), "--config", "preset=quick")
+    quick = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["quick"]
+    figures, results = tmp_path / "figures" / "quick", tmp_path / "results" / "quick"
+    for f in [*activity_hessian_files(quick["mupc_activity_hessian"]),
+              *forward_pass_files(quick["mupc_forward_pass"]), *energy_theory_files(quick["mupc_energy_theory"])]:
+        assert (figures / f).stat().st_size > 2000, f
+    # the κ phase diagram draws the seed mean of the recorded spectra' |λmax|/|λmin|
+    grid = quick["mupc_activity_hessian"]
+    with np.load(results / "mupc_activity_hessian" / "sp_orthogonal" / "linear.npz") as spectra:
+        shown = pd.read_csv(figures / "mupc_activity_hessian" / "sp_orthogonal" / "linear" / "H_num_cond_num.csv")
+        for _, row in shown.iterrows():
+            eig = spectra[f"num/N{int(row['width'])}_H{int(row['n_hidden'])}"]
+            np.testing.assert_allclose(row["cond"], np.mean(np.abs(eig[:, -1]) / np.abs(eig[:, 0])), rtol=1e-6)
+            # sp + orthogonal: κ = cot²(π / 2(H+1)) (float32)
+            np.testing.assert_allclose(row["cond"], 1 / np.tan(np.pi / (2 * (row["n_hidden"] + 1))) ** 2, rtol=1e-4)
+    precision = pd.read_csv(figures / "mupc_activity_hessian" / "precision_check.csv")
+    assert len(precision) == len(grid["settings"]) * len(grid["act_fns"])
+    assert (precision["num_cond_rel_err"] < 1e-3).all()
+    # the energy-theory phase diagram at step t shows the loop's L / F* at t
+    phase = pd.read_parquet(results / "mupc_energy_theory" / "phase_mupc.parquet")
+    t = quick["mupc_energy_theory"]["phase"]["plot_steps"][-1]
+    shown = pd.read_csv(figures / "mupc_energy_theory" / "mupc" / f"loss_energy_ratio_t_{t}.csv")
+    expected = phase[phase["step"] == t].set_index(["width", "n_hidden"])["ratio"]
+    np.testing.assert_allclose(shown.set_index(["width", "n_hidden"])["ratio"], expected.loc[
+        list(shown.set_index(["width", "n_hidden"]).index)], rtol=1e-6)
+    assert (phase.loc[phase["act_fn"] == "linear", "ratio"] >= 1 - 1e-4).all()  # 𝓛 ≥ F* for linear nets
+    # forward pass: Depth-μP with skips keeps the last layer's RMS activity within a factor 5 over
+    # depth at init, sp without skips loses it
+    fp = pd.concat(pd.read_parquet(p) for p in (results / "mupc_forward_pass").glob("*.parquet"))
+    init = fp[(fp["metric"] == "activity_l2") & (fp["step"] == 0) & (fp["layer"] == "L/2")]
+    for setting, bound in (("depth_mup_skips", 5.0),):
+        values = init[init["setting"] == setting]["value"]
+        assert values.max() / values.min() < bound
+    sp = init[init["setting"] == "sp"].groupby("depth")["value"].mean()
+    assert sp.iloc[-1] < 0.1 * sp.iloc[0]
 
 
 def test_paper_preset_has_one_job_per_chain_depth_and_dln_configuration(repo, tmp_path):
