@@ -4,7 +4,7 @@
 #                condition number of the activity Hessian over training (best lr).
 # The analysis families (activity Hessian, forward pass, energy theory) are in mupc_analysis.smk.
 
-from pcrepro.cells import mupc_sweeps_cells
+from pcrepro.cells import mupc_pc_sweeps_cells, mupc_sweeps_cells, variant_depths
 
 SWEEPS = GRIDS["mupc_sweeps"]
 CELLS["mupc_sweeps"] = mupc_sweeps_cells(SWEEPS)
@@ -45,10 +45,58 @@ rule mupc_sweeps:
         f"{RESULTS}/mupc_sweeps/selection.csv",
 
 
+PC_SWEEPS = GRIDS["mupc_pc_sweeps"]
+CELLS["mupc_pc_sweeps"] = mupc_pc_sweeps_cells(PC_SWEEPS)
+SELECT_BY["mupc_pc_sweeps"] = PC_SWEEPS["select_by"]
+
+
+def _pc_sweeps_files(grid):
+    """Per dataset and variant: the lr sweep per (activation, depth), the best-lr accuracy and
+    κ(H_z) per activation (seed 002's file names, one pattern for every variant)."""
+    files = {"lr_sweep": [], "best": [], "cond_nums": []}
+    for dataset in grid["datasets"]:
+        for name, variant in grid["variants"].items():
+            for act in grid["act_fns"]:
+                root = f"{FIGURES}/mupc_pc_sweeps/{dataset}"
+                files["lr_sweep"] += [f"{root}/test_accs_{name}_{act}_{h}_n_hidden.pdf"
+                                      for h in variant_depths(variant, act, grid["n_hiddens"])]
+                files["best"].append(f"{root}/best_test_accs_{name}_{act}.pdf")
+                if grid["condition_numbers"]:
+                    files["cond_nums"].append(f"{root}/best_cond_nums_{name}_{act}.pdf")
+    return files
+
+
+PC_SWEEPS_FIGURES = _pc_sweeps_files(PC_SWEEPS)
+
+
+rule mupc_pc_sweeps_figures:
+    input:
+        table=f"{RESULTS}/mupc_pc_sweeps/runs.parquet",
+        selection=f"{RESULTS}/mupc_pc_sweeps/selection.csv",
+    output:
+        **PC_SWEEPS_FIGURES,
+    params:
+        grid={k: PC_SWEEPS[k] for k in ("datasets", "act_fns", "width", "n_hiddens", "variants", "select_by",
+                                          "condition_numbers")},
+        stopped_run_score=config["selection"]["stopped_run_score"],
+        preset=PRESET,
+    localrule: True
+    script:
+        "../workflow_scripts/plot_mupc_pc_sweeps.py"
+
+
+rule mupc_pc_sweeps:
+    """Figure family mupc_pc_sweeps (FIGURES.md section 3): standard PC, four variants."""
+    input:
+        *[f for files in PC_SWEEPS_FIGURES.values() for f in files],
+        f"{RESULTS}/mupc_pc_sweeps/selection.csv",
+
+
 rule mupc:
     """Study mupc: every implemented family of seed 002."""
     input:
         rules.mupc_sweeps.input,
+        rules.mupc_pc_sweeps.input,
         rules.mupc_activity_hessian.output,
         rules.mupc_forward_pass.output,
         rules.mupc_energy_theory.output,

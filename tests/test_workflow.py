@@ -27,8 +27,9 @@ def _job_count(output: str) -> int:
 def test_paper_preset_dag_builds_and_stays_small(repo, tmp_path):
     proc = _snakemake(repo, tmp_path, "-n", "--cores", "1", "--config", "preset=paper")
     total = _job_count(proc.stdout)
-    # 3 activations x (5 depths + 4 further widths) cells + data + aggregate/select/figures/targets
-    assert re.search(r"^train_cell\s+27$", proc.stdout, re.M), proc.stdout[-2000:]
+    # mupc_sweeps: 3 activations x (5 depths + 4 further widths) = 27 cells; mupc_pc_sweeps: 2 datasets x
+    # 3 activations x (3 depths x 3 variants) + 2 x (5 + 5 + 3 orthogonal depths) = 80 cells
+    assert re.search(r"^train_cell\s+107$", proc.stdout, re.M), proc.stdout[-2000:]
     assert total < 10_000
 
 
@@ -47,8 +48,9 @@ def test_quick_preset_on_standins_builds_mupc_sweeps_with_real_content(repo, tmp
     override = tmp_path / "standin.yaml"
     override.write_text(yaml.safe_dump({"data": {"cache_dir": str(tmp_path / "data"), "mirror": None,
                                                  "download": False, "synthetic_standin": True}}))
-    _snakemake(repo, tmp_path, "mupc_sweeps", "--cores", "2", "--configfile", str(repo / "config.yaml"),
-               str(override), "--config", "preset=quick")
+    _snakemake(repo, tmp_path, "mupc_sweeps", "mupc_pc_sweeps", "--cores", "2", "--configfile",
+               str(repo / "config.yaml"), str(override), "--config", "preset=quick")
+    _check_pc_sweeps(repo, tmp_path)
     quick = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["quick"]["mupc_sweeps"]
     figures = tmp_path / "figures" / "quick" / "mupc_sweeps"
     table = pd.read_parquet(tmp_path / "results" / "quick" / "mupc_sweeps" / "runs.parquet")
@@ -90,6 +92,22 @@ def test_quick_preset_on_standins_builds_mupc_sweeps_with_real_content(repo, tmp
             np.testing.assert_allclose(shown.drop(0).to_numpy(), runs.groupby("step")["cond_num"].mean(), rtol=1e-12)
             assert (shown > 1).all()
     assert table.loc[table["width"] == 16, "cond_num"].isna().all()  # only the listed depths pay for κ
+
+
+def test_paper_pc_sweeps_cells_follow_the_notebook_grid(repo):
+    from pcrepro.cells import mupc_pc_sweeps_cells
+
+    paper = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["paper"]["mupc_pc_sweeps"]
+    cells = list(mupc_pc_sweeps_cells(paper).values())
+    assert len(cells) == 80
+    assert all(c["train"]["record_condition_number"] and c["train"]["n_infer_steps"] == 500 for c in cells)
+    assert {len(c["runs"]["seeds"]) * len(c["runs"]["activity_lrs"]) for c in cells} == {9}
+    ortho = {(c["net"]["act_fn"], c["net"]["n_hidden"]) for c in cells if c["labels"]["variant"] == "orthogonal"}
+    assert ortho == {(a, h) for a in ("linear", "tanh") for h in (8, 16, 32, 64, 128)} | {
+        ("relu", h) for h in (8, 16, 32)}
+    adam = [c for c in cells if c["labels"]["variant"] == "Adam"]
+    assert all(c["train"]["activity_optim"] == "adam" and not c["net"]["skips"] for c in adam)
+    assert all(c["net"]["skips"] for c in cells if c["labels"]["variant"] == "GD_skips")
 
 
 def test_paper_preset_mupc_analysis_jobs(repo, tmp_path):
@@ -151,6 +169,34 @@ def test_quick_mupc_analysis_families_write_every_declared_file_with_the_compute
         assert values.max() / values.min() < bound
     sp = init[init["setting"] == "sp"].groupby("depth")["value"].mean()
     assert sp.iloc[-1] < 0.1 * sp.iloc[0]
+
+
+def _check_pc_sweeps(repo, tmp_path):
+    """Standard-PC sweeps: one selected lr per (dataset, variant, act, H), the best figure draws
+    exactly those runs, the κ figure their recorded κ."""
+    grid = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["quick"]["mupc_pc_sweeps"]
+    results, figures = tmp_path / "results" / "quick" / "mupc_pc_sweeps", tmp_path / "figures" / "quick" / "mupc_pc_sweeps"
+    table = pd.read_parquet(results / "runs.parquet")
+    selection = pd.read_csv(results / "selection.csv")
+    groups = selection.groupby(grid["select_by"])["selected"].sum()
+    assert (groups == 1).all() and len(groups) == table.groupby(grid["select_by"]).ngroups
+    for dataset in grid["datasets"]:
+        for variant in grid["variants"]:
+            for act in grid["act_fns"]:
+                chosen = selection[(selection["dataset"] == dataset) & (selection["variant"] == variant)
+                                   & (selection["act_fn"] == act) & selection["selected"]]
+                best = pd.read_csv(figures / dataset / f"best_test_accs_{variant}_{act}.csv")
+                for _, row in chosen.iterrows():
+                    shown = best[best["n_hidden"] == row["n_hidden"]]
+                    assert set(shown["activity_lr"]) == {row["activity_lr"]}
+                    runs = table[(table["dataset"] == dataset) & (table["variant"] == variant)
+                                 & (table["act_fn"] == act) & (table["n_hidden"] == row["n_hidden"])
+                                 & (table["activity_lr"] == row["activity_lr"])]
+                    expected = runs.assign(acc=runs["test_acc"].fillna(10.0)).groupby("step")["acc"].mean()
+                    np.testing.assert_allclose(shown.sort_values("step")["mean"], expected.sort_index(), rtol=1e-12)
+                    cond = pd.read_csv(figures / dataset / f"best_cond_nums_{variant}_{act}.csv")
+                    kappa = cond[(cond["n_hidden"] == row["n_hidden"]) & (cond["step"] > 0)].sort_values("step")
+                    np.testing.assert_allclose(kappa["mean"], runs.groupby("step")["cond_num"].mean(), rtol=1e-12)
 
 
 def test_paper_preset_has_one_job_per_chain_depth_and_dln_configuration(repo, tmp_path):

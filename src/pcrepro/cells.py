@@ -36,6 +36,31 @@ def _infer_steps(setting, n_hidden: int) -> int:
     return n_hidden if setting == "depth" else int(setting)
 
 
+def pc_cell(study: str, dataset: str, cfg: dict, *, width: int, n_hidden: int, act_fn: str, skips: bool,
+            init: str, activity_optim: str, record_condition_number: bool = False,
+            labels: dict | None = None) -> dict:
+    """One PC training cell from a study's config (``cfg`` supplies the shared keys: param_type,
+    n_infer_steps, weight_optim, batch_size, epochs, max_steps_per_epoch, test_every,
+    test_subset, and the vmapped seeds / activity_lrs / weight_lrs / activity_decays).
+    ``labels`` become columns of the cell's table (e.g. the variant of a sweep)."""
+    return {
+        "study": study,
+        "dataset": dataset,
+        "scaling": "standardise",
+        "test_subset": cfg.get("test_subset"),
+        "labels": labels or {},
+        "net": {"input_dim": INPUT_DIMS[dataset], "width": width, "n_hidden": n_hidden, "output_dim": 10,
+                "act_fn": act_fn, "param_type": cfg["param_type"], "skips": skips, "init": init},
+        "train": {"algorithm": "pc", "n_infer_steps": _infer_steps(cfg["n_infer_steps"], n_hidden),
+                  "activity_optim": activity_optim, "weight_optim": cfg["weight_optim"],
+                  "batch_size": cfg["batch_size"], "epochs": cfg["epochs"],
+                  "max_steps_per_epoch": cfg.get("max_steps_per_epoch"), "test_every": cfg["test_every"],
+                  "record_condition_number": record_condition_number},
+        "runs": {"seeds": cfg["seeds"], "activity_lrs": cfg["activity_lrs"], "weight_lrs": cfg["weight_lrs"],
+                 "activity_decays": cfg["activity_decays"]},
+    }
+
+
 def mupc_sweeps_cells(cfg: dict, study: str = "mupc_sweeps") -> dict[str, dict]:
     """μPC activity-lr sweeps: the depth sweep at fixed width and the width sweep at fixed depth.
 
@@ -53,24 +78,32 @@ def mupc_sweeps_cells(cfg: dict, study: str = "mupc_sweeps") -> dict[str, dict]:
     cells = {}
     for act in cfg["act_fns"]:
         for width, n_hidden in sorted(shapes):
-            cell = {
-                "study": study,
-                "dataset": cfg["dataset"],
-                "scaling": "standardise",
-                "test_subset": cfg.get("test_subset"),
-                "net": {"input_dim": INPUT_DIMS[cfg["dataset"]], "width": width, "n_hidden": n_hidden,
-                        "output_dim": 10, "act_fn": act, "param_type": cfg["param_type"],
-                        "skips": cfg["skips"], "init": cfg["init"]},
-                "train": {"algorithm": "pc", "n_infer_steps": _infer_steps(cfg["n_infer_steps"], n_hidden),
-                          "activity_optim": cfg["activity_optim"], "weight_optim": cfg["weight_optim"],
-                          "batch_size": cfg["batch_size"], "epochs": cfg["epochs"],
-                          "max_steps_per_epoch": cfg.get("max_steps_per_epoch"),
-                          "test_every": cfg["test_every"],
-                          "record_condition_number": (width, n_hidden) in conditioned},
-                "runs": {"seeds": cfg["seeds"], "activity_lrs": cfg["activity_lrs"],
-                         "weight_lrs": cfg["weight_lrs"], "activity_decays": cfg["activity_decays"]},
-            }
+            cell = pc_cell(study, cfg["dataset"], cfg, width=width, n_hidden=n_hidden, act_fn=act,
+                           skips=cfg["skips"], init=cfg["init"], activity_optim=cfg["activity_optim"],
+                           record_condition_number=(width, n_hidden) in conditioned)
             cells[cell_id(cell)] = cell
+    return cells
+
+
+def variant_depths(variant: dict, act_fn: str, default) -> list[int]:
+    """A variant's depths: its own list (or per-activation lists), else the study's."""
+    depths = variant.get("n_hiddens", default)
+    return depths[act_fn] if isinstance(depths, dict) else depths
+
+
+def mupc_pc_sweeps_cells(cfg: dict, study: str = "mupc_pc_sweeps") -> dict[str, dict]:
+    """Standard-PC activity-lr sweeps (seed 002's "PC" sections): per dataset, variant
+    (activity optimiser, skips, init), activation and depth; every cell records κ(H_z)."""
+    cells = {}
+    for dataset in cfg["datasets"]:
+        for name, variant in cfg["variants"].items():
+            for act in cfg["act_fns"]:
+                for n_hidden in variant_depths(variant, act, cfg["n_hiddens"]):
+                    cell = pc_cell(study, dataset, cfg, width=cfg["width"], n_hidden=n_hidden, act_fn=act,
+                                   skips=variant["skips"], init=variant["init"],
+                                   activity_optim=variant["activity_optim"],
+                                   record_condition_number=cfg["condition_numbers"], labels={"variant": name})
+                    cells[cell_id(cell)] = cell
     return cells
 
 
@@ -90,6 +123,8 @@ def run_cell(cell: dict, dataset_path: str | Path, *, max_runs_per_program: int 
     static = {**cell["net"], **cell["train"], "dataset": cell["dataset"]}
     for key in STATIC_COLUMNS:
         table[key] = static[key]
+    for key, value in cell.get("labels", {}).items():
+        table[key] = value
     table["study"] = cell["study"]
     table["cell"] = cid
     table["data_source"] = data.source

@@ -23,19 +23,19 @@ def _note(fig: go.Figure, table: pd.DataFrame, preset: str, stopped_run_score: f
 
 
 def lr_sweep_figure(table: pd.DataFrame, *, act_fn: str, n_hidden: int, width: int, preset: str,
-                    stopped_run_score: float) -> tuple[go.Figure, pd.DataFrame]:
+                    stopped_run_score: float, label: str = "μPC") -> tuple[go.Figure, pd.DataFrame]:
     """Test accuracy over training per activity lr, for one (activation, depth) cell."""
     cell = table[(table["act_fn"] == act_fn) & (table["n_hidden"] == n_hidden) & (table["width"] == width)]
     if cell.empty:
         raise ValueError(f"no results for act_fn={act_fn}, H={n_hidden}, N={width}")
     stats = curve_stats(cell, ["activity_lr"], stopped_run_score)
     fig = band_figure(stats, "activity_lr", series_label="η", colorscale="Oranges", height=450, width=650,
-                      title=f"μPC {ACT_TITLES[act_fn]}, H={n_hidden}, N={width}")
+                      title=f"{label} {ACT_TITLES[act_fn]}, H={n_hidden}, N={width}")
     return _note(fig, cell, preset, stopped_run_score), stats.assign(act_fn=act_fn, n_hidden=n_hidden, width=width)
 
 
 def best_curves_figure(best: pd.DataFrame, *, act_fn: str, vary: str, fixed: dict, preset: str,
-                       stopped_run_score: float) -> tuple[go.Figure, pd.DataFrame]:
+                       stopped_run_score: float, label: str = "μPC") -> tuple[go.Figure, pd.DataFrame]:
     """Best-lr test accuracy over training, one curve per value of ``vary`` (n_hidden or width).
 
     ``best``: the runs at their selected activity lr (:func:`pcrepro.results.best_runs`).
@@ -47,29 +47,26 @@ def best_curves_figure(best: pd.DataFrame, *, act_fn: str, vary: str, fixed: dic
     if rows.empty:
         raise ValueError(f"no selected runs for act_fn={act_fn} with {fixed}")
     stats = curve_stats(rows, [vary, "activity_lr"], stopped_run_score)
-    label, scale = ("H", "Blues") if vary == "n_hidden" else ("N", "Reds")
+    series, scale = ("H", "Blues") if vary == "n_hidden" else ("N", "Reds")
     fixed_text = ", ".join(f"{'H' if k == 'n_hidden' else 'N'}={v}" for k, v in fixed.items())
     lrs = ", ".join(f"{v:g}" for v in sorted(rows["activity_lr"].unique()))
-    fig = band_figure(stats, vary, series_label=label, colorscale=scale, label_base=2,
-                      title=f"μPC {ACT_TITLES[act_fn]}, {fixed_text}, selected η: {lrs}")
+    fig = band_figure(stats, vary, series_label=series, colorscale=scale, label_base=2,
+                      title=f"{label} {ACT_TITLES[act_fn]}, {fixed_text}, selected η: {lrs}")
     return _note(fig, rows, preset, stopped_run_score), stats.assign(act_fn=act_fn, **fixed)
 
 
-def condition_number_figure(best: pd.DataFrame, *, act_fn: str, width: int, n_hiddens, preset: str
-                            ) -> tuple[go.Figure, pd.DataFrame]:
+def condition_number_figure(best: pd.DataFrame, *, act_fn: str, width: int, n_hiddens, preset: str,
+                            label: str = "μPC") -> tuple[go.Figure, pd.DataFrame]:
     """κ(H_z) over training at the selected activity lr, mean ± std over seeds, one curve per H
     (step 0: initial weights, feedforward activities). Runs that stopped drop out of the mean."""
     rows = best[(best["act_fn"] == act_fn) & (best["width"] == width) & best["n_hidden"].isin(n_hiddens)]
     if rows.empty or "cond_num" not in rows or rows["cond_num"].isna().all():
-        raise ValueError(f"no condition numbers recorded for act_fn={act_fn}, N={width}, H in {list(n_hiddens)} "
-                         "(mupc_sweeps.condition_numbers)")
+        raise ValueError(f"no condition numbers recorded for act_fn={act_fn}, N={width}, H in {list(n_hiddens)}")
     initial = rows.drop_duplicates(list(RUN_KEYS)).assign(step=0, cond_num=lambda d: d["cond_num_init"])
-    values = pd.concat([initial, rows], ignore_index=True)
-    stats = (values.groupby(["n_hidden", "step"])["cond_num"]
-             .agg(mean="mean", std="std", n_runs="count").reset_index().fillna({"std": 0.0}))
+    stats = curve_stats(pd.concat([initial, rows], ignore_index=True), ["n_hidden"], 0.0, metric="cond_num")
     lrs = ", ".join(f"{v:g}" for v in sorted(rows["activity_lr"].unique()))
     fig = band_figure(stats, "n_hidden", series_label="H", colorscale="Viridis", label_base=2,
-                      y_title="κ(H<sub>z</sub>)", title=f"μPC {ACT_TITLES[act_fn]}, N={width}, selected η: {lrs}")
+                      y_title="κ(H<sub>z</sub>)", title=f"{label} {ACT_TITLES[act_fn]}, N={width}, selected η: {lrs}")
     stopped = rows.loc[rows["status"] != "ok", list(RUN_KEYS)].drop_duplicates()
     extra = f"{len(stopped)} stopped run(s) leave the mean when they stop" if len(stopped) else ""
     fig = provenance_note(fig, preset=preset, data_source=single_value(rows["data_source"]), extra=extra)
