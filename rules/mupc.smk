@@ -4,7 +4,7 @@
 #                condition number of the activity Hessian over training (best lr).
 # The analysis families (activity Hessian, forward pass, energy theory) are in mupc_analysis.smk.
 
-from pcrepro.cells import mupc_pc_sweeps_cells, mupc_sweeps_cells, variant_depths
+from pcrepro.cells import mupc_activity_decay_cells, mupc_pc_sweeps_cells, mupc_sweeps_cells, variant_depths
 
 SWEEPS = GRIDS["mupc_sweeps"]
 CELLS["mupc_sweeps"] = mupc_sweeps_cells(SWEEPS)
@@ -92,11 +92,33 @@ rule mupc_pc_sweeps:
         f"{RESULTS}/mupc_pc_sweeps/selection.csv",
 
 
+DECAY = GRIDS["mupc_activity_decay"]
+CELLS["mupc_activity_decay"] = mupc_activity_decay_cells(DECAY)
+DECAY_FIGURES = expand(f"{FIGURES}/mupc_activity_decay/max_test_accs_per_activity_decay_lr_{{lr}}.pdf",
+                       lr=DECAY["activity_lrs"])
+
+
+rule mupc_activity_decay:
+    """Figure family mupc_activity_decay (FIGURES.md section 3): max test accuracy vs activity decay."""
+    input:
+        f"{RESULTS}/mupc_activity_decay/runs.parquet",
+    output:
+        DECAY_FIGURES,
+    params:
+        activity_lrs=DECAY["activity_lrs"],
+        stopped_run_score=config["selection"]["stopped_run_score"],
+        preset=PRESET,
+    localrule: True
+    script:
+        "../workflow_scripts/plot_mupc_activity_decay.py"
+
+
 rule mupc:
     """Study mupc: every implemented family of seed 002."""
     input:
         rules.mupc_sweeps.input,
         rules.mupc_pc_sweeps.input,
+        rules.mupc_activity_decay.output,
         rules.mupc_activity_hessian.output,
         rules.mupc_forward_pass.output,
         rules.mupc_energy_theory.output,

@@ -116,3 +116,21 @@ def test_selection_tie_breaks_on_fewer_stopped_runs_then_smaller_lr():
     rows = [("c", 0, 0.5, 100, 10.0, "no_learning"), ("c", 0, 1.0, 100, 10.0, "ok")]
     sel = select_best(_table(rows), ["act_fn"])
     assert sel.loc[sel["selected"], "activity_lr"].tolist() == [1.0]
+
+
+def test_activity_decay_figure_scores_each_run_by_its_padded_maximum():
+    """Hand-made table: a run that stopped after one evaluation at 12 % scores max(12, 10) = 12,
+    a run that diverged before any evaluation scores chance; mean and (population) std over seeds."""
+    from pcrepro.plots.mupc import activity_decay_figure
+
+    rows = []
+    for seed, accs, status in ((0, [50.0, 70.0, 60.0], "ok"), (1, [40.0, 80.0, 90.0], "ok")):
+        rows += [dict(cell="c", seed=seed, activity_lr=0.1, weight_lr=1e-3, activity_decay=0.0, step=s, test_acc=a,
+                      status=status, data_source=REAL) for s, a in zip((1, 2, 3), accs)]
+    for seed, accs, status in ((0, [12.0, np.nan, np.nan], "no_learning"), (1, [np.nan] * 3, "diverged")):
+        rows += [dict(cell="c", seed=seed, activity_lr=0.1, weight_lr=1e-3, activity_decay=0.5, step=s, test_acc=a,
+                      status=status, data_source=REAL) for s, a in zip((1, 2, 3), accs)]
+    _, stats = activity_decay_figure(pd.DataFrame(rows), activity_lr=0.1, preset="quick", stopped_run_score=10.0)
+    stats = stats.set_index("activity_decay")
+    assert stats.loc[0.0, "mean"] == pytest.approx(80.0) and stats.loc[0.0, "std"] == pytest.approx(10.0)
+    assert stats.loc[0.5, "mean"] == pytest.approx(11.0) and stats.loc[0.5, "std"] == pytest.approx(1.0)

@@ -28,8 +28,8 @@ def test_paper_preset_dag_builds_and_stays_small(repo, tmp_path):
     proc = _snakemake(repo, tmp_path, "-n", "--cores", "1", "--config", "preset=paper")
     total = _job_count(proc.stdout)
     # mupc_sweeps: 3 activations x (5 depths + 4 further widths) = 27 cells; mupc_pc_sweeps: 2 datasets x
-    # 3 activations x (3 depths x 3 variants) + 2 x (5 + 5 + 3 orthogonal depths) = 80 cells
-    assert re.search(r"^train_cell\s+107$", proc.stdout, re.M), proc.stdout[-2000:]
+    # 3 activations x (3 depths x 3 variants) + 2 x (5 + 5 + 3 orthogonal depths) = 80 cells; activity decay: 1
+    assert re.search(r"^train_cell\s+108$", proc.stdout, re.M), proc.stdout[-2000:]
     assert total < 10_000
 
 
@@ -108,6 +108,16 @@ def test_paper_pc_sweeps_cells_follow_the_notebook_grid(repo):
     adam = [c for c in cells if c["labels"]["variant"] == "Adam"]
     assert all(c["train"]["activity_optim"] == "adam" and not c["net"]["skips"] for c in adam)
     assert all(c["net"]["skips"] for c in cells if c["labels"]["variant"] == "GD_skips")
+
+
+def test_paper_activity_decay_is_one_cell_of_54_vmapped_runs(repo):
+    from pcrepro.cells import mupc_activity_decay_cells
+
+    paper = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["paper"]["mupc_activity_decay"]
+    (cell,) = mupc_activity_decay_cells(paper).values()
+    runs = cell["runs"]
+    assert len(runs["seeds"]) * len(runs["activity_lrs"]) * len(runs["activity_decays"]) == 54
+    assert (cell["net"]["width"], cell["net"]["n_hidden"], cell["train"]["n_infer_steps"]) == (128, 8, 500)
 
 
 def test_paper_preset_mupc_analysis_jobs(repo, tmp_path):

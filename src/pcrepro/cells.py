@@ -107,6 +107,13 @@ def mupc_pc_sweeps_cells(cfg: dict, study: str = "mupc_pc_sweeps") -> dict[str, 
     return cells
 
 
+def mupc_activity_decay_cells(cfg: dict, study: str = "mupc_activity_decay") -> dict[str, dict]:
+    """One standard-PC cell whose runs cross seeds x activity lrs x activity decays (all vmapped)."""
+    cell = pc_cell(study, cfg["dataset"], cfg, width=cfg["width"], n_hidden=cfg["n_hidden"], act_fn=cfg["act_fn"],
+                   skips=cfg["skips"], init=cfg["init"], activity_optim=cfg["activity_optim"])
+    return {cell_id(cell): cell}
+
+
 def train_spec(cell: dict) -> TrainSpec:
     return TrainSpec(net=NetSpec(**cell["net"]), **cell["train"])
 

@@ -11,13 +11,14 @@ import argparse
 import json
 from pathlib import Path
 
-from .cells import mupc_pc_sweeps_cells, mupc_sweeps_cells, run_cell
+from .cells import mupc_activity_decay_cells, mupc_pc_sweeps_cells, mupc_sweeps_cells, run_cell
 from .config import load_config, preset_config
 from .data import FetchOptions, prepare_image_dataset
 from .progress import log_to
 from .results import write_table
 
-STUDIES = {"mupc_sweeps": mupc_sweeps_cells, "mupc_pc_sweeps": mupc_pc_sweeps_cells}
+STUDIES = {"mupc_sweeps": mupc_sweeps_cells, "mupc_pc_sweeps": mupc_pc_sweeps_cells,
+           "mupc_activity_decay": mupc_activity_decay_cells}
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -7,10 +7,11 @@ evaluations they missed, as the notebook draws them; each figure says so.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..results import RUN_KEYS, curve_stats
+from ..results import RUN_KEYS, curve_stats, run_scores
 from .common import band_figure, provenance_note, single_value
 
 ACT_TITLES = {"linear": "Linear", "tanh": "Tanh", "relu": "ReLU"}
@@ -71,3 +72,29 @@ def condition_number_figure(best: pd.DataFrame, *, act_fn: str, width: int, n_hi
     extra = f"{len(stopped)} stopped run(s) leave the mean when they stop" if len(stopped) else ""
     fig = provenance_note(fig, preset=preset, data_source=single_value(rows["data_source"]), extra=extra)
     return fig, stats.assign(act_fn=act_fn, width=width)
+
+
+def activity_decay_figure(table: pd.DataFrame, *, activity_lr: float, preset: str,
+                          stopped_run_score: float) -> tuple[go.Figure, pd.DataFrame]:
+    """Max test accuracy over training vs activity decay (mean ± std over seeds), for one
+    activity lr; a stopped run scores the max of what it reached and chance, as the selection."""
+    rows = table[table["activity_lr"] == activity_lr]
+    if rows.empty:
+        raise ValueError(f"no runs with activity_lr={activity_lr}")
+    scores = run_scores(rows, "max_test_acc", stopped_run_score)
+    stats = (scores.groupby("activity_decay")["score"]
+             .agg(mean="mean", std=lambda v: float(np.std(v, ddof=0)), n="size")
+             .reset_index().sort_values("activity_decay", ascending=False))
+    labels = [f"{d:g}" for d in stats["activity_decay"]]
+    color = "#636EFA"
+    upper, lower = list(stats["mean"] + stats["std"]), list(stats["mean"] - stats["std"])
+    fig = go.Figure([
+        go.Scatter(x=labels + labels[::-1], y=upper + lower[::-1], fill="toself", fillcolor=color, opacity=0.3,
+                   line=dict(color="rgba(255,255,255,0)"), hoverinfo="skip", showlegend=False),
+        go.Scatter(x=labels, y=list(stats["mean"]), mode="lines+markers", line=dict(width=2, color=color),
+                   showlegend=False),
+    ])
+    fig.update_layout(height=300, width=450, font=dict(size=14), margin=dict(b=95, t=50),
+                      xaxis=dict(title="Activity decay", type="category"), yaxis=dict(title="Max test accuracy (%)"),
+                      title=dict(text=f"PC, activity lr η = {activity_lr:g}", font=dict(size=13)))
+    return _note(fig, rows, preset, stopped_run_score), stats.assign(activity_lr=activity_lr)

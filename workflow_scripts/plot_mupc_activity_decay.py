@@ -1,0 +1,14 @@
+"""Adapter: figures of family mupc_activity_decay (rule mupc_activity_decay)."""
+
+import pandas as pd
+
+from pcrepro.plots.common import export, export_session
+from pcrepro.plots.mupc import activity_decay_figure
+
+sm = snakemake  # noqa: F821
+table = pd.read_parquet(sm.input[0])
+with export_session():
+    for lr, path in zip(sm.params.activity_lrs, sm.output):
+        fig, data = activity_decay_figure(table, activity_lr=lr, preset=sm.params.preset,
+                                          stopped_run_score=sm.params.stopped_run_score)
+        export(fig, path, data)
