@@ -134,3 +134,23 @@ def test_activity_decay_figure_scores_each_run_by_its_padded_maximum():
     stats = stats.set_index("activity_decay")
     assert stats.loc[0.0, "mean"] == pytest.approx(80.0) and stats.loc[0.0, "std"] == pytest.approx(10.0)
     assert stats.loc[0.5, "mean"] == pytest.approx(11.0) and stats.loc[0.5, "std"] == pytest.approx(1.0)
+
+
+def test_compare_selection_sets_the_selected_lr_beside_the_notebooks():
+    """Hand-made selection tables against seed 002's hard-coded lrs (GD, MNIST, ReLU, H 8: 0.5;
+    Fashion-MNIST: 0.1; μPC ReLU: 0.5 for every depth)."""
+    from pcrepro.notebook_lrs import compare_with_notebook
+
+    rows = []
+    for dataset, winner in (("MNIST", 0.5), ("FashionMNIST", 0.5)):
+        for lr in (0.5, 0.1, 0.05):
+            rows.append(dict(dataset=dataset, variant="GD", act_fn="relu", n_hidden=8, activity_lr=lr,
+                             score_mean=90.0 if lr == winner else 50.0, selected=lr == winner))
+    table = compare_with_notebook(pd.DataFrame(rows), "mupc_pc_sweeps").set_index("dataset")
+    assert table.loc["MNIST", "agrees"] and table.loc["MNIST", "notebook_lr"] == 0.5
+    assert not table.loc["FashionMNIST", "agrees"] and table.loc["FashionMNIST", "notebook_lr"] == 0.1
+    assert table.loc["FashionMNIST", "notebook_lr_in_grid"]
+    mupc = pd.DataFrame([dict(act_fn="relu", activity_lr=lr, score_mean=s, selected=lr == 0.5)
+                         for lr, s in ((0.5, 95.0), (1000.0, 10.0))])
+    (row,) = compare_with_notebook(mupc, "mupc_sweeps").to_dict("records")
+    assert row["agrees"] and row["notebook_line"] > 0

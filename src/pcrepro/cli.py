@@ -3,6 +3,7 @@
   pcrepro prepare-dataset MNIST --out data/prepared/MNIST.npz [--mirror DIR] [--standin]
   pcrepro cells --study mupc_sweeps --preset paper --out cells/      # one JSON per cell
   pcrepro train-cell --cell cells/<id>.json --dataset data/prepared/MNIST.npz --out <id>.parquet
+  pcrepro compare-selection --study mupc_pc_sweeps --selection results/paper/mupc_pc_sweeps/selection.csv
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--max-runs-per-program", type=int, default=16)
     p.add_argument("--log", type=Path, default=None)
 
+    p = sub.add_parser("compare-selection", help="selected activity lrs beside the ones seed 002 hard-codes")
+    p.add_argument("--study", choices=["mupc_sweeps", "mupc_pc_sweeps"], required=True)
+    p.add_argument("--selection", type=Path, required=True, help="the study's selection.csv")
+    p.add_argument("--out", type=Path, default=None, help="also write the table as CSV")
+
     args = parser.parse_args(argv)
     if args.command == "prepare-dataset":
         opts = FetchOptions(mirror=args.mirror, download=not args.no_download)
@@ -64,6 +70,16 @@ def main(argv: list[str] | None = None) -> None:
         with log_to(args.log) as log:
             table = run_cell(cell, args.dataset, max_runs_per_program=args.max_runs_per_program, log=log)
         write_table(table, args.out)
+    elif args.command == "compare-selection":
+        import pandas as pd
+
+        from .notebook_lrs import compare_with_notebook
+
+        table = compare_with_notebook(pd.read_csv(args.selection), args.study)
+        print(table.to_string(index=False))
+        print(f"\n{int(table['agrees'].sum())} of {len(table)} selected lrs agree with the notebook's")
+        if args.out:
+            write_table(table, args.out)
 
 
 if __name__ == "__main__":
