@@ -13,6 +13,8 @@ DATA_DIR = config["data"]["cache_dir"]
 CELLS = {}
 # study -> keys over which select picks one best learning rate each.
 SELECT_BY = {}
+# study -> the learning rate it selects (activity_lr unless the study says otherwise).
+SELECT_LR = {}
 
 
 def prepared_dataset(name):
@@ -64,6 +66,7 @@ rule select:
     params:
         selection=config["selection"],
         group_by=lambda wc: SELECT_BY[wc.study],
+        lr_key=lambda wc: SELECT_LR.get(wc.study, "activity_lr"),
     localrule: True
     script:
         "../workflow_scripts/select.py"

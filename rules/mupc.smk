@@ -4,7 +4,8 @@
 #                condition number of the activity Hessian over training (best lr).
 # The analysis families (activity Hessian, forward pass, energy theory) are in mupc_analysis.smk.
 
-from pcrepro.cells import mupc_activity_decay_cells, mupc_pc_sweeps_cells, mupc_sweeps_cells, variant_depths
+from pcrepro.cells import (mupc_activity_decay_cells, mupc_bp_baseline_cells, mupc_pc_sweeps_cells,
+                           mupc_sweeps_cells, variant_depths)
 
 SWEEPS = GRIDS["mupc_sweeps"]
 CELLS["mupc_sweeps"] = mupc_sweeps_cells(SWEEPS)
@@ -113,12 +114,37 @@ rule mupc_activity_decay:
         "../workflow_scripts/plot_mupc_activity_decay.py"
 
 
+BP_BASELINE = GRIDS["mupc_bp_baseline"]
+CELLS["mupc_bp_baseline"] = mupc_bp_baseline_cells(BP_BASELINE)
+SELECT_BY["mupc_bp_baseline"] = ["dataset", "epochs", "act_fn"]
+SELECT_LR["mupc_bp_baseline"] = "weight_lr"
+BP_BASELINE_FIGURES = [f"{FIGURES}/mupc_bp_baseline/{b['dataset']}/{act}_best_test_accs_{b['epochs']}_epochs.pdf"
+                       for b in BP_BASELINE["blocks"] for act in b["act_fns"]]
+
+
+rule mupc_bp_baseline:
+    """Figure family mupc_bp_baseline (FIGURES.md section 3): BP with Depth-muP, weight-lr sweep."""
+    input:
+        table=f"{RESULTS}/mupc_bp_baseline/runs.parquet",
+        selection=f"{RESULTS}/mupc_bp_baseline/selection.csv",
+    output:
+        BP_BASELINE_FIGURES,
+    params:
+        blocks=BP_BASELINE["blocks"],
+        stopped_run_score=config["selection"]["stopped_run_score"],
+        preset=PRESET,
+    localrule: True
+    script:
+        "../workflow_scripts/plot_mupc_bp_baseline.py"
+
+
 rule mupc:
     """Study mupc: every implemented family of seed 002."""
     input:
         rules.mupc_sweeps.input,
         rules.mupc_pc_sweeps.input,
         rules.mupc_activity_decay.output,
+        rules.mupc_bp_baseline.output,
         rules.mupc_activity_hessian.output,
         rules.mupc_forward_pass.output,
         rules.mupc_energy_theory.output,

@@ -28,8 +28,8 @@ def test_paper_preset_dag_builds_and_stays_small(repo, tmp_path):
     proc = _snakemake(repo, tmp_path, "-n", "--cores", "1", "--config", "preset=paper")
     total = _job_count(proc.stdout)
     # mupc_sweeps: 3 activations x (5 depths + 4 further widths) = 27 cells; mupc_pc_sweeps: 2 datasets x
-    # 3 activations x (3 depths x 3 variants) + 2 x (5 + 5 + 3 orthogonal depths) = 80 cells; activity decay: 1
-    assert re.search(r"^train_cell\s+108$", proc.stdout, re.M), proc.stdout[-2000:]
+    # 3 activations x (3 depths x 3 variants) + 2 x (5 + 5 + 3 orthogonal depths) = 80 cells; activity decay: 1; BP baseline: 5
+    assert re.search(r"^train_cell\s+113$", proc.stdout, re.M), proc.stdout[-2000:]
     assert total < 10_000
 
 
@@ -48,9 +48,10 @@ def test_quick_preset_on_standins_builds_mupc_sweeps_with_real_content(repo, tmp
     override = tmp_path / "standin.yaml"
     override.write_text(yaml.safe_dump({"data": {"cache_dir": str(tmp_path / "data"), "mirror": None,
                                                  "download": False, "synthetic_standin": True}}))
-    _snakemake(repo, tmp_path, "mupc_sweeps", "mupc_pc_sweeps", "--cores", "2", "--configfile",
-               str(repo / "config.yaml"), str(override), "--config", "preset=quick")
+    _snakemake(repo, tmp_path, "mupc_sweeps", "mupc_pc_sweeps", "mupc_activity_decay", "mupc_bp_baseline", "--cores",
+               "2", "--configfile", str(repo / "config.yaml"), str(override), "--config", "preset=quick")
     _check_pc_sweeps(repo, tmp_path)
+    _check_bp_baseline_and_decay(repo, tmp_path)
     quick = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["quick"]["mupc_sweeps"]
     figures = tmp_path / "figures" / "quick" / "mupc_sweeps"
     table = pd.read_parquet(tmp_path / "results" / "quick" / "mupc_sweeps" / "runs.parquet")
@@ -207,6 +208,35 @@ def _check_pc_sweeps(repo, tmp_path):
                     cond = pd.read_csv(figures / dataset / f"best_cond_nums_{variant}_{act}.csv")
                     kappa = cond[(cond["n_hidden"] == row["n_hidden"]) & (cond["step"] > 0)].sort_values("step")
                     np.testing.assert_allclose(kappa["mean"], runs.groupby("step")["cond_num"].mean(), rtol=1e-12)
+
+
+def _check_bp_baseline_and_decay(repo, tmp_path):
+    quick = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["quick"]
+    results, figures = tmp_path / "results" / "quick", tmp_path / "figures" / "quick"
+    # BP: the weight lr is what is selected, one per (dataset, epochs, activation); the figure
+    # draws every weight lr's mean curve from the table
+    bp = pd.read_parquet(results / "mupc_bp_baseline" / "runs.parquet")
+    selection = pd.read_csv(results / "mupc_bp_baseline" / "selection.csv")
+    assert (selection.groupby(["dataset", "epochs", "act_fn"])["selected"].sum() == 1).all()
+    assert sorted(selection["weight_lr"].unique()) == sorted(quick["mupc_bp_baseline"]["weight_lrs"])
+    for block in quick["mupc_bp_baseline"]["blocks"]:
+        for act in block["act_fns"]:
+            shown = pd.read_csv(figures / "mupc_bp_baseline" / block["dataset"]
+                                / f"{act}_best_test_accs_{block['epochs']}_epochs.csv")
+            rows = bp[(bp["epochs"] == block["epochs"]) & (bp["act_fn"] == act)]
+            expected = rows.assign(acc=rows["test_acc"].fillna(10.0)).groupby(["weight_lr", "step"])["acc"].mean()
+            np.testing.assert_allclose(shown.set_index(["weight_lr", "step"])["mean"].sort_index(),
+                                       expected.sort_index(), rtol=1e-12)
+    assert bp.groupby("epochs")["step"].max().to_dict() == {
+        b["epochs"]: b["epochs"] * quick["mupc_bp_baseline"]["max_steps_per_epoch"] for b in quick["mupc_bp_baseline"]["blocks"]}
+    # activity decay: one cell, every (seed, lr, decay) run present
+    decay = pd.read_parquet(results / "mupc_activity_decay" / "runs.parquet")
+    grid = quick["mupc_activity_decay"]
+    assert decay["cell"].nunique() == 1
+    assert len(decay.drop_duplicates(["seed", "activity_lr", "activity_decay"])) == (
+        len(grid["seeds"]) * len(grid["activity_lrs"]) * len(grid["activity_decays"]))
+    for lr in grid["activity_lrs"]:
+        assert (figures / "mupc_activity_decay" / f"max_test_accs_per_activity_decay_lr_{lr}.pdf").stat().st_size > 2000
 
 
 def test_paper_preset_has_one_job_per_chain_depth_and_dln_configuration(repo, tmp_path):

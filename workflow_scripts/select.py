@@ -8,6 +8,7 @@ rule = snakemake.params.selection  # noqa: F821
 table = select_best(
     pd.read_parquet(snakemake.input[0]),  # noqa: F821
     snakemake.params.group_by,  # noqa: F821
+    snakemake.params.lr_key,  # noqa: F821
     statistic=rule["statistic"],
     stopped_run_score=rule["stopped_run_score"],
     tie_tolerance=rule.get("tie_tolerance", 1e-6),

@@ -38,11 +38,12 @@ def _infer_steps(setting, n_hidden: int) -> int:
 
 def pc_cell(study: str, dataset: str, cfg: dict, *, width: int, n_hidden: int, act_fn: str, skips: bool,
             init: str, activity_optim: str, record_condition_number: bool = False,
-            labels: dict | None = None) -> dict:
-    """One PC training cell from a study's config (``cfg`` supplies the shared keys: param_type,
+            labels: dict | None = None, algorithm: str = "pc") -> dict:
+    """One training cell from a study's config (``cfg`` supplies the shared keys: param_type,
     n_infer_steps, weight_optim, batch_size, epochs, max_steps_per_epoch, test_every,
     test_subset, and the vmapped seeds / activity_lrs / weight_lrs / activity_decays).
-    ``labels`` become columns of the cell's table (e.g. the variant of a sweep)."""
+    ``labels`` become columns of the cell's table (e.g. the variant of a sweep). For BP the
+    activity keys are placeholders (T = 1, lr 0, decay 0): BP cells never read them."""
     return {
         "study": study,
         "dataset": dataset,
@@ -51,7 +52,7 @@ def pc_cell(study: str, dataset: str, cfg: dict, *, width: int, n_hidden: int, a
         "labels": labels or {},
         "net": {"input_dim": INPUT_DIMS[dataset], "width": width, "n_hidden": n_hidden, "output_dim": 10,
                 "act_fn": act_fn, "param_type": cfg["param_type"], "skips": skips, "init": init},
-        "train": {"algorithm": "pc", "n_infer_steps": _infer_steps(cfg["n_infer_steps"], n_hidden),
+        "train": {"algorithm": algorithm, "n_infer_steps": _infer_steps(cfg["n_infer_steps"], n_hidden),
                   "activity_optim": activity_optim, "weight_optim": cfg["weight_optim"],
                   "batch_size": cfg["batch_size"], "epochs": cfg["epochs"],
                   "max_steps_per_epoch": cfg.get("max_steps_per_epoch"), "test_every": cfg["test_every"],
@@ -112,6 +113,19 @@ def mupc_activity_decay_cells(cfg: dict, study: str = "mupc_activity_decay") -> 
     cell = pc_cell(study, cfg["dataset"], cfg, width=cfg["width"], n_hidden=cfg["n_hidden"], act_fn=cfg["act_fn"],
                    skips=cfg["skips"], init=cfg["init"], activity_optim=cfg["activity_optim"])
     return {cell_id(cell): cell}
+
+
+def mupc_bp_baseline_cells(cfg: dict, study: str = "mupc_bp_baseline") -> dict[str, dict]:
+    """BP with Depth-μP: a weight-lr sweep (vmapped) per (dataset, epochs, activation)."""
+    cells = {}
+    for block in cfg["blocks"]:
+        shared = {**cfg, "epochs": block["epochs"], "test_every": block["test_every"], "n_infer_steps": 1,
+                  "activity_optim": "gd", "activity_lrs": [0.0], "activity_decays": [0.0]}
+        for act in block["act_fns"]:
+            cell = pc_cell(study, block["dataset"], shared, width=cfg["width"], n_hidden=cfg["n_hidden"], act_fn=act,
+                           skips=cfg["skips"], init=cfg["init"], activity_optim="gd", algorithm="bp")
+            cells[cell_id(cell)] = cell
+    return cells
 
 
 def train_spec(cell: dict) -> TrainSpec:

@@ -53,7 +53,7 @@ def band_figure(
 ) -> go.Figure:
     """Mean line with a ±1 std band per value of ``series_key`` (columns step, mean, std)."""
     fig = go.Figure()
-    values = sorted(stats[series_key].unique(), reverse=series_key == "activity_lr")
+    values = sorted(stats[series_key].unique(), reverse=series_key.endswith("_lr"))  # rates: largest first
     for value, color in zip(values, sample_colors(colorscale, len(values))):
         s = stats[stats[series_key] == value].sort_values("step")
         x = list(s["step"])

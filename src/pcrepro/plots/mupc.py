@@ -98,3 +98,16 @@ def activity_decay_figure(table: pd.DataFrame, *, activity_lr: float, preset: st
                       xaxis=dict(title="Activity decay", type="category"), yaxis=dict(title="Max test accuracy (%)"),
                       title=dict(text=f"PC, activity lr η = {activity_lr:g}", font=dict(size=13)))
     return _note(fig, rows, preset, stopped_run_score), stats.assign(activity_lr=activity_lr)
+
+
+def bp_lr_sweep_figure(table: pd.DataFrame, *, act_fn: str, selected_lr: float, preset: str,
+                       stopped_run_score: float, title: str) -> tuple[go.Figure, pd.DataFrame]:
+    """BP test accuracy over training per weight lr (one cell); the title names the selected lr."""
+    rows = table[table["act_fn"] == act_fn]
+    if rows.empty:
+        raise ValueError(f"no BP runs for act_fn={act_fn}")
+    stats = curve_stats(rows, ["weight_lr"], stopped_run_score)
+    fig = band_figure(stats, "weight_lr", series_label="η",
+                      colorscale="Oranges", height=400, width=575,
+                      title=f"{title}, {ACT_TITLES[act_fn]}, selected η: {selected_lr:g}")
+    return _note(fig, rows, preset, stopped_run_score), stats.assign(act_fn=act_fn)

@@ -1,0 +1,21 @@
+"""Adapter: figures of family mupc_bp_baseline (rule mupc_bp_baseline)."""
+
+import pandas as pd
+
+from pcrepro.plots.common import export, export_session
+from pcrepro.plots.mupc import bp_lr_sweep_figure
+
+sm = snakemake  # noqa: F821
+table = pd.read_parquet(sm.input.table)
+selection = pd.read_csv(sm.input.selection)
+paths = iter(sm.output)
+with export_session():
+    for block in sm.params.blocks:
+        rows = table[(table["dataset"] == block["dataset"]) & (table["epochs"] == block["epochs"])]
+        for act in block["act_fns"]:
+            chosen = selection[(selection["dataset"] == block["dataset"]) & (selection["epochs"] == block["epochs"])
+                               & (selection["act_fn"] == act) & selection["selected"]]
+            fig, data = bp_lr_sweep_figure(rows, act_fn=act, selected_lr=float(chosen["weight_lr"].item()),
+                                           preset=sm.params.preset, stopped_run_score=sm.params.stopped_run_score,
+                                           title=f"BP Depth-μP, {block['dataset']}, {block['epochs']} epoch(s)")
+            export(fig, next(paths), data)
