@@ -154,3 +154,20 @@ def test_compare_selection_sets_the_selected_lr_beside_the_notebooks():
                          for lr, s in ((0.5, 95.0), (1000.0, 10.0))])
     (row,) = compare_with_notebook(mupc, "mupc_sweeps").to_dict("records")
     assert row["agrees"] and row["notebook_line"] > 0
+
+
+def test_budget_model_reproduces_the_measured_steps_and_counts_runs():
+    from pcrepro.budget import MEASURED_STEPS, seconds_per_run_step, step_flops, training_budget
+    from pcrepro.cells import mupc_sweeps_cells, train_spec
+
+    for (h, n, t), measured in MEASURED_STEPS:
+        spec = TrainSpec(NetSpec(784, n, h, 10, "relu", "mupc", True, "standard_gauss"), "pc", n_infer_steps=t)
+        assert seconds_per_run_step(step_flops(spec)) == pytest.approx(measured, rel=1e-9)
+    cfg = {"dataset": "MNIST", "act_fns": ["relu"], "depth_sweep": {"width": 32, "n_hiddens": [2, 4]},
+           "width_sweep": {"n_hidden": 2, "widths": [16]}, "param_type": "mupc", "skips": True,
+           "init": "standard_gauss", "n_infer_steps": "depth", "activity_optim": "gd", "activity_lrs": [1.0, 0.1],
+           "weight_optim": "adam", "weight_lrs": [0.1], "activity_decays": [0.0], "batch_size": 64, "epochs": 2,
+           "test_every": 100, "seeds": [0, 1, 2], "select_by": ["act_fn"]}
+    row = training_budget("s", mupc_sweeps_cells(cfg), train_spec, {"MNIST": 6400})
+    assert (row["cells"], row["runs"], row["run_epochs"]) == (3, 18, 36)
+    assert row["gpu_hours"] > 0

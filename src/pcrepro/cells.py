@@ -150,3 +150,8 @@ def run_cell(cell: dict, dataset_path: str | Path, *, max_runs_per_program: int 
     table["cell"] = cid
     table["data_source"] = data.source
     return table
+
+
+# Training studies whose cells go through the generic train_cell rule.
+STUDY_CELLS = {"mupc_sweeps": mupc_sweeps_cells, "mupc_pc_sweeps": mupc_pc_sweeps_cells,
+               "mupc_activity_decay": mupc_activity_decay_cells, "mupc_bp_baseline": mupc_bp_baseline_cells}

@@ -3,6 +3,7 @@
   pcrepro prepare-dataset MNIST --out data/prepared/MNIST.npz [--mirror DIR] [--standin]
   pcrepro cells --study mupc_sweeps --preset paper --out cells/      # one JSON per cell
   pcrepro train-cell --cell cells/<id>.json --dataset data/prepared/MNIST.npz --out <id>.parquet
+  pcrepro budget [--preset paper]                                  # runs, run-epochs, GPU hours
   pcrepro compare-selection --study mupc_pc_sweeps --selection results/paper/mupc_pc_sweeps/selection.csv
 """
 
@@ -12,14 +13,13 @@ import argparse
 import json
 from pathlib import Path
 
-from .cells import mupc_activity_decay_cells, mupc_pc_sweeps_cells, mupc_sweeps_cells, run_cell
+from .cells import STUDY_CELLS, run_cell
 from .config import load_config, preset_config
 from .data import FetchOptions, prepare_image_dataset
 from .progress import log_to
 from .results import write_table
 
-STUDIES = {"mupc_sweeps": mupc_sweeps_cells, "mupc_pc_sweeps": mupc_pc_sweeps_cells,
-           "mupc_activity_decay": mupc_activity_decay_cells}
+STUDIES = STUDY_CELLS
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -54,6 +54,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--selection", type=Path, required=True, help="the study's selection.csv")
     p.add_argument("--out", type=Path, default=None, help="also write the table as CSV")
 
+    p = sub.add_parser("budget", help="runs, run-epochs and estimated GPU hours per study")
+    p.add_argument("--preset", choices=["quick", "paper"], default="paper")
+    p.add_argument("--config", type=Path, default=REPO / "config.yaml")
+
     args = parser.parse_args(argv)
     if args.command == "prepare-dataset":
         opts = FetchOptions(mirror=args.mirror, download=not args.no_download)
@@ -70,6 +74,14 @@ def main(argv: list[str] | None = None) -> None:
         with log_to(args.log) as log:
             table = run_cell(cell, args.dataset, max_runs_per_program=args.max_runs_per_program, log=log)
         write_table(table, args.out)
+    elif args.command == "budget":
+        from .budget import paper_budget
+
+        config = load_config(args.config, REPO / "schemas" / "config.schema.yaml", {"preset": args.preset})
+        table = paper_budget(preset_config(config))
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+        print(f"\ntotal: {table['gpu_hours'].sum():.2f} GPU-hours on one H100 (estimate; studies not yet "
+              "implemented are not counted)")
     elif args.command == "compare-selection":
         import pandas as pd
 

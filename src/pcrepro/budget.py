@@ -1,0 +1,105 @@
+"""GPU budget of the paper preset: runs, run-epochs and an estimated GPU time per study.
+
+Training time is estimated from the matmul count of one step (:func:`step_flops`) and the
+seconds per run-step measured on one H100 by ``benchmarks/bench_mupc_step.py`` (records in
+``benchmarks/results/h100_mupc_step_2026-11-23.jsonl``), interpolated log-log in the FLOP
+count between the measured shapes (and at their throughput beyond them). κ(H_z) during
+training adds a dense eigendecomposition per run and evaluation, scaled as n³ from the
+measured 2.4 s at n = 16384. The analysis families are not training runs: their whole-job
+times measured on the same GPU are added as they are (README, "Paper scale").
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from .train import TrainSpec
+
+# (depth H, width N, inference steps T, runs vmapped) -> measured s per batch per run (H100, 2026-11-23)
+MEASURED_STEPS = (
+    ((128, 512, 128), 0.02332),
+    ((32, 128, 500), 0.00390),
+    ((8, 128, 500), 0.00171),
+    ((8, 512, 8), 0.00018),
+)
+KAPPA_SECONDS_AT_16384 = 2.4  # one dense eigvalsh of H_z, n = 16384, H100 (float32)
+COMPILE_SECONDS_PER_CELL = 5.0  # measured compile of one cell's program: 2.9–5.0 s
+# whole-job GPU minutes of the analysis families, measured / extrapolated from measured jobs (README)
+ANALYSIS_MINUTES = {"mupc_activity_hessian": 16.0, "mupc_forward_pass": 36.0, "mupc_energy_theory": 9.0}
+
+
+def step_flops(spec: TrainSpec) -> float:
+    """Matmul FLOPs of one training step of one run (2·m·n·k per matmul). PC: feedforward init
+    (L matmuls), per inference step the energy's forward (L) and ∂F/∂z (≈ L−1), the weight
+    gradient (2L). BP: forward and backward (3L)."""
+    net, b = spec.net, spec.batch_size
+    layer = [net.input_dim * net.width] + [net.width**2] * (net.n_hidden - 1) + [net.width * net.output_dim]
+    fwd = 2 * b * sum(layer)
+    if spec.algorithm == "bp":
+        return 3.0 * fwd
+    dz = 2 * b * sum(layer[1:])
+    return fwd + spec.n_infer_steps * (fwd + dz) + 2 * fwd
+
+
+def _measured_points() -> tuple[np.ndarray, np.ndarray]:
+    from .nets import NetSpec
+
+    flops, seconds = [], []
+    for (h, n, t), s in MEASURED_STEPS:
+        spec = TrainSpec(NetSpec(784, n, h, 10, "relu", "mupc", True, "standard_gauss"), "pc", n_infer_steps=t)
+        flops.append(step_flops(spec))
+        seconds.append(s)
+    order = np.argsort(flops)
+    return np.log(np.asarray(flops)[order]), np.log(np.asarray(seconds)[order])
+
+
+def seconds_per_run_step(flops: float) -> float:
+    """Log-log interpolation of the measured s per run-step in the FLOP count; beyond the
+    measured range, the nearest point's throughput."""
+    log_f, log_s = _measured_points()
+    x = math.log(flops)
+    if x <= log_f[0]:
+        return math.exp(log_s[0] + x - log_f[0])
+    if x >= log_f[-1]:
+        return math.exp(log_s[-1] + x - log_f[-1])
+    return math.exp(float(np.interp(x, log_f, log_s)))
+
+
+def kappa_seconds(matrix_size: int) -> float:
+    return KAPPA_SECONDS_AT_16384 * (matrix_size / 16384) ** 3
+
+
+def training_budget(study: str, cells: dict[str, dict], train_spec: Callable[[dict], TrainSpec],
+                    n_train: dict[str, int]) -> dict:
+    """Runs, run-epochs and estimated GPU hours of one training study's cells."""
+    runs = run_epochs = seconds = 0.0
+    for cell in cells.values():
+        seconds += COMPILE_SECONDS_PER_CELL
+        spec = train_spec(cell)
+        r = cell["runs"]
+        n_runs = len(r["seeds"]) * len(r["activity_lrs"]) * len(r["weight_lrs"]) * len(r["activity_decays"])
+        steps = spec.epochs * spec.steps_per_epoch(n_train[cell["dataset"]])
+        runs += n_runs
+        run_epochs += n_runs * spec.epochs
+        seconds += n_runs * steps * seconds_per_run_step(step_flops(spec))
+        if spec.record_condition_number:
+            n_evals = steps // spec.test_every + 1
+            seconds += n_runs * n_evals * kappa_seconds(spec.net.width * spec.net.n_hidden)
+    return {"study": study, "cells": len(cells), "runs": int(runs), "run_epochs": int(run_epochs),
+            "gpu_hours": seconds / 3600, "basis": "model from measured H100 steps"}
+
+
+def paper_budget(grids: dict) -> pd.DataFrame:
+    """The table for a preset's grids (the training studies present, plus the analysis families)."""
+    from .cells import STUDY_CELLS, train_spec
+
+    n_train = {"MNIST": 60000, "FashionMNIST": 60000, "EMNIST": 60000}
+    rows = [training_budget(study, build(grids[study]), train_spec, n_train)
+            for study, build in STUDY_CELLS.items() if study in grids]
+    rows += [{"study": s, "cells": None, "runs": None, "run_epochs": None, "gpu_hours": m / 60,
+              "basis": "measured whole jobs (H100)"} for s, m in ANALYSIS_MINUTES.items() if s in grids]
+    return pd.DataFrame(rows)
