@@ -21,21 +21,8 @@ import jax
 import jax.numpy as jnp
 
 from pcrepro.nets import NetSpec
+from pcrepro.budget import step_flops as matmul_flops
 from pcrepro.train import RunHyper, TrainSpec, init_run, train_step
-
-
-def matmul_flops(spec: TrainSpec) -> float:
-    """Matmul FLOPs of one step of one run (2·m·n·k per matmul).
-
-    Feedforward init: L layer matmuls. Each inference step: the energy's forward
-    (L matmuls) and ∂F/∂z (≈ L−1 transposed matmuls). Weight gradient: forward
-    plus ∂F/∂W (L matmuls each).
-    """
-    net, b = spec.net, spec.batch_size
-    layer = [net.input_dim * net.width] + [net.width**2] * (net.n_hidden - 1) + [net.width * net.output_dim]
-    fwd = 2 * b * sum(layer)
-    dz = 2 * b * sum(layer[1:])
-    return fwd + spec.n_infer_steps * (fwd + dz) + 2 * fwd
 
 
 def bench(spec: TrainSpec, n_runs: int, repeats: int) -> dict:
