@@ -4,8 +4,8 @@
 #                condition number of the activity Hessian over training (best lr).
 # The analysis families (activity Hessian, forward pass, energy theory) are in mupc_analysis.smk.
 
-from pcrepro.cells import (mupc_activity_decay_cells, mupc_bp_baseline_cells, mupc_pc_sweeps_cells,
-                           mupc_sweeps_cells, variant_depths)
+from pcrepro.cells import (mupc_activity_decay_cells, mupc_bp_baseline_cells, mupc_long_runs_cells,
+                           mupc_pc_sweeps_cells, mupc_sweeps_cells, variant_depths)
 
 SWEEPS = GRIDS["mupc_sweeps"]
 CELLS["mupc_sweeps"] = mupc_sweeps_cells(SWEEPS)
@@ -138,6 +138,28 @@ rule mupc_bp_baseline:
         "../workflow_scripts/plot_mupc_bp_baseline.py"
 
 
+LONG_RUNS = GRIDS["mupc_long_runs"]
+CELLS["mupc_long_runs"] = mupc_long_runs_cells(LONG_RUNS)
+LONG_RUNS_FIGURES = [f"{FIGURES}/mupc_long_runs/mupc_{LONG_RUNS['n_hidden']}_{b['dataset']}_acc_{b['epochs']}_epochs.pdf"
+                     for b in LONG_RUNS["blocks"]]
+
+
+rule mupc_long_runs:
+    """Figure family mupc_long_runs (FIGURES.md section 3): deep ReLU muPC trained for several epochs."""
+    input:
+        f"{RESULTS}/mupc_long_runs/runs.parquet",
+    output:
+        LONG_RUNS_FIGURES,
+    params:
+        blocks=LONG_RUNS["blocks"],
+        n_hidden=LONG_RUNS["n_hidden"],
+        stopped_run_score=config["selection"]["stopped_run_score"],
+        preset=PRESET,
+    localrule: True
+    script:
+        "../workflow_scripts/plot_mupc_long_runs.py"
+
+
 rule mupc:
     """Study mupc: every implemented family of seed 002."""
     input:
@@ -145,6 +167,7 @@ rule mupc:
         rules.mupc_pc_sweeps.input,
         rules.mupc_activity_decay.output,
         rules.mupc_bp_baseline.output,
+        rules.mupc_long_runs.output,
         rules.mupc_activity_hessian.output,
         rules.mupc_forward_pass.output,
         rules.mupc_energy_theory.output,

@@ -28,8 +28,8 @@ def test_paper_preset_dag_builds_and_stays_small(repo, tmp_path):
     proc = _snakemake(repo, tmp_path, "-n", "--cores", "1", "--config", "preset=paper")
     total = _job_count(proc.stdout)
     # mupc_sweeps: 3 activations x (5 depths + 4 further widths) = 27 cells; mupc_pc_sweeps: 2 datasets x
-    # 3 activations x (3 depths x 3 variants) + 2 x (5 + 5 + 3 orthogonal depths) = 80 cells; activity decay: 1; BP baseline: 5
-    assert re.search(r"^train_cell\s+113$", proc.stdout, re.M), proc.stdout[-2000:]
+    # 3 activations x (3 depths x 3 variants) + 2 x (5 + 5 + 3 orthogonal depths) = 80 cells; activity decay: 1; BP baseline: 5; long runs: 2
+    assert re.search(r"^train_cell\s+115$", proc.stdout, re.M), proc.stdout[-2000:]
     assert total < 10_000
 
 
@@ -48,7 +48,8 @@ def test_quick_preset_on_standins_builds_mupc_sweeps_with_real_content(repo, tmp
     override = tmp_path / "standin.yaml"
     override.write_text(yaml.safe_dump({"data": {"cache_dir": str(tmp_path / "data"), "mirror": None,
                                                  "download": False, "synthetic_standin": True}}))
-    _snakemake(repo, tmp_path, "mupc_sweeps", "mupc_pc_sweeps", "mupc_activity_decay", "mupc_bp_baseline", "--cores",
+    _snakemake(repo, tmp_path, "mupc_sweeps", "mupc_pc_sweeps", "mupc_activity_decay", "mupc_bp_baseline",
+               "mupc_long_runs", "--cores",
                "2", "--configfile", str(repo / "config.yaml"), str(override), "--config", "preset=quick")
     _check_pc_sweeps(repo, tmp_path)
     _check_bp_baseline_and_decay(repo, tmp_path)
@@ -237,6 +238,17 @@ def _check_bp_baseline_and_decay(repo, tmp_path):
         len(grid["seeds"]) * len(grid["activity_lrs"]) * len(grid["activity_decays"]))
     for lr in grid["activity_lrs"]:
         assert (figures / "mupc_activity_decay" / f"max_test_accs_per_activity_decay_lr_{lr}.pdf").stat().st_size > 2000
+    # long runs: every epoch is trained and the figure is the seeds' mean (stopped runs at chance)
+    long_runs = pd.read_parquet(results / "mupc_long_runs" / "runs.parquet")
+    cfg = quick["mupc_long_runs"]
+    for block in cfg["blocks"]:
+        rows = long_runs[(long_runs["dataset"] == block["dataset"]) & (long_runs["epochs"] == block["epochs"])]
+        assert rows["step"].max() == block["epochs"] * cfg["max_steps_per_epoch"]
+        assert sorted(rows["seed"].unique()) == block["seeds"]
+        shown = pd.read_csv(figures / "mupc_long_runs"
+                            / f"mupc_{cfg['n_hidden']}_{block['dataset']}_acc_{block['epochs']}_epochs.csv")
+        expected = rows.assign(acc=rows["test_acc"].fillna(10.0)).groupby("step")["acc"].mean()
+        np.testing.assert_allclose(shown.sort_values("step")["mean"], expected.sort_index(), rtol=1e-12)
 
 
 def test_paper_preset_has_one_job_per_chain_depth_and_dln_configuration(repo, tmp_path):

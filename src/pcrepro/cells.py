@@ -128,6 +128,19 @@ def mupc_bp_baseline_cells(cfg: dict, study: str = "mupc_bp_baseline") -> dict[s
     return cells
 
 
+def mupc_long_runs_cells(cfg: dict, study: str = "mupc_long_runs") -> dict[str, dict]:
+    """Long μPC runs: one cell per block (dataset, epochs, evaluation period, weight lr, seeds)."""
+    cells = {}
+    for block in cfg["blocks"]:
+        shared = {**cfg, "epochs": block["epochs"], "test_every": block["test_every"],
+                  "weight_lrs": [block["weight_lr"]], "seeds": block["seeds"]}
+        cell = pc_cell(study, block["dataset"], shared, width=cfg["width"], n_hidden=cfg["n_hidden"],
+                       act_fn=cfg["act_fn"], skips=cfg["skips"], init=cfg["init"],
+                       activity_optim=cfg["activity_optim"])
+        cells[cell_id(cell)] = cell
+    return cells
+
+
 def train_spec(cell: dict) -> TrainSpec:
     return TrainSpec(net=NetSpec(**cell["net"]), **cell["train"])
 
@@ -154,4 +167,5 @@ def run_cell(cell: dict, dataset_path: str | Path, *, max_runs_per_program: int 
 
 # Training studies whose cells go through the generic train_cell rule.
 STUDY_CELLS = {"mupc_sweeps": mupc_sweeps_cells, "mupc_pc_sweeps": mupc_pc_sweeps_cells,
-               "mupc_activity_decay": mupc_activity_decay_cells, "mupc_bp_baseline": mupc_bp_baseline_cells}
+               "mupc_activity_decay": mupc_activity_decay_cells, "mupc_bp_baseline": mupc_bp_baseline_cells,
+               "mupc_long_runs": mupc_long_runs_cells}

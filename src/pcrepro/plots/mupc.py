@@ -111,3 +111,14 @@ def bp_lr_sweep_figure(table: pd.DataFrame, *, act_fn: str, selected_lr: float, 
                       colorscale="Oranges", height=400, width=575,
                       title=f"{title}, {ACT_TITLES[act_fn]}, selected η: {selected_lr:g}")
     return _note(fig, rows, preset, stopped_run_score), stats.assign(act_fn=act_fn)
+
+
+def long_run_figure(table: pd.DataFrame, *, title: str, preset: str,
+                    stopped_run_score: float) -> tuple[go.Figure, pd.DataFrame]:
+    """Test accuracy over training of one long-run cell, mean ± std over its seeds."""
+    if table.empty:
+        raise ValueError(f"no runs for {title}")
+    stats = curve_stats(table, ["n_hidden"], stopped_run_score)
+    fig = band_figure(stats, "n_hidden", series_label="H", colorscale="Blues", label_base=2, title=title,
+                      height=300, width=450)
+    return _note(fig, table, preset, stopped_run_score), stats

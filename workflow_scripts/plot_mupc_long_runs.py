@@ -1,0 +1,17 @@
+"""Adapter: figures of family mupc_long_runs (rule mupc_long_runs)."""
+
+import pandas as pd
+
+from pcrepro.plots.common import export, export_session
+from pcrepro.plots.mupc import long_run_figure
+
+sm = snakemake  # noqa: F821
+table = pd.read_parquet(sm.input[0])
+with export_session():
+    for block, path in zip(sm.params.blocks, sm.output):
+        rows = table[(table["dataset"] == block["dataset"]) & (table["epochs"] == block["epochs"])]
+        title = (f"μPC ReLU, H={sm.params.n_hidden}, {block['dataset']}, {block['epochs']} epochs, "
+                 f"weight lr {block['weight_lr']:g}, {len(block['seeds'])} seeds")
+        fig, data = long_run_figure(rows, title=title, preset=sm.params.preset,
+                                    stopped_run_score=sm.params.stopped_run_score)
+        export(fig, path, data)
