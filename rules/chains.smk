@@ -26,6 +26,7 @@ rule chains_depth:
         n_hidden=r"\d+",
     params:
         grid=CHAINS,
+        fast_compile=FAST_COMPILE,
     log:
         f"logs/{PRESET}/chains/depth_{{n_hidden}}.log",
     script:

@@ -8,6 +8,9 @@ GRIDS = preset_config(config)  # the chosen preset's study grids
 RESULTS = f"results/{PRESET}"
 FIGURES = f"figures/{PRESET}"
 DATA_DIR = config["data"]["cache_dir"]
+# Small CPU runs are dominated by XLA compile time (one program per shape): the quick
+# preset asks for XLA's cheapest pipeline (pcrepro.runtime.fast_compile) in every compute job.
+FAST_COMPILE = PRESET == "quick"
 
 # study -> {cell id -> cell dict}; each study's .smk registers its cells here.
 CELLS = {}
@@ -38,6 +41,7 @@ rule train_cell:
     params:
         cell=lambda wc: CELLS[wc.study][wc.cell],
         max_runs_per_program=config["compute"]["max_runs_per_program"],
+        fast_compile=FAST_COMPILE,
     resources:
         gpu=1,
     log:

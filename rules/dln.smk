@@ -20,6 +20,7 @@ rule dln_config:
         f"{RESULTS}/dln_hessian/{{config}}.npz",
     params:
         grid=DLN,
+        fast_compile=FAST_COMPILE,
     log:
         f"logs/{PRESET}/dln_hessian/{{config}}.log",
     script:

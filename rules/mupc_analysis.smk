@@ -17,11 +17,6 @@ def _slice(grid, *keys):
     return {k: grid[k] for k in keys}
 
 
-# Small CPU runs are dominated by XLA compile time (one program per shape): the quick
-# preset asks for XLA's cheapest pipeline (pcrepro.runtime.fast_compile).
-FAST_COMPILE = PRESET == "quick"
-
-
 wildcard_constraints:
     act=r"linear|tanh|relu",
     setting=r"[a-z_]+",

@@ -1,5 +1,11 @@
 """Adapter: everything seed 000 computes for one chain depth (rule chains_depth)."""
 
+from pcrepro.runtime import fast_compile
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+if sm.params.fast_compile:  # before JAX starts its backend
+    fast_compile()
+
 import jax
 
 jax.config.update("jax_enable_x64", True)  # Hessians and landscapes in float64, as numpy in the seed
@@ -10,7 +16,6 @@ from pcrepro.atomic import write_atomic
 from pcrepro.chains import analyse_depth, depth_arguments
 from pcrepro.progress import log_to
 
-sm = snakemake  # noqa: F821 (injected by Snakemake)
 with log_to(sm.log[0]) as log:
     result = analyse_depth(int(sm.wildcards.n_hidden), **depth_arguments(sm.params.grid, int(sm.wildcards.n_hidden)),
                            log=log)

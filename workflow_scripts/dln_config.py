@@ -1,5 +1,11 @@
 """Adapter: Hessians, spectra and projections of one deep-linear-net configuration (rule dln_config)."""
 
+from pcrepro.runtime import fast_compile
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+if sm.params.fast_compile:  # before JAX starts its backend
+    fast_compile()
+
 import jax
 
 jax.config.update("jax_enable_x64", True)  # eigenvalues near zero must not drown in float32 round-off
@@ -11,7 +17,6 @@ from pcrepro.dln import analyse, dln_configs, load_sample
 from pcrepro.plots.dln import has_projections
 from pcrepro.progress import log_to
 
-sm = snakemake  # noqa: F821 (injected by Snakemake)
 grid = sm.params.grid
 config = {c.id: c for c in dln_configs(grid)}[sm.wildcards.config]
 with log_to(sm.log[0]) as log:

@@ -1,14 +1,20 @@
 """Adapter: train one grid cell (rule train_cell). Outside Snakemake: `pcrepro train-cell`."""
 
+from pcrepro.runtime import fast_compile
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+if sm.params.fast_compile:  # before JAX starts its backend
+    fast_compile()
+
 from pcrepro.cells import run_cell
 from pcrepro.progress import log_to
 from pcrepro.results import write_table
 
-with log_to(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
+with log_to(sm.log[0]) as log:
     table = run_cell(
-        snakemake.params.cell,  # noqa: F821
-        snakemake.input.dataset,  # noqa: F821
-        max_runs_per_program=snakemake.params.max_runs_per_program,  # noqa: F821
+        sm.params.cell,
+        sm.input.dataset,
+        max_runs_per_program=sm.params.max_runs_per_program,
         log=log,
     )
-    write_table(table, snakemake.output[0])  # noqa: F821
+    write_table(table, sm.output[0])
