@@ -171,3 +171,8 @@ def test_budget_model_reproduces_the_measured_steps_and_counts_runs():
     row = training_budget("s", mupc_sweeps_cells(cfg), train_spec, {"MNIST": 6400})
     assert (row["cells"], row["runs"], row["run_epochs"]) == (3, 18, 36)
     assert row["gpu_hours"] > 0
+
+
+def test_condition_numbers_are_refused_for_bp_cells():
+    with pytest.raises(ValueError, match="record_condition_number"):
+        TrainSpec(NetSpec(20, 8, 2, 10), "bp", record_condition_number=True)

@@ -96,9 +96,10 @@ def summarise(spectra: dict[str, np.ndarray], **keys) -> list[dict]:
     return rows
 
 
-def precision_check(spec: NetSpec, seed: int, dtype) -> dict:
-    """Errors of the ``dtype`` spectra against float64 for one cell (needs jax_enable_x64)."""
-    low = _cell_spectra(seed, spec, dtype)
+def precision_check(spec: NetSpec, seed: int, dtype, low: dict | None = None) -> dict:
+    """Errors of the ``dtype`` spectra against float64 for one cell (needs jax_enable_x64);
+    ``low``: the ``dtype`` spectra of that cell and seed if already computed."""
+    low = _cell_spectra(seed, spec, dtype) if low is None else low
     high = _cell_spectra(seed, spec, jnp.float64)
     row = {"size": spec.width * spec.n_hidden, "width": spec.width, "n_hidden": spec.n_hidden, "seed": seed,
            "dtype": jnp.dtype(dtype).name}
@@ -136,7 +137,9 @@ def analyse(setting: str, act_fn: str, widths, n_hiddens, seeds, *, dtype="float
         fitting = [c for c in cells if c[0] * c[1] <= check_size]
         if fitting:
             width, n_hidden = fitting[-1]
+            first_seed = {m: arrays[f"{m}/N{width}_H{n_hidden}"][0] for m in matrices_for(act_fn)}
             checks.append({"setting": setting, "act_fn": act_fn,
-                           **precision_check(cell_spec(setting, act_fn, width, n_hidden), int(seeds[0]), dtype)})
+                           **precision_check(cell_spec(setting, act_fn, width, n_hidden), int(seeds[0]), dtype,
+                                             low=first_seed)})
             log(f"[{setting} {act_fn}] {dtype.name} vs float64 at N={width} H={n_hidden}: {checks[-1]}")
     return arrays, pd.DataFrame(rows), pd.DataFrame(checks)

@@ -120,7 +120,7 @@ def mupc_bp_baseline_cells(cfg: dict, study: str = "mupc_bp_baseline") -> dict[s
     cells = {}
     for block in cfg["blocks"]:
         shared = {**cfg, "epochs": block["epochs"], "test_every": block["test_every"], "n_infer_steps": 1,
-                  "activity_optim": "gd", "activity_lrs": [0.0], "activity_decays": [0.0]}
+                  "activity_lrs": [0.0], "activity_decays": [0.0]}
         for act in block["act_fns"]:
             cell = pc_cell(study, block["dataset"], shared, width=cfg["width"], n_hidden=cfg["n_hidden"], act_fn=act,
                            skips=cfg["skips"], init=cfg["init"], activity_optim="gd", algorithm="bp")

@@ -19,7 +19,6 @@ from .data import FetchOptions, prepare_image_dataset
 from .progress import log_to
 from .results import write_table
 
-STUDIES = STUDY_CELLS
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -37,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--standin", action="store_true", help="allow a labelled synthetic stand-in")
 
     p = sub.add_parser("cells", help="write the cells of a study as JSON files")
-    p.add_argument("--study", choices=sorted(STUDIES), required=True)
+    p.add_argument("--study", choices=sorted(STUDY_CELLS), required=True)
     p.add_argument("--preset", choices=["quick", "paper"], required=True)
     p.add_argument("--config", type=Path, default=REPO / "config.yaml")
     p.add_argument("--out", type=Path, required=True)
@@ -64,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
         prepare_image_dataset(args.name, args.out, args.raw_dir, opts, synthetic_standin_allowed=args.standin)
     elif args.command == "cells":
         config = load_config(args.config, REPO / "schemas" / "config.schema.yaml", {"preset": args.preset})
-        cells = STUDIES[args.study](preset_config(config)[args.study])
+        cells = STUDY_CELLS[args.study](preset_config(config)[args.study])
         args.out.mkdir(parents=True, exist_ok=True)
         for cid, cell in cells.items():
             (args.out / f"{cid}.json").write_text(json.dumps(cell, indent=1))

@@ -408,6 +408,14 @@ class Dataset(NamedTuple):
 SCALINGS = ("standardise", "minus_one_one", "unit")
 
 
+def shuffled_batches(x: np.ndarray, y: np.ndarray, seed: int, n_steps: int,
+                     batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``n_steps`` batches of one permutation drawn from ``seed`` → [T, B, ·] each
+    (the single-run studies of seed 002, which need no per-run data order)."""
+    order = np.random.default_rng(seed).permutation(x.shape[0])[: n_steps * batch_size]
+    return x[order].reshape(n_steps, batch_size, -1), y[order].reshape(n_steps, batch_size, -1)
+
+
 def load_prepared(path: Path, scaling: str = "standardise", n_classes: int = 10,
                   test_subset: int | None = None) -> Dataset:
     """Load a prepared npz; ``scaling``: standardise (train mean/std), minus_one_one, unit."""

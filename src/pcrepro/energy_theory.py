@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import theory
+from .data import shuffled_batches
 from .energy import mse_loss, pc_energy
 from .nets import NetSpec, Params, init_params, predict
 from .optim import adam_init, adam_step
@@ -78,8 +79,7 @@ def epoch_batches(x_train: np.ndarray, y_train: np.ndarray, seed: int, batch_siz
     n_steps = x_train.shape[0] // batch_size
     if max_steps is not None:
         n_steps = min(n_steps, max_steps)
-    order = np.random.default_rng(seed).permutation(x_train.shape[0])[: n_steps * batch_size]
-    return (x_train[order].reshape(n_steps, batch_size, -1), y_train[order].reshape(n_steps, batch_size, -1))
+    return shuffled_batches(x_train, y_train, seed, n_steps, batch_size)
 
 
 def run_grid(param_type: str, act_fn: str, widths, n_hiddens, lr: float, x_train, y_train, *, seed: int,

@@ -26,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from .data import shuffled_batches
 from .nets import NetSpec, Params, forward, init_params
 from .optim import adam_init, adam_step, sgd_step
 
@@ -115,18 +116,11 @@ def _track_body(params, xs, ys, spec: NetSpec, optim: str, lr: float) -> jax.Arr
 _track = jax.jit(track, static_argnums=(3, 4))
 
 
-def batches(x_train: np.ndarray, y_train: np.ndarray, seed: int, n_steps: int, batch_size: int):
-    """The first ``n_steps`` shuffled batches (one permutation from ``seed``) → [T, B, ·] each."""
-    order = np.random.default_rng(seed).permutation(x_train.shape[0])[: n_steps * batch_size]
-    shape = (n_steps, batch_size)
-    return x_train[order].reshape(*shape, -1), y_train[order].reshape(*shape, -1)
-
-
 def run_setting_grid(act_fn: str, optim: str, settings, widths, depths, x_train, y_train, *, seed: int,
                      n_steps: int, batch_size: int, lr: float, log: Callable[[str], None] = print) -> pd.DataFrame:
     """Every (setting, width, depth) for one activation and optimiser: a tidy table with a
     row per setting × width × depth × step × layer × metric."""
-    xs, ys = (jnp.asarray(a) for a in batches(x_train, y_train, seed, n_steps, batch_size))
+    xs, ys = (jnp.asarray(a) for a in shuffled_batches(x_train, y_train, seed, n_steps, batch_size))
     frames = []
     for setting in settings:
         for width in widths:

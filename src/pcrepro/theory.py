@@ -12,16 +12,15 @@ import jax.numpy as jnp
 from .nets import NetSpec, Params, layer_shapes
 
 
+def _hidden_maps(params: Params, spec: NetSpec) -> jnp.ndarray:
+    """M_2 … M_H stacked [H−1, N, N]: a_ℓ W_ℓ, plus I with skips (linear nets)."""
+    maps = spec.scalings.a_hidden * params["w_hidden"]
+    return maps + jnp.eye(spec.width, dtype=maps.dtype) if spec.skips else maps
+
+
 def _layer_maps(params: Params, spec: NetSpec) -> list[jnp.ndarray]:
     """M_ℓ with z_ℓ = M_ℓ z_{ℓ−1} in the feedforward pass, for ℓ = 2 … L (linear nets)."""
-    a = spec.scalings
-    n = spec.width
-    maps = []
-    for w in params["w_hidden"]:
-        m = a.a_hidden * w
-        maps.append(m + jnp.eye(n, dtype=w.dtype) if spec.skips else m)
-    maps.append(a.a_out * params["w_out"])
-    return maps
+    return [*_hidden_maps(params, spec), spec.scalings.a_out * params["w_out"]]
 
 
 def effective_weights(params: Params, spec: NetSpec) -> jnp.ndarray:
@@ -64,13 +63,9 @@ def activity_hessian_blocks(
 
     Activity decay adds decay·I to the diagonal only. Returns (diagonal [H, N, N],
     upper [H−1, N, N]); batched over layers, no loop over depth."""
-    a = spec.scalings
-    n = spec.width
-    eye = jnp.eye(n, dtype=params["w_in"].dtype)
-    hidden_maps = a.a_hidden * params["w_hidden"]  # M_2 … M_H, [H−1, N, N]
-    if spec.skips:
-        hidden_maps = hidden_maps + eye
-    out_map = a.a_out * params["w_out"]
+    eye = jnp.eye(spec.width, dtype=params["w_in"].dtype)
+    hidden_maps = _hidden_maps(params, spec)  # M_2 … M_H
+    out_map = spec.scalings.a_out * params["w_out"]
     gram = jnp.einsum("lki,lkj->lij", hidden_maps, hidden_maps)  # M_{ℓ+1}ᵀM_{ℓ+1}, ℓ < H
     last = out_map.T @ out_map
     diagonal = jnp.concatenate([gram, last[None]], axis=0) + (1.0 + activity_decay) * eye

@@ -68,6 +68,8 @@ class TrainSpec:
             raise ValueError(f"algorithm {self.algorithm!r} not in {ALGORITHMS}")
         if self.weight_optim not in WEIGHT_OPTIMS:
             raise ValueError(f"weight_optim {self.weight_optim!r} not in {WEIGHT_OPTIMS}")
+        if self.record_condition_number and self.algorithm != "pc":
+            raise ValueError("record_condition_number needs PC activities: it is for algorithm 'pc' only")
         if self.test_every < 1 or self.batch_size < 1 or self.epochs < 1:
             raise ValueError("test_every, batch_size and epochs must be positive")
 
@@ -191,7 +193,7 @@ def _segment(states, hypers, orders, data, start_step, *, n_steps, evaluate, spe
     """``n_steps`` train steps of every run, then (optionally) the evaluation (and κ(H_z))."""
     x_train, y_train, x_test, y_test = data
     b = spec.batch_size
-    record = evaluate and spec.record_condition_number and spec.algorithm == "pc"
+    record = evaluate and spec.record_condition_number
 
     def run(state, hyper, order):
         def body(carry, t):

@@ -17,9 +17,12 @@ from .common import band_figure, provenance_note, single_value
 ACT_TITLES = {"linear": "Linear", "tanh": "Tanh", "relu": "ReLU"}
 
 
-def _note(fig: go.Figure, table: pd.DataFrame, preset: str, stopped_run_score: float) -> go.Figure:
+def _note(fig: go.Figure, table: pd.DataFrame, preset: str, stopped_run_score: float,
+          stopped_text: str | None = None) -> go.Figure:
+    """Preset footer, naming how many runs stopped and how they are drawn."""
     stopped = table.loc[table["status"] != "ok", list(RUN_KEYS)].drop_duplicates()
-    extra = f"{len(stopped)} stopped run(s) drawn at {stopped_run_score:g} %" if len(stopped) else ""
+    how = stopped_text or f"drawn at {stopped_run_score:g} %"
+    extra = f"{len(stopped)} stopped run(s) {how}" if len(stopped) else ""
     return provenance_note(fig, preset=preset, data_source=single_value(table["data_source"]), extra=extra)
 
 
@@ -68,9 +71,7 @@ def condition_number_figure(best: pd.DataFrame, *, act_fn: str, width: int, n_hi
     lrs = ", ".join(f"{v:g}" for v in sorted(rows["activity_lr"].unique()))
     fig = band_figure(stats, "n_hidden", series_label="H", colorscale="Viridis", label_base=2,
                       y_title="κ(H<sub>z</sub>)", title=f"{label} {ACT_TITLES[act_fn]}, N={width}, selected η: {lrs}")
-    stopped = rows.loc[rows["status"] != "ok", list(RUN_KEYS)].drop_duplicates()
-    extra = f"{len(stopped)} stopped run(s) leave the mean when they stop" if len(stopped) else ""
-    fig = provenance_note(fig, preset=preset, data_source=single_value(rows["data_source"]), extra=extra)
+    fig = _note(fig, rows, preset, 0.0, stopped_text="leave the mean when they stop")
     return fig, stats.assign(act_fn=act_fn, width=width)
 
 

@@ -194,6 +194,7 @@ def draw_forward_pass(writer: FigureWriter, table: pd.DataFrame, grid: dict, *, 
     widths, depths = sorted(grid["widths"]), sorted(grid["depths"])
     depth, edge_widths = depths[0], sorted({widths[0], widths[-1]})
     cube = table.set_index(["act_fn", "optim", "setting", "metric", "layer", "step", "width", "depth"])["value"]
+    cube = cube.sort_index()  # lexsorted: each lookup below is a search, not a scan
     for (act, optim, setting), _ in table.groupby(["act_fn", "optim", "setting"], sort=False):
         root = _forward_root(act, optim, setting)
         sp = setting.startswith("sp")  # the notebook draws sp activities on a log axis
