@@ -176,3 +176,20 @@ def test_budget_model_reproduces_the_measured_steps_and_counts_runs():
 def test_condition_numbers_are_refused_for_bp_cells():
     with pytest.raises(ValueError, match="record_condition_number"):
         TrainSpec(NetSpec(20, 8, 2, 10), "bp", record_condition_number=True)
+
+
+def test_stopped_runs_are_not_trained_further_and_the_rest_is_unchanged():
+    # one run per program: the diverging run stops at step 1, so the first evaluation period
+    # trains four runs and every later one only the three still running.
+    good = run_grid([0, 1, 2], [2.0], [0.05], [0.0])
+    bad = {"seed": 5, "activity_lr": 1e200, "weight_lr": 0.05, "activity_decay": 0.0}
+    n_evals, period = 640 // 32 // 5, 5
+    compacted = _train([bad, *good], max_runs_per_program=1)
+    assert compacted.attrs["run_steps_computed"] == (4 + 3 * (n_evals - 1)) * period
+    separate = pd.concat([_train([run], max_runs_per_program=1) for run in good])
+    key = ["seed", "step"]
+    a = compacted[compacted["activity_lr"] == 2.0].sort_values(key)
+    b = separate.sort_values(key)
+    np.testing.assert_allclose(a["test_acc"], b["test_acc"], rtol=1e-9)
+    np.testing.assert_allclose(a["train_loss_min"], b["train_loss_min"], rtol=1e-9)
+    assert (compacted[compacted["activity_lr"] == 1e200]["status"] == "diverged").all()

@@ -18,9 +18,10 @@ Per-run stopping, as in the μPC scripts:
     finite weights, is frozen and marked ``diverged``;
   * test accuracy below ``no_learning_acc`` (15 %) at any evaluation → frozen
     and marked ``no_learning``.
-A frozen run costs compute until its program ends but never changes again,
-and never affects the other runs: everything about a run (init, data order)
-derives from its own seed, so its results do not depend on its neighbours.
+A frozen run never changes again and is no longer trained: the runs still running
+are repacked into full programs at every evaluation. It never affects the other runs:
+everything about a run (init, data order) derives from its own seed, so its results
+do not depend on its neighbours.
 """
 
 from __future__ import annotations
@@ -230,14 +231,31 @@ def _segment(states, hypers, orders, data, start_step, *, n_steps, evaluate, spe
     return states, losses, energies, jnp.where(running, acc, jnp.nan), cond
 
 
-def _chunks(n: int, size: int) -> list[tuple[int, int]]:
-    return [(i, min(i + size, n)) for i in range(0, n, size)]
-
-
 def _nan_stats(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: stopped runs
         return np.nanmean(values, axis=1), np.nanmin(values, axis=1)
+
+
+def _take(tree, idx: np.ndarray):
+    """Rows ``idx`` of a stacked host pytree, on the device."""
+    return jax.tree_util.tree_map(lambda a: jnp.asarray(a[idx]), tree)
+
+
+def _put(tree, idx: np.ndarray, new, n: int) -> None:
+    """Write the first ``n`` rows of ``new`` (device) back into rows ``idx[:n]`` of ``tree`` (host)."""
+    for host, dev in zip(jax.tree_util.tree_leaves(tree), jax.tree_util.tree_leaves(new)):
+        host[idx[:n]] = np.asarray(dev)[:n]
+
+
+def _padded_chunks(alive: np.ndarray, size: int) -> list[tuple[np.ndarray, int]]:
+    """``alive`` cut into chunks of ``size`` indices, the last padded with copies of its last
+    index (so every chunk runs the same compiled program); with each chunk's real length."""
+    out = []
+    for lo in range(0, len(alive), size):
+        real = alive[lo:lo + size]
+        out.append((np.concatenate([real, np.repeat(real[-1:], size - len(real))]), len(real)))
+    return out
 
 
 def train_cell(
@@ -253,9 +271,14 @@ def train_cell(
 
     ``runs``: dicts with keys seed, activity_lr, weight_lr, activity_decay.
     ``data``: a :class:`pcrepro.data.Dataset` (normalised, one-hot labels).
-    Runs are trained ``max_runs_per_program`` at a time; the last chunk is padded
-    with copies of its last run (dropped afterwards) so every chunk reuses one
-    compiled program.
+
+    The runs advance together, one evaluation period at a time: before each period the
+    runs still running are packed into chunks of ``max_runs_per_program`` (the last padded
+    with copies of its last run, so one compiled program serves every chunk) and only those
+    are trained. A run that stopped (diverged, no learning) costs nothing afterwards: in
+    sweeps where many learning rates fail early this is most of the grid. Between periods
+    the runs' states wait in host memory, so a cell may hold more runs than fit on the GPU.
+    ``table.attrs["run_steps_computed"]`` counts the run-steps trained (padding included).
     """
     log = log or (lambda _msg: None)
     n_train = data.x_train.shape[0]
@@ -273,58 +296,85 @@ def train_cell(
         return jax.jit(fn, donate_argnums=(0,))
 
     segment, tail_segment = compiled(spec.test_every, True), compiled(tail, False) if tail else None
-    size = min(max_runs_per_program, len(runs))
-    frames = []
-    for lo, hi in _chunks(len(runs), size):
-        chunk = list(runs[lo:hi]) + [runs[hi - 1]] * (size - (hi - lo))
-        seeds = jnp.asarray([int(r["seed"]) for r in chunk], jnp.uint32)
-        hypers = RunHyper(seeds, *(jnp.asarray([float(r[k]) for r in chunk]) for k in RunHyper._fields[1:]))
-        states = jax.vmap(lambda s: init_run(s, spec))(seeds)
-        orders = jax.vmap(lambda s: data_order(s, spec.epochs, n_train, spe * spec.batch_size))(seeds)
-        accs, loss_mean, loss_min, energy_mean, conds = [], [], [], [], []
+    n = len(runs)
+    size = min(max_runs_per_program, n)
+    hypers = RunHyper(np.asarray([int(r["seed"]) for r in runs], np.uint32),
+                      *(np.asarray([float(r[k]) for r in runs]) for k in RunHyper._fields[1:]))
+
+    # initial states, data orders (and κ at step 0) of every run, kept on the host
+    init = jax.jit(jax.vmap(lambda s: (init_run(s, spec),
+                                       data_order(s, spec.epochs, n_train, spe * spec.batch_size))))
+    states = orders = cond_init = None
+    for idx, k in _padded_chunks(np.arange(n), size):
+        st, od = init(jnp.asarray(hypers.seed[idx]))
+        if states is None:
+            states = jax.tree_util.tree_map(lambda a: np.zeros((n, *a.shape[1:]), a.dtype), st)
+            orders = np.zeros((n, *od.shape[1:]), od.dtype)
+            cond_init = np.full(n, np.nan)
+        _put(states, idx, st, k)
+        orders[idx[:k]] = np.asarray(od)[:k]
         if spec.record_condition_number:
-            cond_init = np.asarray(jax.jit(initial_condition_numbers, static_argnums=5)(
-                states, hypers, orders, device_data[0], device_data[1], spec))
-        t0 = time.perf_counter()
-        for k in range(n_evals):
-            states, losses, energies, acc, cond = segment(states, hypers, orders, device_data, k * spec.test_every)
-            conds.append(None if cond is None else np.asarray(cond))
-            acc = np.asarray(acc)
-            lm, lmin = _nan_stats(np.asarray(losses))
-            em, _ = _nan_stats(np.asarray(energies))
-            accs.append(acc), loss_mean.append(lm), loss_min.append(lmin), energy_mean.append(em)
-            step = (k + 1) * spec.test_every
-            elapsed = time.perf_counter() - t0
-            active = int(np.sum(np.asarray(states.status)[: hi - lo] == RUNNING))
-            log(
-                f"[{label}] runs {lo + 1}-{hi}/{len(runs)}: step {step}/{total} "
-                f"({step / elapsed:.1f} steps/s incl. compile), active {active}/{hi - lo}, "
-                f"test acc {np.nanmax(acc[: hi - lo]) if active else float('nan'):.1f} % best"
-            )
-        if tail_segment is not None:
-            states, *_ = tail_segment(states, hypers, orders, device_data, n_evals * spec.test_every)
-        status, stop_step = np.asarray(states.status), np.asarray(states.stop_step)
-        for j in range(hi - lo):
-            run = runs[lo + j]
-            for k in range(n_evals):
-                step = (k + 1) * spec.test_every
-                frames.append({
-                    "seed": int(run["seed"]),
-                    "activity_lr": float(run["activity_lr"]),
-                    "weight_lr": float(run["weight_lr"]),
-                    "activity_decay": float(run["activity_decay"]),
-                    "step": step,
-                    "epoch": step / spe,
-                    "test_acc": float(accs[k][j]),
-                    "train_loss": float(loss_mean[k][j]),
-                    "train_loss_min": float(loss_min[k][j]),
-                    "energy": float(energy_mean[k][j]),
-                    "status": STATUS_NAMES[int(status[j])],
-                    "stop_step": int(stop_step[j]),
-                    **({"cond_num": float(conds[k][j]), "cond_num_init": float(cond_init[j])}
-                       if spec.record_condition_number else {}),
-                })
-    return pd.DataFrame(frames)
+            cond = jax.jit(initial_condition_numbers, static_argnums=5)(
+                st, _take(hypers, idx), jnp.asarray(orders[idx]), device_data[0], device_data[1], spec)
+            cond_init[idx[:k]] = np.asarray(cond)[:k]
+
+    shape = (n_evals, n)
+    accs, loss_mean, loss_min, energy_mean, conds = (np.full(shape, np.nan) for _ in range(5))
+    computed = 0
+    t0 = time.perf_counter()
+    for e in range(n_evals):
+        alive = np.flatnonzero(states.status == RUNNING)
+        for idx, k in _padded_chunks(alive, size):
+            st, losses, energies, acc, cond = segment(_take(states, idx), _take(hypers, idx),
+                                                      jnp.asarray(orders[idx]), device_data, e * spec.test_every)
+            _put(states, idx, st, k)
+            real = idx[:k]
+            accs[e, real] = np.asarray(acc)[:k]
+            lm, lmin = _nan_stats(np.asarray(losses)[:k])
+            loss_mean[e, real], loss_min[e, real] = lm, lmin
+            energy_mean[e, real] = _nan_stats(np.asarray(energies)[:k])[0]
+            if cond is not None:
+                conds[e, real] = np.asarray(cond)[:k]
+            computed += size * spec.test_every
+        step = (e + 1) * spec.test_every
+        elapsed = time.perf_counter() - t0
+        active = int(np.sum(states.status == RUNNING))
+        log(
+            f"[{label}] step {step}/{total}: trained {len(alive)}/{n} runs this period "
+            f"({computed / elapsed:.0f} run-steps/s incl. compile), {active} still running, "
+            f"best test acc {np.nanmax(accs[e]) if np.isfinite(accs[e]).any() else float('nan'):.1f} %"
+        )
+    if tail_segment is not None:
+        for idx, k in _padded_chunks(np.flatnonzero(states.status == RUNNING), size):
+            st, *_ = tail_segment(_take(states, idx), _take(hypers, idx), jnp.asarray(orders[idx]), device_data,
+                                  n_evals * spec.test_every)
+            _put(states, idx, st, k)
+            computed += size * tail
+
+    frames = []
+    for j, run in enumerate(runs):
+        for e in range(n_evals):
+            step = (e + 1) * spec.test_every
+            frames.append({
+                "seed": int(run["seed"]),
+                "activity_lr": float(run["activity_lr"]),
+                "weight_lr": float(run["weight_lr"]),
+                "activity_decay": float(run["activity_decay"]),
+                "step": step,
+                "epoch": step / spe,
+                "test_acc": float(accs[e, j]),
+                "train_loss": float(loss_mean[e, j]),
+                "train_loss_min": float(loss_min[e, j]),
+                "energy": float(energy_mean[e, j]),
+                "status": STATUS_NAMES[int(states.status[j])],
+                "stop_step": int(states.stop_step[j]),
+                **({"cond_num": float(conds[e, j]), "cond_num_init": float(cond_init[j])}
+                   if spec.record_condition_number else {}),
+            })
+    table = pd.DataFrame(frames)
+    table.attrs["run_steps_computed"] = computed
+    log(f"[{label}] done: {computed} run-steps trained of {n * total} without early stops")
+    return table
 
 
 def run_grid(seeds, activity_lrs, weight_lrs, activity_decays) -> list[dict]:
