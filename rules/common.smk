@@ -32,10 +32,20 @@ wildcard_constraints:
     cell=r"[A-Za-z0-9_.\-]+",
 
 
+def train_cell_inputs(wildcards):
+    """The cell's prepared dataset, and the selection table it takes its lrs from, if any."""
+    cell = CELLS[wildcards.study][wildcards.cell]
+    inputs = {"dataset": prepared_dataset(cell["dataset"])}
+    source = cell["runs"].get("lrs_from")
+    if source:
+        inputs["selection"] = f"{RESULTS}/{source['study']}/selection.csv"
+    return inputs
+
+
 rule train_cell:
     """One grid cell: all its runs (seeds x learning rates x decays) vmapped in one job."""
     input:
-        dataset=lambda wc: prepared_dataset(CELLS[wc.study][wc.cell]["dataset"]),
+        unpack(train_cell_inputs),
     output:
         f"{RESULTS}/{{study}}/runs/{{cell}}.parquet",
     params:

@@ -1,11 +1,17 @@
-# Study "mupc" (seed 002, the muPC paper). Families implemented so far:
-#   mupc_sweeps: muPC activity-lr sweep per activation and depth, then the
-#                best-lr test accuracy vs width (H fixed) and vs depth (N fixed), and the
-#                condition number of the activity Hessian over training (best lr).
+# Study "mupc" (seed 002, the muPC paper): the training families, one rule per figure id
+# (FIGURES.md section 3). Every sweep trains through the generic train_cell rule (common.smk)
+# and picks its best lrs with the select rule; every "best" figure reads that selection.
+#   mupc_sweeps        muPC activity-lr sweeps, best accuracy vs width / depth, κ(H_z)
+#   mupc_pc_sweeps     standard PC, four variants
+#   mupc_activity_decay, mupc_bp_baseline, mupc_long_runs
+#   mupc_hp_transfer   weight lr x activity lr contours (muPC and sp)
+#   mupc_pc_baseline   standard PC best accuracy vs depth (reads mupc_hp_transfer)
+#   mupc_vs_pc_vs_bp   the main figure (reads the sweeps above, trains BP and the deep PC runs)
 # The analysis families (activity Hessian, forward pass, energy theory) are in mupc_analysis.smk.
 
-from pcrepro.cells import (mupc_activity_decay_cells, mupc_bp_baseline_cells, mupc_long_runs_cells,
-                           mupc_pc_sweeps_cells, mupc_sweeps_cells, variant_depths)
+from pcrepro.cells import (mupc_activity_decay_cells, mupc_bp_baseline_cells, mupc_hp_transfer_cells,
+                           mupc_long_runs_cells, mupc_pc_sweeps_cells, mupc_sweeps_cells, mupc_vs_pc_vs_bp_cells,
+                           variant_depths)
 
 SWEEPS = GRIDS["mupc_sweeps"]
 CELLS["mupc_sweeps"] = mupc_sweeps_cells(SWEEPS)
@@ -160,9 +166,118 @@ rule mupc_long_runs:
         "../workflow_scripts/plot_mupc_long_runs.py"
 
 
+TRANSFER = GRIDS["mupc_hp_transfer"]
+CELLS["mupc_hp_transfer"] = mupc_hp_transfer_cells(TRANSFER)
+SELECT_BY["mupc_hp_transfer"] = TRANSFER["select_by"]
+SELECT_LR["mupc_hp_transfer"] = ["weight_lr", "activity_lr"]
+
+
+def _transfer_contours(grid):
+    """One contour per (parameterisation, activation, shape), seed 002's file names under a
+    folder per parameterisation; the extra dataset adds accuracy contours."""
+    rows = []  # (dataset, param_type, act, width, n_hidden, metric, path)
+    for param in grid["param_types"]:
+        root = f"{FIGURES}/mupc_hp_transfer/{param}"
+        for act in grid["act_fns"]:
+            ds, depth, width = grid["dataset"], grid["depth_sweep"], grid["width_sweep"]
+            rows += [(ds, param, act, n, width["n_hidden"], "loss", f"{root}/min_train_losses_over_lrs_{act}_width_{n}.pdf")
+                     for n in width["widths"]]
+            rows += [(ds, param, act, depth["width"], h, "loss", f"{root}/min_train_losses_over_lrs_{act}_depth_{h}.pdf")
+                     for h in depth["n_hiddens"]]
+            extra = grid.get("extra")
+            if extra and param in extra["param_types"]:
+                n, h, ds = extra["width"], extra["n_hidden"], extra["dataset"]
+                rows += [(ds, param, act, n, h, metric, f"{root}/{prefix}_over_lrs_{ds}_{act}_width_{n}.pdf")
+                         for metric, prefix in (("loss", "min_train_losses"), ("accuracy", "max_test_accs"))]
+    return rows
+
+
+TRANSFER_CONTOURS = _transfer_contours(TRANSFER)
+
+
+rule mupc_hp_transfer:
+    """Figure family mupc_hp_transfer (FIGURES.md section 3): weight lr x activity lr contours."""
+    input:
+        table=f"{RESULTS}/mupc_hp_transfer/runs.parquet",
+        selection=f"{RESULTS}/mupc_hp_transfer/selection.csv",
+    output:
+        [row[-1] for row in TRANSFER_CONTOURS],
+    params:
+        contours=[row[:-1] for row in TRANSFER_CONTOURS],
+        failed_if=TRANSFER["failed_if"],
+        preset=PRESET,
+    localrule: True
+    script:
+        "../workflow_scripts/plot_mupc_hp_transfer.py"
+
+
+PC_BASELINE_FIGURES = expand(f"{FIGURES}/mupc_pc_baseline/{TRANSFER['dataset']}/best_test_accs_depth_SP_{{act}}.pdf",
+                             act=TRANSFER["act_fns"] if "sp" in TRANSFER["param_types"] else [])
+
+
+rule mupc_pc_baseline:
+    """Figure family mupc_pc_baseline (FIGURES.md section 3): standard PC (sp, skips) at the
+    (weight lr, activity lr) that mupc_hp_transfer selected per depth; no training of its own."""
+    input:
+        table=f"{RESULTS}/mupc_hp_transfer/runs.parquet",
+        selection=f"{RESULTS}/mupc_hp_transfer/selection.csv",
+    output:
+        PC_BASELINE_FIGURES,
+    params:
+        dataset=TRANSFER["dataset"],
+        act_fns=TRANSFER["act_fns"],
+        width=TRANSFER["depth_sweep"]["width"],
+        n_hiddens=TRANSFER["depth_sweep"]["n_hiddens"],
+        select_by=TRANSFER["select_by"],
+        stopped_run_score=config["selection"]["stopped_run_score"],
+        preset=PRESET,
+    localrule: True
+    script:
+        "../workflow_scripts/plot_mupc_pc_baseline.py"
+
+
+VS = GRIDS["mupc_vs_pc_vs_bp"]
+CELLS["mupc_vs_pc_vs_bp"] = mupc_vs_pc_vs_bp_cells(GRIDS)
+VS_COMPARISON = VS["comparison"]
+MUPC_VS_PC_VS_BP_FIGURES = {
+    "main": expand(f"{FIGURES}/mupc_vs_pc_vs_bp/{{act}}_mupc_vs_pc_best_accs.pdf", act=VS["act_fns"]),
+    "comparison": [f"{FIGURES}/mupc_vs_pc_vs_bp/{b['dataset']}/mupc_vs_pc_vs_bp_{VS_COMPARISON['n_hidden']}_"
+                   f"{VS_COMPARISON['act_fn']}_net.pdf" for b in LONG_RUNS["blocks"]],
+    "legends": expand(f"{FIGURES}/mupc_vs_pc_vs_bp/n_hiddens_{{colour}}_legend.pdf", colour=["blue", "red", "black"]),
+}
+
+
+rule mupc_vs_pc_vs_bp:
+    """Figure family mupc_vs_pc_vs_bp (FIGURES.md section 3): the muPC paper's main figure, the deep
+    ReLU comparison and the colour legends. Reads the selected runs of mupc_sweeps (muPC),
+    mupc_hp_transfer (standard PC) and mupc_long_runs; BP and the deep PC runs are its own cells."""
+    input:
+        own=f"{RESULTS}/mupc_vs_pc_vs_bp/runs.parquet",
+        mupc=f"{RESULTS}/mupc_sweeps/runs.parquet",
+        mupc_selection=f"{RESULTS}/mupc_sweeps/selection.csv",
+        pc=f"{RESULTS}/mupc_hp_transfer/runs.parquet",
+        pc_selection=f"{RESULTS}/mupc_hp_transfer/selection.csv",
+        long_runs=f"{RESULTS}/mupc_long_runs/runs.parquet",
+    output:
+        **MUPC_VS_PC_VS_BP_FIGURES,
+    params:
+        grid={k: VS[k] for k in ("dataset", "epochs", "act_fns", "width", "n_hiddens", "bp_n_hiddens", "comparison")},
+        blocks=LONG_RUNS["blocks"],
+        mupc_select_by=SWEEPS["select_by"],
+        pc_select_by=TRANSFER["select_by"],
+        stopped_run_score=config["selection"]["stopped_run_score"],
+        preset=PRESET,
+    localrule: True
+    script:
+        "../workflow_scripts/plot_mupc_vs_pc_vs_bp.py"
+
+
 rule mupc:
     """Study mupc: every implemented family of seed 002."""
     input:
+        rules.mupc_hp_transfer.output,
+        rules.mupc_pc_baseline.output,
+        rules.mupc_vs_pc_vs_bp.output,
         rules.mupc_sweeps.input,
         rules.mupc_pc_sweeps.input,
         rules.mupc_activity_decay.output,

@@ -193,3 +193,58 @@ def test_stopped_runs_are_not_trained_further_and_the_rest_is_unchanged():
     np.testing.assert_allclose(a["test_acc"], b["test_acc"], rtol=1e-9)
     np.testing.assert_allclose(a["train_loss_min"], b["train_loss_min"], rtol=1e-9)
     assert (compacted[compacted["activity_lr"] == 1e200]["status"] == "diverged").all()
+
+
+def test_joint_selection_of_weight_and_activity_lr():
+    """Two lr keys: the best (weight lr, activity lr) pair per group; ties go to fewer stopped
+    runs, then to the smaller weight lr, then the smaller activity lr."""
+    rows = []
+    for w, a, acc in ((0.1, 1.0, 70.0), (0.1, 0.5, 85.0), (0.01, 1.0, 85.0), (0.01, 0.5, 60.0)):
+        rows.append(dict(cell="c", seed=0, activity_lr=a, weight_lr=w, activity_decay=0.0, step=100,
+                         test_acc=acc, status="ok", act_fn="relu"))
+    table = pd.DataFrame(rows)
+    sel = select_best(table, ["act_fn"], ["weight_lr", "activity_lr"])
+    assert len(sel) == 4
+    assert sel.loc[sel["selected"], ["weight_lr", "activity_lr"]].values.tolist() == [[0.01, 1.0]]
+    chosen = best_runs(table, sel, ["act_fn"], ["weight_lr", "activity_lr"])
+    assert chosen[["weight_lr", "activity_lr"]].values.tolist() == [[0.01, 1.0]]
+
+
+def test_transfer_surface_marks_failed_points_instead_of_scoring_them():
+    """Hand-made table: per (weight lr, activity lr) the seeds' mean of each run's minimum batch
+    loss; a point with a stopped run is failed (no value) or, under all_runs_stopped, averaged over
+    the runs that did not stop."""
+    from pcrepro.plots.mupc import transfer_surface
+
+    rows = []
+    def run(seed, w, a, losses, status):
+        for step, loss in zip((100, 200), losses):
+            rows.append(dict(cell="c", seed=seed, weight_lr=w, activity_lr=a, activity_decay=0.0, step=step,
+                             train_loss_min=loss, test_acc=50.0, status=status))
+    run(0, 0.1, 1.0, [0.5, 0.2], "ok"), run(1, 0.1, 1.0, [0.4, 0.3], "ok")
+    run(0, 0.1, 10.0, [0.3, np.nan], "diverged"), run(1, 0.1, 10.0, [0.6, 0.1], "ok")
+    run(0, 0.5, 10.0, [np.nan, np.nan], "diverged"), run(1, 0.5, 10.0, [np.nan, np.nan], "diverged")
+    any_rule = transfer_surface(pd.DataFrame(rows), "loss", "any_run_stopped").set_index(["weight_lr", "activity_lr"])
+    assert any_rule.loc[(0.1, 1.0), "value"] == pytest.approx((0.2 + 0.3) / 2)
+    assert any_rule.loc[(0.1, 10.0), "failed"] and np.isnan(any_rule.loc[(0.1, 10.0), "value"])
+    all_rule = transfer_surface(pd.DataFrame(rows), "loss", "all_runs_stopped").set_index(["weight_lr", "activity_lr"])
+    assert not all_rule.loc[(0.1, 10.0), "failed"] and all_rule.loc[(0.1, 10.0), "value"] == pytest.approx(0.1)
+    assert all_rule.loc[(0.5, 10.0), "failed"] and all_rule.loc[(0.5, 10.0), "n_stopped"] == 2
+    with pytest.raises(ValueError, match="failed_if"):
+        transfer_surface(pd.DataFrame(rows), "loss", "some")
+
+
+def test_a_cell_takes_its_lrs_from_the_selected_row_of_another_sweep():
+    from pcrepro.cells import pc_cell, resolve_selected_lrs
+
+    cfg = dict(param_type="sp", n_infer_steps="depth", weight_optim="adam", batch_size=64, epochs=1, test_every=10,
+               seeds=[0, 1], activity_lrs=None, weight_lrs=None, activity_decays=[0.0])
+    where = {"act_fn": "relu", "n_hidden": 4}
+    cell = pc_cell("s", "MNIST", cfg, width=8, n_hidden=4, act_fn="relu", skips=True, init="standard",
+                   activity_optim="gd", lrs_from={"study": "sweep", "where": where, "keys": ["weight_lr", "activity_lr"]})
+    selection = pd.DataFrame({"act_fn": ["relu"] * 3, "n_hidden": [4, 4, 8], "weight_lr": [0.1, 0.01, 0.1],
+                              "activity_lr": [1.0, 0.5, 0.1], "selected": [False, True, True]})
+    runs = resolve_selected_lrs(cell, selection)["runs"]
+    assert (runs["weight_lrs"], runs["activity_lrs"], runs["seeds"]) == ([0.01], [0.5], [0, 1])
+    with pytest.raises(ValueError, match="expected one selected row of sweep"):
+        resolve_selected_lrs(cell, selection.assign(selected=False))

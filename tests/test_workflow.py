@@ -28,9 +28,26 @@ def test_paper_preset_dag_builds_and_stays_small(repo, tmp_path):
     proc = _snakemake(repo, tmp_path, "-n", "--cores", "1", "--config", "preset=paper")
     total = _job_count(proc.stdout)
     # mupc_sweeps: 3 activations x (5 depths + 4 further widths) = 27 cells; mupc_pc_sweeps: 2 datasets x
-    # 3 activations x (3 depths x 3 variants) + 2 x (5 + 5 + 3 orthogonal depths) = 80 cells; activity decay: 1; BP baseline: 5; long runs: 2
-    assert re.search(r"^train_cell\s+115$", proc.stdout, re.M), proc.stdout[-2000:]
+    # 3 activations x (3 depths x 3 variants) + 2 x (5 + 5 + 3 orthogonal depths) = 80 cells; activity decay: 1;
+    # BP baseline: 5; long runs: 2; hp transfer: 57 (below); mupc_vs_pc_vs_bp: 3 BP + 2 x (BP, PC) = 7
+    assert re.search(r"^train_cell\s+179$", proc.stdout, re.M), proc.stdout[-2000:]
     assert total < 10_000
+
+
+def test_paper_hp_transfer_is_one_job_per_static_cell_with_every_lr_pair_vmapped(repo, tmp_path):
+    proc = _snakemake(repo, tmp_path, "-n", "--cores", "1", "mupc_hp_transfer", "--config", "preset=paper")
+    # 2 parameterisations x 3 activations x (5 widths at H = 8 + 5 depths at N = 512 - the shared
+    # N = 512, H = 8 cell) = 54, + the Fashion-MNIST cell of muPC per activation = 57 jobs
+    assert re.search(r"^train_cell\s+57$", proc.stdout, re.M), proc.stdout[-2000:]
+    from pcrepro.cells import mupc_hp_transfer_cells, n_runs
+
+    paper = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["paper"]["mupc_hp_transfer"]
+    cells = list(mupc_hp_transfer_cells(paper).values())
+    assert len(cells) == 57
+    assert {n_runs(c) for c in cells} == {4 * 11 * 3}  # weight lrs x activity lrs x seeds in one program
+    assert all(c["train"]["n_infer_steps"] == c["net"]["n_hidden"] for c in cells)  # T = H
+    assert {(c["net"]["param_type"], c["net"]["init"]) for c in cells} == {("mupc", "standard_gauss"),
+                                                                           ("sp", "standard")}
 
 
 def test_misspelt_config_key_stops_the_workflow_naming_it(repo, tmp_path):
@@ -49,10 +66,11 @@ def test_quick_preset_on_standins_builds_mupc_sweeps_with_real_content(repo, tmp
     override.write_text(yaml.safe_dump({"data": {"cache_dir": str(tmp_path / "data"), "mirror": None,
                                                  "download": False, "synthetic_standin": True}}))
     _snakemake(repo, tmp_path, "mupc_sweeps", "mupc_pc_sweeps", "mupc_activity_decay", "mupc_bp_baseline",
-               "mupc_long_runs", "--cores",
+               "mupc_long_runs", "mupc_hp_transfer", "mupc_pc_baseline", "mupc_vs_pc_vs_bp", "--cores",
                "2", "--configfile", str(repo / "config.yaml"), str(override), "--config", "preset=quick")
     _check_pc_sweeps(repo, tmp_path)
     _check_bp_baseline_and_decay(repo, tmp_path)
+    _check_transfer_baseline_and_comparison(repo, tmp_path)
     quick = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["quick"]["mupc_sweeps"]
     figures = tmp_path / "figures" / "quick" / "mupc_sweeps"
     table = pd.read_parquet(tmp_path / "results" / "quick" / "mupc_sweeps" / "runs.parquet")
@@ -94,6 +112,70 @@ def test_quick_preset_on_standins_builds_mupc_sweeps_with_real_content(repo, tmp
             np.testing.assert_allclose(shown.drop(0).to_numpy(), runs.groupby("step")["cond_num"].mean(), rtol=1e-12)
             assert (shown > 1).all()
     assert table.loc[table["width"] == 16, "cond_num"].isna().all()  # only the listed depths pay for κ
+
+
+def _check_transfer_baseline_and_comparison(repo, tmp_path):
+    quick = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["quick"]
+    results, figures = tmp_path / "results" / "quick", tmp_path / "figures" / "quick"
+    grid = quick["mupc_hp_transfer"]
+    transfer = pd.read_parquet(results / "mupc_hp_transfer" / "runs.parquet")
+    # every contour point is the seed mean of each run's minimum batch loss, recomputed here from
+    # the per-step losses; a point with a stopped run is failed and has no value
+    for param in grid["param_types"]:
+        for act in grid["act_fns"]:
+            for h in grid["depth_sweep"]["n_hiddens"]:
+                shown = pd.read_csv(figures / "mupc_hp_transfer" / param / f"min_train_losses_over_lrs_{act}_depth_{h}.csv")
+                cell = transfer[(transfer["param_type"] == param) & (transfer["act_fn"] == act)
+                                & (transfer["n_hidden"] == h) & (transfer["width"] == grid["depth_sweep"]["width"])]
+                assert len(shown) == len(grid["weight_lrs"]) * len(grid["activity_lrs"])
+                for _, point in shown.iterrows():
+                    runs = cell[(cell["weight_lr"] == point["weight_lr"]) & (cell["activity_lr"] == point["activity_lr"])]
+                    stopped = (runs.groupby("seed")["status"].first() != "ok").any()
+                    assert bool(point["failed"]) == stopped
+                    if not stopped:
+                        np.testing.assert_allclose(point["value"], runs.groupby("seed")["train_loss_min"].min().mean(),
+                                                   rtol=1e-12)
+                    else:
+                        assert np.isnan(point["value"])
+    extra = grid["extra"]
+    assert (figures / "mupc_hp_transfer" / "mupc"
+            / f"max_test_accs_over_lrs_{extra['dataset']}_relu_width_{extra['width']}.pdf").stat().st_size > 5000
+    # the PC baseline draws, per depth, the (weight lr, activity lr) pair the transfer sweep selected
+    selection = pd.read_csv(results / "mupc_hp_transfer" / "selection.csv")
+    assert (selection.groupby(grid["select_by"])["selected"].sum() == 1).all()
+    baseline = pd.read_csv(figures / "mupc_pc_baseline" / "MNIST" / "best_test_accs_depth_SP_relu.csv")
+    for h in grid["depth_sweep"]["n_hiddens"]:
+        chosen = selection[(selection["param_type"] == "sp") & (selection["n_hidden"] == h)
+                           & (selection["width"] == grid["depth_sweep"]["width"]) & selection["selected"]]
+        shown = baseline[baseline["n_hidden"] == h]
+        assert set(zip(shown["weight_lr"], shown["activity_lr"])) == {(chosen["weight_lr"].item(),
+                                                                       chosen["activity_lr"].item())}
+    # mupc_vs_pc_vs_bp trains BP at the lr mupc_bp_baseline selected and the deep PC net at the pair the
+    # transfer sweep selected for its depth; the comparison's μPC curve is the long run's
+    own = pd.read_parquet(results / "mupc_vs_pc_vs_bp" / "runs.parquet")
+    bp_selection = pd.read_csv(results / "mupc_bp_baseline" / "selection.csv")
+    for (dataset, epochs, act), runs in own[own["algorithm"] == "bp"].groupby(["dataset", "epochs", "act_fn"]):
+        chosen = bp_selection[(bp_selection["dataset"] == dataset) & (bp_selection["epochs"] == epochs)
+                              & (bp_selection["act_fn"] == act) & bp_selection["selected"]]
+        assert set(runs["weight_lr"]) == {chosen["weight_lr"].item()}
+    comparison = quick["mupc_vs_pc_vs_bp"]["comparison"]
+    deep = selection[(selection["param_type"] == "sp") & (selection["n_hidden"] == comparison["n_hidden"])
+                     & (selection["act_fn"] == comparison["act_fn"]) & selection["selected"]]
+    pc = own[own["algorithm"] == "pc"]
+    assert set(zip(pc["weight_lr"], pc["activity_lr"])) == {(deep["weight_lr"].item(), deep["activity_lr"].item())}
+    long_runs = pd.read_parquet(results / "mupc_long_runs" / "runs.parquet")
+    for block in quick["mupc_long_runs"]["blocks"]:
+        shown = pd.read_csv(figures / "mupc_vs_pc_vs_bp" / block["dataset"]
+                            / f"mupc_vs_pc_vs_bp_{comparison['n_hidden']}_{comparison['act_fn']}_net.csv")
+        mupc = shown[shown["algorithm"] == "μPC"].sort_values("step")
+        rows = long_runs[(long_runs["dataset"] == block["dataset"]) & (long_runs["epochs"] == block["epochs"])]
+        expected = rows.assign(acc=rows["test_acc"].fillna(10.0)).groupby("step")["acc"].mean()
+        np.testing.assert_allclose(mupc["mean"], expected.sort_index(), rtol=1e-12)
+        assert set(shown["algorithm"]) == {"BP", "PC", "μPC"}
+        for algo in ("BP", "PC"):  # trained for as long as the μPC long run
+            assert shown[shown["algorithm"] == algo]["step"].max() == mupc["step"].max()
+    for colour in ("blue", "red", "black"):
+        assert (figures / "mupc_vs_pc_vs_bp" / f"n_hiddens_{colour}_legend.pdf").stat().st_size > 1000
 
 
 def test_paper_pc_sweeps_cells_follow_the_notebook_grid(repo):

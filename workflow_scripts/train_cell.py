@@ -16,5 +16,6 @@ with log_to(sm.log[0]) as log:
         sm.input.dataset,
         max_runs_per_program=sm.params.max_runs_per_program,
         log=log,
+        selection_path=getattr(sm.input, "selection", None),
     )
     write_table(table, sm.output[0])

@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from .cells import n_runs
 from .train import TrainSpec
 
 # (depth H, width N, inference steps T, runs vmapped) -> measured s per batch per run (H100, 2026-11-23)
@@ -80,15 +81,14 @@ def training_budget(study: str, cells: dict[str, dict], train_spec: Callable[[di
     for cell in cells.values():
         seconds += COMPILE_SECONDS_PER_CELL
         spec = train_spec(cell)
-        r = cell["runs"]
-        n_runs = len(r["seeds"]) * len(r["activity_lrs"]) * len(r["weight_lrs"]) * len(r["activity_decays"])
+        runs_here = n_runs(cell)
         steps = spec.epochs * spec.steps_per_epoch(n_train[cell["dataset"]])
-        runs += n_runs
-        run_epochs += n_runs * spec.epochs
-        seconds += n_runs * steps * seconds_per_run_step(step_flops(spec))
+        runs += runs_here
+        run_epochs += runs_here * spec.epochs
+        seconds += runs_here * steps * seconds_per_run_step(step_flops(spec))
         if spec.record_condition_number:
             n_evals = steps // spec.test_every + 1
-            seconds += n_runs * n_evals * kappa_seconds(spec.net.width * spec.net.n_hidden)
+            seconds += runs_here * n_evals * kappa_seconds(spec.net.width * spec.net.n_hidden)
     return {"study": study, "cells": len(cells), "runs": int(runs), "run_epochs": int(run_epochs),
             "gpu_hours": seconds / 3600, "basis": "model from measured H100 steps"}
 
@@ -98,7 +98,7 @@ def paper_budget(grids: dict) -> pd.DataFrame:
     from .cells import STUDY_CELLS, train_spec
 
     n_train = {"MNIST": 60000, "FashionMNIST": 60000, "EMNIST": 60000}
-    rows = [training_budget(study, build(grids[study]), train_spec, n_train)
+    rows = [training_budget(study, build(grids), train_spec, n_train)
             for study, build in STUDY_CELLS.items() if study in grids]
     rows += [{"study": s, "cells": None, "runs": None, "run_epochs": None, "gpu_hours": m / 60,
               "basis": "measured whole jobs (H100)"} for s, m in ANALYSIS_MINUTES.items() if s in grids]

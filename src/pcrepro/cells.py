@@ -8,6 +8,7 @@ exactly the jobs it touches.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Callable
 
@@ -38,12 +39,20 @@ def _infer_steps(setting, n_hidden: int) -> int:
 
 def pc_cell(study: str, dataset: str, cfg: dict, *, width: int, n_hidden: int, act_fn: str, skips: bool,
             init: str, activity_optim: str, record_condition_number: bool = False,
-            labels: dict | None = None, algorithm: str = "pc") -> dict:
+            labels: dict | None = None, algorithm: str = "pc", lrs_from: dict | None = None) -> dict:
     """One training cell from a study's config (``cfg`` supplies the shared keys: param_type,
     n_infer_steps, weight_optim, batch_size, epochs, max_steps_per_epoch, test_every,
     test_subset, and the vmapped seeds / activity_lrs / weight_lrs / activity_decays).
     ``labels`` become columns of the cell's table (e.g. the variant of a sweep). For BP the
-    activity keys are placeholders (T = 1, lr 0, decay 0): BP cells never read them."""
+    activity keys are placeholders (T = 1, lr 0, decay 0): BP cells never read them.
+
+    ``lrs_from`` = {"study", "where", "keys"}: the lrs named in ``keys`` are not in the config
+    but are the ones another sweep's selection table chose for the group ``where`` (read when
+    the cell runs, :func:`resolve_selected_lrs`); the config's values for them are ignored."""
+    runs = {"seeds": cfg["seeds"], "activity_lrs": cfg["activity_lrs"], "weight_lrs": cfg["weight_lrs"],
+            "activity_decays": cfg["activity_decays"]}
+    if lrs_from:
+        runs.update({f"{key}s": None for key in lrs_from["keys"]}, lrs_from=lrs_from)
     return {
         "study": study,
         "dataset": dataset,
@@ -57,9 +66,33 @@ def pc_cell(study: str, dataset: str, cfg: dict, *, width: int, n_hidden: int, a
                   "batch_size": cfg["batch_size"], "epochs": cfg["epochs"],
                   "max_steps_per_epoch": cfg.get("max_steps_per_epoch"), "test_every": cfg["test_every"],
                   "record_condition_number": record_condition_number},
-        "runs": {"seeds": cfg["seeds"], "activity_lrs": cfg["activity_lrs"], "weight_lrs": cfg["weight_lrs"],
-                 "activity_decays": cfg["activity_decays"]},
+        "runs": runs,
     }
+
+
+def resolve_selected_lrs(cell: dict, selection: pd.DataFrame) -> dict:
+    """The cell with the lrs its ``runs.lrs_from`` names filled in from ``selection`` (the
+    selection table of that sweep): the selected row of the group ``where``."""
+    source = cell["runs"].get("lrs_from")
+    if not source:
+        return cell
+    rows = selection[selection["selected"]]
+    for key, value in source["where"].items():
+        if key not in rows:
+            raise ValueError(f"selection of {source['study']} has no column {key!r} (cell {cell_id(cell)})")
+        rows = rows[rows[key] == value]
+    if len(rows) != 1:
+        raise ValueError(f"cell {cell_id(cell)}: expected one selected row of {source['study']} where "
+                         f"{source['where']}, found {len(rows)}")
+    runs = {**cell["runs"], **{f"{key}s": [float(rows[key].iloc[0])] for key in source["keys"]}}
+    return {**cell, "runs": runs}
+
+
+def n_runs(cell: dict) -> int:
+    """Runs of a cell (an lr taken from a selection counts once)."""
+    r = cell["runs"]
+    return math.prod(len(r[k]) if r[k] is not None else 1
+                     for k in ("seeds", "activity_lrs", "weight_lrs", "activity_decays"))
 
 
 def mupc_sweeps_cells(cfg: dict, study: str = "mupc_sweeps") -> dict[str, dict]:
@@ -141,13 +174,99 @@ def mupc_long_runs_cells(cfg: dict, study: str = "mupc_long_runs") -> dict[str, 
     return cells
 
 
+def mupc_hp_transfer_cells(cfg: dict, study: str = "mupc_hp_transfer") -> dict[str, dict]:
+    """Learning-rate transfer: every (weight lr, activity lr, seed) of a static cell vmapped in
+    one job, per parameterisation, activation and shape — the width sweep at fixed depth, the
+    depth sweep at fixed width (T = H) and the extra dataset's cells. A shape in both sweeps
+    is one cell."""
+    shapes = {(cfg["dataset"], n, cfg["width_sweep"]["n_hidden"]) for n in cfg["width_sweep"]["widths"]}
+    shapes |= {(cfg["dataset"], cfg["depth_sweep"]["width"], h) for h in cfg["depth_sweep"]["n_hiddens"]}
+    extra = cfg.get("extra")
+    cells = {}
+    for param_type, init in cfg["param_types"].items():
+        todo = set(shapes)
+        if extra and param_type in extra["param_types"]:
+            todo.add((extra["dataset"], extra["width"], extra["n_hidden"]))
+        for act in cfg["act_fns"]:
+            for dataset, width, n_hidden in sorted(todo):
+                cell = pc_cell(study, dataset, {**cfg, "param_type": param_type}, width=width, n_hidden=n_hidden,
+                               act_fn=act, skips=cfg["skips"], init=init, activity_optim=cfg["activity_optim"])
+                cells[cell_id(cell)] = cell
+    return cells
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+def mupc_vs_pc_vs_bp_cells(grids: dict, study: str = "mupc_vs_pc_vs_bp") -> dict[str, dict]:
+    """The runs the main figure needs beyond the sweeps it reads (μPC: mupc_sweeps and
+    mupc_long_runs; PC: mupc_hp_transfer's sp depth cells): BP with Depth-μP at the lr that
+    mupc_bp_baseline selected, per activation at ``bp_n_hiddens``; and for the deep ReLU
+    comparison, per mupc_long_runs block, BP and standard PC (sp, skips) at the lrs their sweeps
+    selected (PC: the hp_transfer selection on ``comparison.pc_lrs_from``, as the notebook uses
+    MNIST's lrs for both datasets)."""
+    cfg, bp, pc = grids[study], grids["mupc_bp_baseline"], grids["mupc_hp_transfer"]
+    long_runs, sweeps = grids["mupc_long_runs"], grids["mupc_sweeps"]
+    comparison = cfg["comparison"]
+    _require(set(cfg["n_hiddens"]) <= set(sweeps["depth_sweep"]["n_hiddens"])
+             and cfg["width"] == sweeps["depth_sweep"]["width"],
+             f"{study}: n_hiddens {cfg['n_hiddens']} at width {cfg['width']} must be in mupc_sweeps.depth_sweep")
+    _require("sp" in pc["param_types"] and set(cfg["n_hiddens"]) <= set(pc["depth_sweep"]["n_hiddens"])
+             and cfg["width"] == pc["depth_sweep"]["width"],
+             f"{study}: standard PC at n_hiddens {cfg['n_hiddens']}, width {cfg['width']} must be in "
+             "mupc_hp_transfer.depth_sweep with param_type sp")
+    _require(comparison["n_hidden"] in pc["depth_sweep"]["n_hiddens"] and long_runs["width"] == pc["depth_sweep"]["width"]
+             and comparison["n_hidden"] == long_runs["n_hidden"] and comparison["act_fn"] == long_runs["act_fn"],
+             f"{study}.comparison: H={comparison['n_hidden']} ({comparison['act_fn']}) must match mupc_long_runs "
+             "and be in mupc_hp_transfer.depth_sweep")
+    bp_blocks = {(b["dataset"], b["epochs"], act) for b in bp["blocks"] for act in b["act_fns"]}
+    bp_cfg = {**cfg, "param_type": bp["param_type"], "n_infer_steps": 1, "activity_lrs": [0.0],
+              "activity_decays": [0.0], "weight_optim": bp["weight_optim"], "weight_lrs": None}
+    pc_cfg = {**cfg, "param_type": "sp", "n_infer_steps": "depth", "activity_lrs": None, "weight_lrs": None,
+              "activity_decays": [0.0], "weight_optim": pc["weight_optim"]}
+
+    def bp_cell(dataset, block, n_hidden, act):
+        _require((dataset, block["epochs"], act) in bp_blocks,
+                 f"{study}: BP needs a mupc_bp_baseline block for {dataset}, {block['epochs']} epochs, {act}")
+        where = {"dataset": dataset, "epochs": block["epochs"], "act_fn": act}
+        return pc_cell(study, dataset, {**bp_cfg, **block}, width=cfg["width"], n_hidden=n_hidden, act_fn=act,
+                       skips=bp["skips"], init=bp["init"], activity_optim="gd", algorithm="bp",
+                       lrs_from={"study": "mupc_bp_baseline", "where": where, "keys": ["weight_lr"]})
+
+    cells = []
+    main = {"epochs": cfg["epochs"], "test_every": cfg["test_every"], "seeds": cfg["seeds"]}
+    cells += [bp_cell(cfg["dataset"], main, h, act) for act in cfg["act_fns"] for h in cfg["bp_n_hiddens"]]
+    for block in long_runs["blocks"]:
+        # trained exactly as the μPC long run it is compared with
+        run = {"epochs": block["epochs"], "test_every": block["test_every"], "seeds": block["seeds"],
+               **{k: long_runs.get(k) for k in ("batch_size", "max_steps_per_epoch", "test_subset")}}
+        cells.append(bp_cell(block["dataset"], run, comparison["n_hidden"], comparison["act_fn"]))
+        where = {"dataset": comparison["pc_lrs_from"], "param_type": "sp", "act_fn": comparison["act_fn"],
+                 "width": long_runs["width"], "n_hidden": comparison["n_hidden"]}
+        cells.append(pc_cell(study, block["dataset"], {**pc_cfg, **run}, width=long_runs["width"],
+                             n_hidden=comparison["n_hidden"], act_fn=comparison["act_fn"], skips=pc["skips"],
+                             init=pc["param_types"]["sp"], activity_optim=pc["activity_optim"],
+                             lrs_from={"study": "mupc_hp_transfer", "where": where,
+                                       "keys": ["weight_lr", "activity_lr"]}))
+    return {cell_id(c): c for c in cells}
+
+
 def train_spec(cell: dict) -> TrainSpec:
     return TrainSpec(net=NetSpec(**cell["net"]), **cell["train"])
 
 
 def run_cell(cell: dict, dataset_path: str | Path, *, max_runs_per_program: int = 16,
-             log: Callable[[str], None] | None = print) -> pd.DataFrame:
-    """Train one cell on a prepared dataset; the tidy table with its static keys as columns."""
+             log: Callable[[str], None] | None = print, selection_path: str | Path | None = None) -> pd.DataFrame:
+    """Train one cell on a prepared dataset; the tidy table with its static keys as columns.
+    A cell whose lrs come from another sweep (``runs.lrs_from``) needs that sweep's
+    ``selection_path``."""
+    if cell["runs"].get("lrs_from"):
+        if selection_path is None:
+            raise ValueError(f"cell {cell_id(cell)} takes its lrs from the selection of "
+                             f"{cell['runs']['lrs_from']['study']}: give its selection.csv")
+        cell = resolve_selected_lrs(cell, pd.read_csv(selection_path))
     data = load_prepared(Path(dataset_path), cell["scaling"], test_subset=cell.get("test_subset"))
     r = cell["runs"]
     runs = run_grid(r["seeds"], r["activity_lrs"], r["weight_lrs"], r["activity_decays"])
@@ -165,7 +284,13 @@ def run_cell(cell: dict, dataset_path: str | Path, *, max_runs_per_program: int 
     return table
 
 
-# Training studies whose cells go through the generic train_cell rule.
-STUDY_CELLS = {"mupc_sweeps": mupc_sweeps_cells, "mupc_pc_sweeps": mupc_pc_sweeps_cells,
-               "mupc_activity_decay": mupc_activity_decay_cells, "mupc_bp_baseline": mupc_bp_baseline_cells,
-               "mupc_long_runs": mupc_long_runs_cells}
+# Training studies whose cells go through the generic train_cell rule: study -> (preset grids -> cells).
+STUDY_CELLS: dict[str, Callable[[dict], dict[str, dict]]] = {
+    "mupc_sweeps": lambda g: mupc_sweeps_cells(g["mupc_sweeps"]),
+    "mupc_pc_sweeps": lambda g: mupc_pc_sweeps_cells(g["mupc_pc_sweeps"]),
+    "mupc_activity_decay": lambda g: mupc_activity_decay_cells(g["mupc_activity_decay"]),
+    "mupc_bp_baseline": lambda g: mupc_bp_baseline_cells(g["mupc_bp_baseline"]),
+    "mupc_long_runs": lambda g: mupc_long_runs_cells(g["mupc_long_runs"]),
+    "mupc_hp_transfer": lambda g: mupc_hp_transfer_cells(g["mupc_hp_transfer"]),
+    "mupc_vs_pc_vs_bp": mupc_vs_pc_vs_bp_cells,
+}

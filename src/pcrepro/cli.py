@@ -47,6 +47,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--max-runs-per-program", type=int, default=16)
     p.add_argument("--log", type=Path, default=None)
+    p.add_argument("--selection", type=Path, default=None,
+                   help="selection.csv of the sweep a cell takes its lrs from (cells with runs.lrs_from)")
 
     p = sub.add_parser("compare-selection", help="selected activity lrs beside the ones seed 002 hard-codes")
     p.add_argument("--study", choices=["mupc_sweeps", "mupc_pc_sweeps"], required=True)
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
         prepare_image_dataset(args.name, args.out, args.raw_dir, opts, synthetic_standin_allowed=args.standin)
     elif args.command == "cells":
         config = load_config(args.config, REPO / "schemas" / "config.schema.yaml", {"preset": args.preset})
-        cells = STUDY_CELLS[args.study](preset_config(config)[args.study])
+        cells = STUDY_CELLS[args.study](preset_config(config))
         args.out.mkdir(parents=True, exist_ok=True)
         for cid, cell in cells.items():
             (args.out / f"{cid}.json").write_text(json.dumps(cell, indent=1))
@@ -71,7 +73,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "train-cell":
         cell = json.loads(args.cell.read_text())
         with log_to(args.log) as log:
-            table = run_cell(cell, args.dataset, max_runs_per_program=args.max_runs_per_program, log=log)
+            table = run_cell(cell, args.dataset, max_runs_per_program=args.max_runs_per_program, log=log,
+                             selection_path=args.selection)
         write_table(table, args.out)
     elif args.command == "budget":
         from .budget import paper_budget

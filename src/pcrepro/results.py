@@ -63,7 +63,7 @@ def run_scores(df: pd.DataFrame, statistic: str, stopped_run_score: float) -> pd
 def select_best(
     df: pd.DataFrame,
     group_by: Sequence[str],
-    lr_key: str = "activity_lr",
+    lr_key: str | Sequence[str] = "activity_lr",
     *,
     statistic: str = "final_test_acc",
     stopped_run_score: float = 10.0,
@@ -71,14 +71,16 @@ def select_best(
 ) -> pd.DataFrame:
     """Rank the candidates ``lr_key`` within each group; a row per (group, candidate).
 
-    Columns: the group keys, ``lr_key``, ``score_mean``/``score_std`` (over the
-    runs of the group with that lr: seeds and pooled cells), ``n_runs``,
+    ``lr_key`` is one learning-rate column or several (a joint choice, e.g. weight and
+    activity lr). Columns: the group keys, the lr key(s), ``score_mean``/``score_std``
+    (over the runs of the group with those lrs: seeds and pooled cells), ``n_runs``,
     ``n_stopped`` and ``selected`` (one True per group). The best mean wins;
     candidates within ``tie_tolerance`` of it go to fewer stopped runs, then to
-    the smaller learning rate.
+    the smaller learning rate(s), in the order of ``lr_key``.
     """
+    lr_keys = _as_list(lr_key)
     scores = run_scores(df, statistic, stopped_run_score)
-    keys = list(group_by) + [lr_key]
+    keys = list(group_by) + lr_keys
     table = (
         scores.groupby(keys)
         .agg(score_mean=("score", "mean"), score_std=("score", "std"), n_runs=("score", "size"),
@@ -90,7 +92,7 @@ def select_best(
     for _, group in table.groupby(list(group_by)) if group_by else [((), table)]:
         best = group["score_mean"].max()
         tied = group[group["score_mean"] >= best - tie_tolerance]
-        winner = tied.sort_values(["n_stopped", lr_key]).index[0]
+        winner = tied.sort_values(["n_stopped", *lr_keys]).index[0]
         table.loc[winner, "selected"] = True
     table["statistic"] = statistic
     return table
@@ -110,9 +112,12 @@ def curve_stats(df: pd.DataFrame, by: Sequence[str], stopped_run_score: float,
 
 
 def best_runs(table: pd.DataFrame, selection: pd.DataFrame, group_by: Sequence[str],
-              lr_key: str = "activity_lr") -> pd.DataFrame:
-    """The rows of ``table`` whose ``lr_key`` is the one selected for their group."""
-    chosen = selection.loc[selection["selected"], list(group_by) + [lr_key]]
-    if not group_by:
-        return table[table[lr_key] == chosen[lr_key].iloc[0]]
-    return table.merge(chosen, on=list(group_by) + [lr_key], how="inner")
+              lr_key: str | Sequence[str] = "activity_lr") -> pd.DataFrame:
+    """The rows of ``table`` whose lr(s) ``lr_key`` are the ones selected for their group."""
+    keys = list(group_by) + _as_list(lr_key)
+    chosen = selection.loc[selection["selected"], keys]
+    return table.merge(chosen, on=keys, how="inner")
+
+
+def _as_list(keys: str | Sequence[str]) -> list[str]:
+    return [keys] if isinstance(keys, str) else list(keys)

@@ -50,8 +50,11 @@ def band_figure(
     title: str | None = None,
     height: int = 300,
     width: int = 450,
+    name_suffix: dict | None = None,
 ) -> go.Figure:
-    """Mean line with a ±1 std band per value of ``series_key`` (columns step, mean, std)."""
+    """Mean line with a ±1 std band per value of ``series_key`` (columns step, mean, std);
+    ``name_suffix`` appends text to a series' legend name (e.g. its selected lrs)."""
+    name_suffix = name_suffix or {}
     fig = go.Figure()
     values = sorted(stats[series_key].unique(), reverse=series_key.endswith("_lr"))  # rates: largest first
     for value, color in zip(values, sample_colors(colorscale, len(values))):
@@ -62,7 +65,8 @@ def band_figure(
                                  line=dict(color="rgba(255,255,255,0)"), hoverinfo="skip",
                                  showlegend=False, opacity=0.3))
         fig.add_trace(go.Scatter(x=x, y=list(s["mean"]), mode="lines+markers", line=dict(width=2, color=color),
-                                 name=f"{series_label} = {power_label(value, label_base)}"))
+                                 name=f"{series_label} = {power_label(value, label_base)}"
+                                      + name_suffix.get(value, "")))
     fig.update_layout(height=height, width=width, xaxis=dict(title=x_title), yaxis=dict(title=y_title),
                       font=dict(size=14), margin=dict(r=140, t=70 if title else 40, b=95),
                       title=dict(text=title, font=dict(size=13)) if title else None)

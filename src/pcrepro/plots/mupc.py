@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..results import RUN_KEYS, curve_stats, run_scores
-from .common import band_figure, provenance_note, single_value
+from .common import band_figure, power_label, provenance_note, sample_colors, single_value
 
 ACT_TITLES = {"linear": "Linear", "tanh": "Tanh", "relu": "ReLU"}
 
@@ -38,25 +38,43 @@ def lr_sweep_figure(table: pd.DataFrame, *, act_fn: str, n_hidden: int, width: i
     return _note(fig, cell, preset, stopped_run_score), stats.assign(act_fn=act_fn, n_hidden=n_hidden, width=width)
 
 
+def _select(table: pd.DataFrame, what: str, **where) -> pd.DataFrame:
+    """Rows of ``table`` matching every key = value of ``where``; a clear error if none."""
+    mask = np.ones(len(table), bool)
+    for key, value in where.items():
+        mask &= (table[key] == value).to_numpy()
+    if not mask.any():
+        raise ValueError(f"no {what} with {where}")
+    return table[mask]
+
+
 def best_curves_figure(best: pd.DataFrame, *, act_fn: str, vary: str, fixed: dict, preset: str,
-                       stopped_run_score: float, label: str = "μPC") -> tuple[go.Figure, pd.DataFrame]:
+                       stopped_run_score: float, label: str = "μPC",
+                       lr_keys: tuple[str, ...] = ("activity_lr",)) -> tuple[go.Figure, pd.DataFrame]:
     """Best-lr test accuracy over training, one curve per value of ``vary`` (n_hidden or width).
 
-    ``best``: the runs at their selected activity lr (:func:`pcrepro.results.best_runs`).
+    ``best``: the runs at their selected lrs (:func:`pcrepro.results.best_runs`). With one lr
+    key the title lists the selected values; with several (a joint choice per curve) each
+    curve's legend names its own.
     """
-    mask = best["act_fn"] == act_fn
-    for key, value in fixed.items():
-        mask &= best[key] == value
-    rows = best[mask]
-    if rows.empty:
-        raise ValueError(f"no selected runs for act_fn={act_fn} with {fixed}")
-    stats = curve_stats(rows, [vary, "activity_lr"], stopped_run_score)
+    rows = _select(best, "selected runs", act_fn=act_fn, **fixed)
+    stats = curve_stats(rows, [vary, *lr_keys], stopped_run_score)
     series, scale = ("H", "Blues") if vary == "n_hidden" else ("N", "Reds")
     fixed_text = ", ".join(f"{'H' if k == 'n_hidden' else 'N'}={v}" for k, v in fixed.items())
-    lrs = ", ".join(f"{v:g}" for v in sorted(rows["activity_lr"].unique()))
-    fig = band_figure(stats, vary, series_label=series, colorscale=scale, label_base=2,
-                      title=f"{label} {ACT_TITLES[act_fn]}, {fixed_text}, selected η: {lrs}")
+    if len(lr_keys) == 1:
+        lrs = ", ".join(f"{v:g}" for v in sorted(rows[lr_keys[0]].unique()))
+        fig = band_figure(stats, vary, series_label=series, colorscale=scale, label_base=2,
+                          title=f"{label} {ACT_TITLES[act_fn]}, {fixed_text}, selected η: {lrs}")
+    else:
+        chosen = stats.drop_duplicates(vary).set_index(vary)
+        suffix = {v: " (" + ", ".join(f"{LR_SYMBOLS.get(k, k)} {chosen.loc[v, k]:g}" for k in lr_keys) + ")"
+                  for v in chosen.index}
+        fig = band_figure(stats, vary, series_label=series, colorscale=scale, label_base=2, width=600,
+                          name_suffix=suffix, title=f"{label} {ACT_TITLES[act_fn]}, {fixed_text}, selected lrs")
     return _note(fig, rows, preset, stopped_run_score), stats.assign(act_fn=act_fn, **fixed)
+
+
+LR_SYMBOLS = {"weight_lr": "η<sub>W</sub>", "activity_lr": "η<sub>z</sub>"}
 
 
 def condition_number_figure(best: pd.DataFrame, *, act_fn: str, width: int, n_hiddens, preset: str,
@@ -123,3 +141,163 @@ def long_run_figure(table: pd.DataFrame, *, title: str, preset: str,
     fig = band_figure(stats, "n_hidden", series_label="H", colorscale="Blues", label_base=2, title=title,
                       height=300, width=450)
     return _note(fig, table, preset, stopped_run_score), stats
+
+
+# -- learning-rate transfer ------------------------------------------------------------------
+
+FAILED_RULES = ("any_run_stopped", "all_runs_stopped")
+
+
+def transfer_surface(cell: pd.DataFrame, metric: str, failed_if: str) -> pd.DataFrame:
+    """One value per (weight lr, activity lr) of a cell: the mean over its seeds of each run's
+    minimum train loss (``metric="loss"``) or maximum test accuracy (``"accuracy"``).
+
+    A point is ``failed`` when any of its runs stopped (``failed_if="any_run_stopped"``) or when
+    all did (``"all_runs_stopped"``; the mean then uses the runs that did not stop). A failed
+    point has no value: the notebook left such points at 0, which reads as a perfect loss.
+    """
+    if failed_if not in FAILED_RULES:
+        raise ValueError(f"failed_if {failed_if!r} not in {FAILED_RULES}")
+    column, reduce = {"loss": ("train_loss_min", "min"), "accuracy": ("test_acc", "max")}[metric]
+    runs = (cell.groupby(list(RUN_KEYS))
+            .agg(value=(column, reduce), status=("status", "first")).reset_index())
+    runs["stopped"] = runs["status"] != "ok"
+    rows = []
+    for (w, a), group in runs.groupby(["weight_lr", "activity_lr"]):
+        n_stopped = int(group["stopped"].sum())
+        failed = n_stopped > 0 if failed_if == "any_run_stopped" else n_stopped == len(group)
+        kept = group[~group["stopped"]] if failed_if == "all_runs_stopped" else group
+        rows.append({"weight_lr": w, "activity_lr": a, "value": np.nan if failed else float(kept["value"].mean()),
+                     "n_runs": len(group), "n_stopped": n_stopped, "failed": failed})
+    return pd.DataFrame(rows)
+
+
+def lr_contour_figure(cell: pd.DataFrame, *, metric: str, failed_if: str, title: str,
+                      preset: str) -> tuple[go.Figure, pd.DataFrame]:
+    """Contours over activity lr (x) × weight lr (y) of :func:`transfer_surface`, both axes
+    logarithmic; loss on a log colour scale (RdBu_r, as the notebook), accuracy on a linear
+    one (Greens). Failed points are left blank and marked ×; the best point is starred."""
+    surface = transfer_surface(cell, metric, failed_if)
+    grid = surface.pivot(index="weight_lr", columns="activity_lr", values="value").sort_index()
+    grid = grid[sorted(grid.columns)]
+    z = grid.to_numpy()
+    is_loss = metric == "loss"
+    shown = np.log10(z) if is_loss else z
+    finite = np.isfinite(shown)
+    colorbar = dict(title=dict(text="Min training loss" if is_loss else "Max test accuracy (%)", side="right"),
+                    len=1.05)
+    # explicit levels over whole decades (loss) or the accuracy range: plotly.js's automatic
+    # levels fail to render some grids with a single finite point
+    lo, hi = (float(np.min(shown[finite])), float(np.max(shown[finite]))) if finite.any() else (0.0, 1.0)
+    lo, hi = (np.floor(lo), np.ceil(hi)) if is_loss else (lo, hi)
+    hi = hi if hi > lo else lo + 1.0
+    if is_loss:
+        ticks = np.linspace(lo, hi, 6)
+        colorbar.update(tickvals=list(ticks), ticktext=[f"10<sup>{t:.1f}</sup>" for t in ticks])
+    fig = go.Figure(go.Contour(z=shown, x=list(grid.columns), y=list(grid.index), connectgaps=False,
+                               colorscale="RdBu_r" if is_loss else "Greens", zmin=lo, zmax=hi, autocontour=False,
+                               contours=dict(start=lo, end=hi, size=(hi - lo) / 24, coloring="heatmap"),
+                               colorbar=colorbar, showscale=bool(finite.any())))
+    failed = surface[surface["failed"]]
+    if len(failed):
+        fig.add_trace(go.Scatter(x=failed["activity_lr"], y=failed["weight_lr"], mode="markers",
+                                 marker=dict(symbol="x", size=9, color="#444"), name="failed", showlegend=True))
+    ok = surface[~surface["failed"]]
+    if len(ok):
+        best = ok.loc[ok["value"].idxmin() if is_loss else ok["value"].idxmax()]
+        fig.add_trace(go.Scatter(x=[best["activity_lr"]], y=[best["weight_lr"]], mode="markers",
+                                 marker=dict(symbol="star", size=14, color="gold", line=dict(width=1, color="black")),
+                                 name="best", showlegend=True))
+    fig.update_layout(width=560, height=440, font=dict(size=14), plot_bgcolor="white",
+                      xaxis=dict(type="log", title="Activity lr", exponentformat="power"),
+                      yaxis=dict(type="log", title="Weight lr", exponentformat="power"),
+                      legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"),
+                      margin=dict(r=100, b=110, t=90), title=dict(text=title, font=dict(size=13), y=0.97))
+    rule = "any of its runs" if failed_if == "any_run_stopped" else "all of its runs"
+    extra = f"× failed: {len(failed)} of {len(surface)} lr pairs ({rule} stopped: diverged / no learning)"
+    fig = provenance_note(fig, preset=preset, data_source=single_value(cell["data_source"]), extra=extra)
+    return fig, surface
+
+
+# -- μPC vs PC vs BP ---------------------------------------------------------------------------
+
+def _bands(fig: go.Figure, stats: pd.DataFrame, color: str, *, dash: str = "solid", mode: str = "lines+markers",
+           name: str | None = None, width: float = 2) -> None:
+    s = stats.sort_values("step")
+    x, upper, lower = list(s["step"]), list(s["mean"] + s["std"]), list(s["mean"] - s["std"])
+    fig.add_trace(go.Scatter(x=x + x[::-1], y=upper + lower[::-1], fill="toself", fillcolor=color, opacity=0.3,
+                             line=dict(color="rgba(255,255,255,0)"), hoverinfo="skip", showlegend=False))
+    fig.add_trace(go.Scatter(x=x, y=list(s["mean"]), mode=mode, line=dict(width=width, color=color, dash=dash),
+                             marker=dict(color=color), name=name, showlegend=name is not None))
+
+
+def depth_colors(n: int) -> dict[str, list[str]]:
+    """The notebook's colours per depth: μPC Blues (from the 2nd shade), PC Reds (from the 3rd)."""
+    return {"mupc": sample_colors("Blues", n, skip=1), "pc": sample_colors("Reds", n, skip=2)}
+
+
+def mupc_vs_pc_vs_bp_figure(mupc: pd.DataFrame, pc: pd.DataFrame, bp: pd.DataFrame, *, act_fn: str, n_hiddens,
+                            preset: str, stopped_run_score: float) -> tuple[go.Figure, pd.DataFrame]:
+    """Test accuracy over training at the selected lrs, per depth H: μPC (blue, solid), standard
+    PC (red, dashed) and BP with Depth-μP (black, dashed; at the depths it was run). Stopped
+    runs are drawn at chance for the evaluations they missed, as the notebook draws them."""
+    colors = depth_colors(len(n_hiddens))
+    fig, frames = go.Figure(), []
+    for i, h in enumerate(n_hiddens):
+        for algo, rows, color, dash in (("μPC", mupc, colors["mupc"][i], "solid"),
+                                        ("PC", pc, colors["pc"][i], "dash")):
+            stats = curve_stats(_select(rows, f"{algo} runs", act_fn=act_fn, n_hidden=h), ["n_hidden"],
+                                stopped_run_score)
+            _bands(fig, stats, color, dash=dash)
+            frames.append(stats.assign(algorithm=algo))
+        bp_rows = bp[(bp["act_fn"] == act_fn) & (bp["n_hidden"] == h)]
+        if len(bp_rows):
+            stats = curve_stats(bp_rows, ["n_hidden"], stopped_run_score)
+            _bands(fig, stats, "black", dash="dash", mode="lines", width=3)
+            frames.append(stats.assign(algorithm="BP"))
+    fig.update_layout(height=350, width=520, font=dict(size=14), showlegend=False,
+                      xaxis=dict(title="Training iteration"), yaxis=dict(title="Test accuracy (%)"),
+                      margin=dict(r=40, t=70, b=95),
+                      title=dict(text=f"{ACT_TITLES[act_fn]}: μPC (blue) vs PC (red, dashed) vs BP (black, dashed)",
+                                 font=dict(size=13)))
+    used = pd.concat([mupc[mupc["act_fn"] == act_fn], pc[pc["act_fn"] == act_fn], bp[bp["act_fn"] == act_fn]])
+    return _note(fig, used, preset, stopped_run_score), pd.concat(frames, ignore_index=True).assign(act_fn=act_fn)
+
+
+def deep_comparison_figure(mupc: pd.DataFrame, pc: pd.DataFrame, bp: pd.DataFrame, *, title: str, preset: str,
+                           stopped_run_score: float) -> tuple[go.Figure, pd.DataFrame]:
+    """One deep net trained by BP, standard PC and μPC (mean ± std over seeds), the notebook's
+    colours; the x axis in epochs when the evaluations are about an epoch apart (the notebook's
+    15-epoch Fashion-MNIST panel), else in training iterations."""
+    steps = np.sort(bp["step"].unique())
+    steps_per_epoch = float((bp["step"] / bp["epoch"]).iloc[0]) if len(bp) else 1.0
+    per_epoch = len(steps) > 1 and np.median(np.diff(steps)) >= 0.9 * steps_per_epoch
+    fig, frames = go.Figure(), []
+    for name, rows, color, dash, mode, width in (("BP", bp, "#222A2A", "solid", "lines", 2),
+                                                 ("PC", pc, "#EF553B", "dash", "lines", 3),
+                                                 ("μPC", mupc, "#636EFA", "solid", "markers", 2)):
+        if rows.empty:
+            raise ValueError(f"no {name} runs for {title}")
+        stats = curve_stats(rows, ["n_hidden"], stopped_run_score)
+        if per_epoch:
+            stats = stats.assign(step=stats["step"] / steps_per_epoch)
+        _bands(fig, stats, color, dash=dash, mode=mode, name=name, width=width)
+        frames.append(stats.assign(algorithm=name))
+    fig.update_layout(height=320, width=470, font=dict(size=14), margin=dict(r=40, t=60, b=95),
+                      xaxis=dict(title="Epoch" if per_epoch else "Training iteration"),
+                      yaxis=dict(title="Test accuracy (%)"), title=dict(text=title, font=dict(size=13)))
+    return _note(fig, pd.concat([bp, pc, mupc]), preset, stopped_run_score), pd.concat(frames, ignore_index=True)
+
+
+def depth_legend_figure(n_hiddens, algorithm: str) -> go.Figure:
+    """The notebook's separate horizontal legends: μPC blue solid, PC red dashed, BP black dashed."""
+    colors = {**depth_colors(len(n_hiddens)), "bp": ["black"] * len(n_hiddens)}[algorithm]
+    dash = {"mupc": "solid", "pc": "dash", "bp": "dash"}[algorithm]
+    fig = go.Figure([go.Scatter(x=[None], y=[None], mode="lines" if algorithm == "bp" else "lines+markers",
+                                line=dict(width=2, color=c, dash=dash), marker=dict(size=5, color=c),
+                                name=f"H = {power_label(h, 2)}") for h, c in zip(n_hiddens, colors)])
+    fig.update_layout(showlegend=True, height=50, width=1000, margin=dict(l=0, r=0, t=0, b=0),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="center", x=0.5,
+                                  font=dict(size=12)),
+                      xaxis=dict(visible=False), yaxis=dict(visible=False), plot_bgcolor="white")
+    return fig

@@ -1,0 +1,19 @@
+"""Adapter: figures of family mupc_pc_baseline (rule mupc_pc_baseline)."""
+
+import pandas as pd
+
+from pcrepro.plots.common import export, export_session
+from pcrepro.plots.mupc import best_curves_figure
+from pcrepro.results import best_runs
+
+sm = snakemake  # noqa: F821
+p = sm.params
+lr_keys = ("weight_lr", "activity_lr")
+table = pd.read_parquet(sm.input.table)
+best = best_runs(table, pd.read_csv(sm.input.selection), p.select_by, list(lr_keys))
+best = best[(best["param_type"] == "sp") & (best["dataset"] == p.dataset) & best["n_hidden"].isin(p.n_hiddens)]
+with export_session():
+    for act, path in zip(p.act_fns, sm.output):
+        fig, data = best_curves_figure(best, act_fn=act, vary="n_hidden", fixed={"width": p.width}, label="PC (sp)",
+                                       lr_keys=lr_keys, preset=p.preset, stopped_run_score=p.stopped_run_score)
+        export(fig, path, data)

@@ -1,0 +1,39 @@
+"""Adapter: figures of family mupc_vs_pc_vs_bp (rule mupc_vs_pc_vs_bp)."""
+
+import pandas as pd
+
+from pcrepro.plots.common import export, export_session
+from pcrepro.plots.mupc import ACT_TITLES, deep_comparison_figure, depth_legend_figure, mupc_vs_pc_vs_bp_figure
+from pcrepro.results import best_runs
+
+sm = snakemake  # noqa: F821
+p, grid = sm.params, sm.params.grid
+common = dict(preset=p.preset, stopped_run_score=p.stopped_run_score)
+own = pd.read_parquet(sm.input.own)
+mupc = best_runs(pd.read_parquet(sm.input.mupc), pd.read_csv(sm.input.mupc_selection), p.mupc_select_by)
+mupc = mupc[mupc["width"] == grid["width"]]
+pc = best_runs(pd.read_parquet(sm.input.pc), pd.read_csv(sm.input.pc_selection), p.pc_select_by,
+               ["weight_lr", "activity_lr"])
+pc = pc[(pc["param_type"] == "sp") & (pc["width"] == grid["width"]) & (pc["dataset"] == grid["dataset"])]
+long_runs = pd.read_parquet(sm.input.long_runs)
+comparison = grid["comparison"]
+
+with export_session():
+    main_bp = own[(own["algorithm"] == "bp") & (own["dataset"] == grid["dataset"]) & (own["epochs"] == grid["epochs"])
+                  & own["n_hidden"].isin(grid["bp_n_hiddens"])]
+    for act, path in zip(grid["act_fns"], sm.output.main):
+        fig, data = mupc_vs_pc_vs_bp_figure(mupc, pc, main_bp, act_fn=act, n_hiddens=grid["n_hiddens"], **common)
+        export(fig, path, data)
+    for block, path in zip(p.blocks, sm.output.comparison):
+        def rows(table, algorithm):
+            return table[(table["algorithm"] == algorithm) & (table["dataset"] == block["dataset"])
+                         & (table["epochs"] == block["epochs"]) & (table["n_hidden"] == comparison["n_hidden"])
+                         & (table["act_fn"] == comparison["act_fn"])]
+        title = (f"{ACT_TITLES[comparison['act_fn']]} net, H={comparison['n_hidden']}, {block['dataset']}, "
+                 f"{block['epochs']} epochs")
+        fig, data = deep_comparison_figure(rows(long_runs, "pc"), rows(own, "pc"), rows(own, "bp"), title=title,
+                                           **common)
+        export(fig, path, data)
+    for algorithm, path in zip(("mupc", "pc", "bp"), sm.output.legends):
+        depths = grid["bp_n_hiddens"] if algorithm == "bp" else grid["n_hiddens"]
+        export(depth_legend_figure(depths, algorithm), path)
