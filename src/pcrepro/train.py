@@ -278,6 +278,9 @@ def train_cell(
     are trained. A run that stopped (diverged, no learning) costs nothing afterwards: in
     sweeps where many learning rates fail early this is most of the grid. Between periods
     the runs' states wait in host memory, so a cell may hold more runs than fit on the GPU.
+    The saving is in whole programs: a period whose running runs still need as many programs
+    as before costs the same (a cell of at most ``max_runs_per_program`` runs always trains one
+    full program until all its runs stop).
     ``table.attrs["run_steps_computed"]`` counts the run-steps trained (padding included).
     """
     log = log or (lambda _msg: None)
