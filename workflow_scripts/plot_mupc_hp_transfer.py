@@ -3,17 +3,15 @@
 import pandas as pd
 
 from pcrepro.plots.common import export, export_session
-from pcrepro.plots.mupc import lr_contour_figure
+from pcrepro.plots.mupc import lr_contour_figure, select_rows
 
 sm = snakemake  # noqa: F821
 table = pd.read_parquet(sm.input.table)
 names = {"mupc": "μPC", "sp": "SP"}
 with export_session():
     for (dataset, param, act, width, n_hidden, metric), path in zip(sm.params.contours, sm.output):
-        cell = table[(table["dataset"] == dataset) & (table["param_type"] == param) & (table["act_fn"] == act)
-                     & (table["width"] == width) & (table["n_hidden"] == n_hidden)]
-        if cell.empty:
-            raise ValueError(f"no mupc_hp_transfer runs for {dataset}, {param}, {act}, N={width}, H={n_hidden}")
+        cell = select_rows(table, "mupc_hp_transfer runs", dataset=dataset, param_type=param, act_fn=act,
+                           width=width, n_hidden=n_hidden)
         title = f"{names[param]} {act}, {dataset}, N={width}, H={n_hidden}"
         fig, data = lr_contour_figure(cell, metric=metric, failed_if=sm.params.failed_if, title=title,
                                       preset=sm.params.preset)

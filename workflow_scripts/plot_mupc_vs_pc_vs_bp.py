@@ -4,7 +4,7 @@ import pandas as pd
 
 from pcrepro.plots.common import export, export_session
 from pcrepro.plots.mupc import ACT_TITLES, deep_comparison_figure, depth_legend_figure, mupc_vs_pc_vs_bp_figure
-from pcrepro.results import best_runs
+from pcrepro.results import best_runs, rows_where
 
 sm = snakemake  # noqa: F821
 p, grid = sm.params, sm.params.grid
@@ -26,9 +26,8 @@ with export_session():
         export(fig, path, data)
     for block, path in zip(p.blocks, sm.output.comparison):
         def rows(table, algorithm):
-            return table[(table["algorithm"] == algorithm) & (table["dataset"] == block["dataset"])
-                         & (table["epochs"] == block["epochs"]) & (table["n_hidden"] == comparison["n_hidden"])
-                         & (table["act_fn"] == comparison["act_fn"])]
+            return rows_where(table, algorithm=algorithm, dataset=block["dataset"], epochs=block["epochs"],
+                              n_hidden=comparison["n_hidden"], act_fn=comparison["act_fn"])
         title = (f"{ACT_TITLES[comparison['act_fn']]} net, H={comparison['n_hidden']}, {block['dataset']}, "
                  f"{block['epochs']} epochs")
         fig, data = deep_comparison_figure(rows(long_runs, "pc"), rows(own, "pc"), rows(own, "bp"), title=title,

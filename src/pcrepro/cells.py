@@ -16,6 +16,7 @@ import pandas as pd
 
 from .data import load_prepared
 from .nets import NetSpec
+from .results import rows_where
 from .train import TrainSpec, run_grid, train_cell
 
 INPUT_DIMS = {"MNIST": 784, "FashionMNIST": 784, "EMNIST": 784, "MNIST-1D": 40}
@@ -76,11 +77,10 @@ def resolve_selected_lrs(cell: dict, selection: pd.DataFrame) -> dict:
     source = cell["runs"].get("lrs_from")
     if not source:
         return cell
-    rows = selection[selection["selected"]]
-    for key, value in source["where"].items():
-        if key not in rows:
-            raise ValueError(f"selection of {source['study']} has no column {key!r} (cell {cell_id(cell)})")
-        rows = rows[rows[key] == value]
+    missing = [key for key in source["where"] if key not in selection]
+    if missing:
+        raise ValueError(f"selection of {source['study']} has no column {missing[0]!r} (cell {cell_id(cell)})")
+    rows = rows_where(selection[selection["selected"]], **source["where"])
     if len(rows) != 1:
         raise ValueError(f"cell {cell_id(cell)}: expected one selected row of {source['study']} where "
                          f"{source['where']}, found {len(rows)}")

@@ -119,5 +119,13 @@ def best_runs(table: pd.DataFrame, selection: pd.DataFrame, group_by: Sequence[s
     return table.merge(chosen, on=keys, how="inner")
 
 
+def rows_where(table: pd.DataFrame, **where) -> pd.DataFrame:
+    """The rows of ``table`` whose column ``key`` equals ``value`` for every ``key=value``."""
+    mask = np.ones(len(table), bool)
+    for key, value in where.items():
+        mask &= (table[key] == value).to_numpy()
+    return table[mask]
+
+
 def _as_list(keys: str | Sequence[str]) -> list[str]:
     return [keys] if isinstance(keys, str) else list(keys)

@@ -307,6 +307,7 @@ def train_cell(
     # initial states, data orders (and κ at step 0) of every run, kept on the host
     init = jax.jit(jax.vmap(lambda s: (init_run(s, spec),
                                        data_order(s, spec.epochs, n_train, spe * spec.batch_size))))
+    initial_cond = jax.jit(initial_condition_numbers, static_argnums=5)
     states = orders = cond_init = None
     for idx, k in _padded_chunks(np.arange(n), size):
         st, od = init(jnp.asarray(hypers.seed[idx]))
@@ -317,9 +318,11 @@ def train_cell(
         _put(states, idx, st, k)
         orders[idx[:k]] = np.asarray(od)[:k]
         if spec.record_condition_number:
-            cond = jax.jit(initial_condition_numbers, static_argnums=5)(
-                st, _take(hypers, idx), jnp.asarray(orders[idx]), device_data[0], device_data[1], spec)
+            cond = initial_cond(st, _take(hypers, idx), jnp.asarray(orders[idx]), device_data[0], device_data[1], spec)
             cond_init[idx[:k]] = np.asarray(cond)[:k]
+
+    def program_inputs(idx):  # a chunk's states, hyperparameters, data orders and the data
+        return _take(states, idx), _take(hypers, idx), jnp.asarray(orders[idx]), device_data
 
     shape = (n_evals, n)
     accs, loss_mean, loss_min, energy_mean, conds = (np.full(shape, np.nan) for _ in range(5))
@@ -328,8 +331,7 @@ def train_cell(
     for e in range(n_evals):
         alive = np.flatnonzero(states.status == RUNNING)
         for idx, k in _padded_chunks(alive, size):
-            st, losses, energies, acc, cond = segment(_take(states, idx), _take(hypers, idx),
-                                                      jnp.asarray(orders[idx]), device_data, e * spec.test_every)
+            st, losses, energies, acc, cond = segment(*program_inputs(idx), e * spec.test_every)
             _put(states, idx, st, k)
             real = idx[:k]
             accs[e, real] = np.asarray(acc)[:k]
@@ -349,8 +351,7 @@ def train_cell(
         )
     if tail_segment is not None:
         for idx, k in _padded_chunks(np.flatnonzero(states.status == RUNNING), size):
-            st, *_ = tail_segment(_take(states, idx), _take(hypers, idx), jnp.asarray(orders[idx]), device_data,
-                                  n_evals * spec.test_every)
+            st, *_ = tail_segment(*program_inputs(idx), n_evals * spec.test_every)
             _put(states, idx, st, k)
             computed += size * tail
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..results import RUN_KEYS, curve_stats, run_scores
+from ..results import RUN_KEYS, curve_stats, rows_where, run_scores
 from .common import band_figure, power_label, provenance_note, sample_colors, single_value
 
 ACT_TITLES = {"linear": "Linear", "tanh": "Tanh", "relu": "ReLU"}
@@ -38,14 +38,12 @@ def lr_sweep_figure(table: pd.DataFrame, *, act_fn: str, n_hidden: int, width: i
     return _note(fig, cell, preset, stopped_run_score), stats.assign(act_fn=act_fn, n_hidden=n_hidden, width=width)
 
 
-def _select(table: pd.DataFrame, what: str, **where) -> pd.DataFrame:
+def select_rows(table: pd.DataFrame, what: str, **where) -> pd.DataFrame:
     """Rows of ``table`` matching every key = value of ``where``; a clear error if none."""
-    mask = np.ones(len(table), bool)
-    for key, value in where.items():
-        mask &= (table[key] == value).to_numpy()
-    if not mask.any():
+    rows = rows_where(table, **where)
+    if rows.empty:
         raise ValueError(f"no {what} with {where}")
-    return table[mask]
+    return rows
 
 
 def best_curves_figure(best: pd.DataFrame, *, act_fn: str, vary: str, fixed: dict, preset: str,
@@ -57,7 +55,7 @@ def best_curves_figure(best: pd.DataFrame, *, act_fn: str, vary: str, fixed: dic
     key the title lists the selected values; with several (a joint choice per curve) each
     curve's legend names its own.
     """
-    rows = _select(best, "selected runs", act_fn=act_fn, **fixed)
+    rows = select_rows(best, "selected runs", act_fn=act_fn, **fixed)
     stats = curve_stats(rows, [vary, *lr_keys], stopped_run_score)
     series, scale = ("H", "Blues") if vary == "n_hidden" else ("N", "Reds")
     fixed_text = ", ".join(f"{'H' if k == 'n_hidden' else 'N'}={v}" for k, v in fixed.items())
@@ -246,7 +244,7 @@ def mupc_vs_pc_vs_bp_figure(mupc: pd.DataFrame, pc: pd.DataFrame, bp: pd.DataFra
     for i, h in enumerate(n_hiddens):
         for algo, rows, color, dash in (("μPC", mupc, colors["mupc"][i], "solid"),
                                         ("PC", pc, colors["pc"][i], "dash")):
-            stats = curve_stats(_select(rows, f"{algo} runs", act_fn=act_fn, n_hidden=h), ["n_hidden"],
+            stats = curve_stats(select_rows(rows, f"{algo} runs", act_fn=act_fn, n_hidden=h), ["n_hidden"],
                                 stopped_run_score)
             _bands(fig, stats, color, dash=dash)
             frames.append(stats.assign(algorithm=algo))
