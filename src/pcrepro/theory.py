@@ -7,6 +7,7 @@ work on one batch.
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 from .nets import NetSpec, Params, layer_shapes
@@ -100,18 +101,56 @@ def activity_hessian_parts(
     return block_tridiagonal(diagonal, jnp.zeros_like(upper)), block_tridiagonal(jnp.zeros_like(diagonal), upper)
 
 
+def solve_block_tridiagonal(diagonal: jnp.ndarray, upper: jnp.ndarray, rhs: jnp.ndarray) -> jnp.ndarray:
+    """Solve A X = R for a symmetric positive-definite block-tridiagonal A, all columns at once.
+
+    A has diagonal blocks D_ℓ = ``diagonal[ℓ]`` [H, N, N], upper blocks A_{ℓ,ℓ+1} = ``upper[ℓ]``
+    [H−1, N, N] and lower blocks their transposes; ``rhs`` is [H, N, K] (K right-hand sides,
+    e.g. the samples of a batch). Block forward elimination and back substitution
+    (the block Thomas algorithm), one ``lax.scan`` each:
+
+        M_ℓ = D_ℓ − A_{ℓ,ℓ−1} C_{ℓ−1},  C_ℓ = M_ℓ⁻¹ A_{ℓ,ℓ+1},  G_ℓ = M_ℓ⁻¹ (R_ℓ − A_{ℓ,ℓ−1} G_{ℓ−1}),
+        X_H = G_H,  X_ℓ = G_ℓ − C_ℓ X_{ℓ+1},
+
+    O(H·N³ + H·N²·K) work instead of O(H³·N³) for the dense solve; no pivoting is needed
+    across blocks since every M_ℓ is a Schur complement of an SPD matrix."""
+    h, n = diagonal.shape[0], diagonal.shape[1]
+    zeros = jnp.zeros((1, n, n), diagonal.dtype)
+    uppers = jnp.concatenate([upper, zeros], axis=0)                        # A_{H,H+1} = 0
+    lowers = jnp.concatenate([zeros, jnp.swapaxes(upper, 1, 2)], axis=0)   # A_{1,0} = 0
+
+    def eliminate(carry, blocks):
+        c_prev, g_prev = carry
+        d, u, low, r = blocks
+        m = d - low @ c_prev
+        solved = jnp.linalg.solve(m, jnp.concatenate([u, r - low @ g_prev], axis=1))
+        c, g = solved[:, :n], solved[:, n:]
+        return (c, g), (c, g)
+
+    start = (jnp.zeros((n, n), diagonal.dtype), jnp.zeros(rhs.shape[1:], rhs.dtype))
+    _, (c, g) = jax.lax.scan(eliminate, start, (diagonal, uppers, lowers, rhs))
+
+    def substitute(x_next, blocks):
+        c_l, g_l = blocks
+        x = g_l - c_l @ x_next
+        return x, x
+
+    _, x = jax.lax.scan(substitute, jnp.zeros(rhs.shape[1:], rhs.dtype), (c, g), reverse=True)
+    return x
+
+
 def equilibrium_activities(params: Params, x: jnp.ndarray, y: jnp.ndarray, spec: NetSpec) -> jnp.ndarray:
     """Exact minimiser z* of F over the activities of a linear net, stacked [H, B, N].
 
-    z* = H_z⁻¹ b per sample, with b_1 = a_1 W_1 x and b_H = M_Lᵀ y.
+    z* = H_z⁻¹ b per sample, with b_1 = a_1 W_1 x and b_H = M_Lᵀ y; H_z is the same for every
+    sample, so the whole batch is solved at once with the block-tridiagonal solver.
     """
-    n, h = spec.width, spec.n_hidden
-    hess = activity_hessian(params, spec)
-    b = jnp.zeros((x.shape[0], h * n), x.dtype)
-    b = b.at[:, :n].add(spec.scalings.a_in * x @ params["w_in"].T)
-    b = b.at[:, (h - 1) * n :].add(y @ _layer_maps(params, spec)[-1])
-    z = jnp.linalg.solve(hess, b.T).T
-    return z.reshape(x.shape[0], h, n).transpose(1, 0, 2)
+    diagonal, upper = activity_hessian_blocks(params, spec)
+    b = jnp.zeros((spec.n_hidden, x.shape[0], spec.width), x.dtype)
+    b = b.at[0].add(spec.scalings.a_in * x @ params["w_in"].T)
+    b = b.at[-1].add(y @ _layer_maps(params, spec)[-1])
+    z = solve_block_tridiagonal(diagonal, upper, jnp.swapaxes(b, 1, 2))
+    return jnp.swapaxes(z, 1, 2)
 
 
 def origin_energy_hessian(x: jnp.ndarray, y: jnp.ndarray, spec: NetSpec) -> jnp.ndarray:

@@ -1,0 +1,112 @@
+"""Study double_descent (seed 004): the teacher data, the network and its reduced dynamics."""
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from pcrepro import double_descent as dd
+
+SETUP = dd.DDSetup(iterations=20_000)
+
+
+@pytest.mark.parametrize("dim, n, kappa, expected", [
+    (2, 10, 10.0, [10.0, 1.0]),
+    (5, 40, 3.0, [3.0, 3.0, 1.0, 1.0, 1.0]),
+    (6, 4, 10.0, [10.0, 10.0, 1.0, 1.0, 0.0, 0.0]),   # sample-wise regime: n < d
+])
+def test_training_inputs_have_exactly_the_intended_singular_values(dim, n, kappa, expected):
+    setup = dataclasses.replace(SETUP, dim=dim, n_samples=n, kappa=kappa)
+    data = dd.teacher_data(setup)
+    s = np.linalg.svd(data.x_train, compute_uv=False)
+    s = np.concatenate([s, np.zeros(dim - s.shape[0])])
+    np.testing.assert_allclose(s, expected, atol=1e-12)
+    np.testing.assert_allclose(data.singular_values, expected, atol=1e-12)
+    # XᵀX = diag(f²): the features are the right singular vectors (V = I), whatever the multiplicities
+    np.testing.assert_allclose(data.x_train.T @ data.x_train, np.diag(np.square(expected)), atol=1e-10)
+    np.testing.assert_allclose(data.y_test, data.x_test @ data.beta, atol=1e-12)  # noiseless test set
+    assert data.x_test.shape == (100 * n, dim)
+    assert int(data.large.sum()) == int(np.sum(np.asarray(expected) == kappa))
+
+
+def test_noise_is_drawn_and_not_z_scored_away():
+    data = dd.teacher_data(SETUP)
+    residual = data.y_train - data.x_train @ data.beta
+    assert np.std(residual) > 0.3   # σ_noise = 1
+    # the κ spectrum survives: the column norms keep their ratio κ (z-scoring would make it 1)
+    norms = np.linalg.norm(data.x_train, axis=0)
+    assert norms[0] / norms[1] == pytest.approx(SETUP.kappa, rel=1e-12)
+
+
+def test_mode_drive_is_minus_the_loss_gradient_in_total_weights():
+    data = dd.teacher_data(SETUP)
+    rng = np.random.default_rng(3)
+    u, z = 0.7, rng.standard_normal(SETUP.dim)
+
+    def loss(w):
+        return jnp.sum((jnp.asarray(data.x_train) @ w - jnp.asarray(data.y_train)) ** 2)
+
+    grad = jax.grad(loss)(jnp.asarray(u * z))
+    np.testing.assert_allclose(2 * np.asarray(dd.mode_drive(u, jnp.asarray(z), data)), -np.asarray(grad), rtol=1e-10)
+
+
+@pytest.mark.parametrize("init", dd.INITS)
+def test_reduced_dynamics_match_the_network_initialised_in_reduced_form(init):
+    """Both inits are rank one and aligned: over 20 000 GD steps the network's end-to-end weights,
+    loss, risk, gradient norms and (u, z) stay within 1e-9 (relative) of the reduced dynamics."""
+    data = dd.teacher_data(SETUP)
+    params = dd.init_network(SETUP, init)
+    u0, z0, a = dd.reduced_coordinates(params)
+    net, _ = dd.train_network(params, data, SETUP, a)
+    red = dd.simulate_reduced(u0, z0, data, SETUP)
+    scale = np.max(np.abs(net["w_tot"]))
+    assert np.max(np.abs(net["w_tot"] - red["w_tot"])) < 1e-9 * scale
+    for key in ("loss", "risk", "grad_norms", "u", "z"):
+        np.testing.assert_allclose(net[key], red[key], rtol=1e-8, atol=1e-12 * np.max(np.abs(net[key])))
+    assert net["loss"][-1] < 0.1 * net["loss"][0]   # it did train
+
+
+def test_reduced_dynamics_do_not_describe_a_generic_init():
+    """A full-rank random first layer leaves the reduced form: the same comparison fails."""
+    data = dd.teacher_data(SETUP)
+    rng = np.random.default_rng(0)
+    params = {"w1": 0.3 * rng.standard_normal((SETUP.hidden, SETUP.dim)),
+              "w2": 0.3 * rng.standard_normal((1, SETUP.hidden))}
+    u0, z0, a = dd.reduced_coordinates(params)
+    net, _ = dd.train_network(params, data, SETUP, a)
+    red = dd.simulate_reduced(u0, z0, data, SETUP)
+    assert np.max(np.abs(net["w_tot"][:2000] - red["w_tot"][:2000])) > 1e-3
+
+
+def test_jacobian_matches_autodiff():
+    data = dd.teacher_data(SETUP)
+    rng = np.random.default_rng(1)
+    params = {"w1": rng.standard_normal((SETUP.hidden, SETUP.dim)), "w2": rng.standard_normal((1, SETUP.hidden))}
+
+    def outputs(flat):
+        w1 = flat[: params["w1"].size].reshape(params["w1"].shape)
+        w2 = flat[params["w1"].size:].reshape(params["w2"].shape)
+        return jnp.asarray(data.x_train) @ w1.T @ w2[0]
+
+    flat = jnp.concatenate([jnp.ravel(params["w1"]), jnp.ravel(params["w2"])])
+    np.testing.assert_allclose(dd.jacobian(params, data.x_train), np.asarray(jax.jacfwd(outputs)(flat)), rtol=1e-12)
+    shares = dd.jacobian_shares(params, data.x_train)
+    np.testing.assert_allclose(shares["both"], 1.0, rtol=1e-10)  # unit right singular vectors
+
+
+def test_reduced_field_is_the_flow_of_the_reduced_loss():
+    """(du, dz) = −½ ∂𝓛/∂(u, z) for 𝓛(u, z) = Σ_n (y_n − u zᵀx_n)², on a grid."""
+    data = dd.teacher_data(SETUP)
+
+    def loss(u, z):
+        return jnp.sum((jnp.asarray(data.x_train) @ (u * z) - jnp.asarray(data.y_train)) ** 2)
+
+    for u, z in [(0.5, np.array([1.0, -2.0])), (-3.0, np.array([0.1, 4.0]))]:
+        du, dz = dd.reduced_field(np.asarray(u), z, data)
+        gu, gz = jax.grad(loss, argnums=(0, 1))(u, jnp.asarray(z))
+        np.testing.assert_allclose(du, -0.5 * float(gu), rtol=1e-10)
+        np.testing.assert_allclose(dz, -0.5 * np.asarray(gz), rtol=1e-10)
+        w_dot = dd.total_weight_velocity(np.asarray(u), z, data)
+        np.testing.assert_allclose(w_dot, du * z + u * dz, rtol=1e-12)
