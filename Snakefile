@@ -26,6 +26,8 @@ include: "rules/mupc_analysis.smk"
 include: "rules/mupc.smk"
 include: "rules/chains.smk"
 include: "rules/dln.smk"
+include: "rules/error_optim.smk"
+include: "rules/double_descent.smk"
 
 
 rule all:
@@ -34,3 +36,5 @@ rule all:
         rules.mupc.input,
         rules.chains.input,
         rules.dln_hessian.input,
+        rules.error_optim.input,
+        rules.double_descent.input,

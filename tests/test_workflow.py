@@ -374,3 +374,53 @@ def test_quick_chains_and_dln_hessian_write_every_declared_file_with_the_compute
                                    r["energy_eigenvalues"][-1], rtol=1e-12)
     with np.load(results / "dln_hessian" / "MNIST_H2_N2_origin.npz") as r:
         assert str(r["source"]) == "synthetic stand-in"
+
+
+def test_paper_preset_error_optim_and_double_descent_jobs(repo, tmp_path):
+    proc = _snakemake(repo, tmp_path, "error_optim", "double_descent", "-n", "--cores", "1", "--config", "preset=paper")
+    assert re.search(r"^error_optim_compare\s+1$", proc.stdout, re.M), proc.stdout[-2000:]
+    assert re.search(r"^dd_simulate\s+2$", proc.stdout, re.M), proc.stdout[-2000:]   # constant and rank-one init
+    assert "data/prepared/EMNIST.npz" in proc.stdout                                # the paper runs on EMNIST
+
+
+@pytest.mark.workflow
+def test_quick_error_optim_and_double_descent_draw_the_computed_numbers(repo, tmp_path):
+    from pcrepro import error_optim as eo
+    from pcrepro.plots.double_descent import dd_files, plot_steps
+    from pcrepro.plots.error_optim import error_optim_files
+
+    override = tmp_path / "standin.yaml"
+    override.write_text(yaml.safe_dump({"data": {"cache_dir": str(tmp_path / "data"), "mirror": None,
+                                                 "download": False, "synthetic_standin": True}}))
+    _snakemake(repo, tmp_path, "error_optim", "double_descent", "--cores", "2", "--configfile",
+               str(repo / "config.yaml"), str(override), "--config", "preset=quick")
+    quick = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["quick"]
+    figures, results = tmp_path / "figures" / "quick", tmp_path / "results" / "quick"
+    for files in [*error_optim_files(quick["error_optim"]).values(), *dd_files(quick["double_descent"]).values()]:
+        for f in files:
+            assert (figures / f).stat().st_size > 2000, f
+    # convergence: the drawn medians are the run's, and the annotated step counts follow from them
+    grid = quick["error_optim"]
+    with np.load(results / "error_optim" / f"{grid['dataset']}.npz") as r:
+        assert str(r["source"]) == "synthetic stand-in"
+        shown = pd.read_csv(figures / "eo_convergence" / f"{grid['dataset']}.csv")
+        for layer in grid["plot_layers"]:
+            for kind in ("error", "state"):
+                s = shown[(shown["layer"] == layer) & (shown["method"] == kind)].sort_values("step")
+                np.testing.assert_allclose(s["median"], r[f"{kind}_distance_quantiles"][1:, layer, 1], rtol=1e-12)
+                median = np.r_[r[f"{kind}_distance_quantiles"][0, layer, 1], s["median"]]
+                assert eo.steps_to_reach(median[:, None], grid["threshold"])[0] == r[f"{kind}_steps_to_threshold"][layer]
+        # both relaxations end at the exact equilibrium they are measured against
+        assert r["error_scores"].min() < 1e-6 and r["state_scores"].min() < 1e-3
+        assert len(r["state_grad_norms"]) == grid["state_steps"] + 1
+    # double descent: the theory figure overlays the network on the reduced dynamics, which agree
+    with np.load(results / "double_descent" / "constant.npz") as r:
+        shown = pd.read_csv(figures / "dd_theory" / "constant.csv")
+        t = plot_steps(quick["double_descent"]["iterations"], quick["double_descent"]["plot_points"])
+        np.testing.assert_allclose(shown["iteration"], t)
+        np.testing.assert_allclose(shown["risk risk net"], r["net_risk"][t], rtol=1e-12)
+        np.testing.assert_allclose(shown["risk risk reduced"], shown["risk risk net"], rtol=1e-8)
+        assert float(r["reduced_gap"]) < 1e-9
+        # the κ spectrum is intact: training singular values κ and 1
+        np.testing.assert_allclose(np.linalg.svd(r["x_train"], compute_uv=False), [quick["double_descent"]["kappa"], 1.0],
+                                   rtol=1e-12)

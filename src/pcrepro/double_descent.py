@@ -133,6 +133,8 @@ def reduced_coordinates(params: Params) -> tuple[float, np.ndarray, np.ndarray]:
     singular vector, z = W₁ᵀa, u = W₂a (the sign of a cancels in u zᵀ)."""
     left, _, _ = np.linalg.svd(np.asarray(params["w1"]), full_matrices=False)
     a = left[:, 0]
+    if np.asarray(params["w2"])[0] @ a < 0:  # the sign of a is free: take the one with u0 ≥ 0
+        a = -a
     return float(np.asarray(params["w2"])[0] @ a), np.asarray(params["w1"]).T @ a, a
 
 
@@ -283,6 +285,12 @@ def weight_error_rate(u: np.ndarray, z: np.ndarray, data: TeacherData) -> tuple[
     w = np.asarray(u)[..., None] * z
     error = w - data.beta
     return np.sum(error**2, axis=-1), 2.0 * np.sum(error * total_weight_velocity(u, z, data), axis=-1)
+
+
+def setup_from_grid(grid: dict) -> DDSetup:
+    """The :class:`DDSetup` of a ``double_descent`` config section."""
+    keys = ("dim", "n_samples", "hidden", "kappa", "sigma_noise", "beta", "test_factor", "iterations", "seed")
+    return DDSetup(**{k: grid[k] for k in keys}, init_scales=tuple(grid["init_scales"]), lrs=tuple(grid["lrs"]))
 
 
 def run(setup: DDSetup, init: str, snapshots: tuple[int, ...],

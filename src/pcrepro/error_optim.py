@@ -290,3 +290,30 @@ def compare(params: Params, x: jax.Array, y: jax.Array, spec: NetSpec, *, error_
     out["speedups"] = speedups(out["error_steps_to_threshold"], out["state_steps_to_threshold"])
     out["threshold"] = np.asarray(threshold)
     return out
+
+
+def run_study(grid: dict, dataset_path, log: Callable[[str], None] = lambda _: None) -> dict[str, np.ndarray]:
+    """The ``error_optim`` grid end to end: data (scaled to [−1, 1]), the orthogonally initialised
+    net, BP pre-training, one batch drawn with ``seed``, and :func:`compare`. Needs
+    ``jax_enable_x64`` when ``grid["dtype"]`` is float64."""
+    from .data import load_prepared
+
+    dtype = jnp.dtype(grid["dtype"])
+    if dtype == jnp.float64 and not jax.config.jax_enable_x64:
+        raise RuntimeError("error_optim.dtype is float64 but jax_enable_x64 is off: enable it before JAX starts")
+    data = load_prepared(dataset_path, scaling="minus_one_one")
+    spec = linear_spec(data.x_train.shape[1], grid["width"], grid["n_hidden"], data.y_train.shape[1])
+    log(f"{data.name} ({data.source}): {spec.n_layers}-layer linear net {spec.input_dim} -> {spec.width} x "
+        f"{spec.n_hidden} -> {spec.output_dim}, {grid['dtype']}")
+    params = init_params(jax.random.PRNGKey(grid["seed"]), spec, dtype)
+    pre = grid["pretrain"]
+    x_train, y_train = data.x_train.astype(dtype), data.y_train.astype(dtype)
+    params, losses = pretrain(params, x_train, y_train, spec, epochs=pre["epochs"], batch_size=pre["batch_size"],
+                              lr=pre["lr"], seed=grid["seed"], max_batches_per_epoch=pre["max_batches_per_epoch"],
+                              log=log)
+    batch = np.random.default_rng(grid["seed"]).permutation(x_train.shape[0])[: grid["batch_size"]]
+    out = compare(params, jnp.asarray(x_train[batch]), jnp.asarray(y_train[batch]), spec,
+                  error_lrs=grid["error_lrs"], error_steps=grid["error_steps"], state_lrs=grid["state_lrs"],
+                  state_steps=grid["state_steps"], threshold=grid["threshold"], log=log)
+    out.update(pretrain_losses=losses, source=np.asarray(data.source), dataset=np.asarray(data.name))
+    return out

@@ -1,0 +1,50 @@
+# Study "double_descent" (seed 004): two-layer linear net vs its reduced (u, z) dynamics.
+#   dd_simulate: one job per init (constant, rank_one): GD on the net and the reduced dynamics
+#   dd_training, dd_jacobian, dd_alignment, dd_rank_one, dd_theory, dd_vector_fields: the
+#   figure families (FIGURES.md section 5)
+
+from pcrepro.double_descent import INITS as DD_INITS
+from pcrepro.plots.double_descent import FAMILIES as DD_FAMILIES, dd_files
+
+DD = GRIDS["double_descent"]
+DD_FILES = dd_files(DD)
+
+
+rule dd_simulate:
+    """Full-batch GD of the two-layer net from one init, and the reduced dynamics from the same point."""
+    output:
+        f"{RESULTS}/double_descent/{{init}}.npz",
+    wildcard_constraints:
+        init="|".join(DD_INITS),
+    params:
+        grid=DD,
+        fast_compile=FAST_COMPILE,
+    log:
+        f"logs/{PRESET}/double_descent/{{init}}.log",
+    script:
+        "../workflow_scripts/dd_simulate.py"
+
+
+for _family in DD_FAMILIES:
+
+    rule:
+        name: _family
+        input:
+            expand(f"{RESULTS}/double_descent/{{init}}.npz", init=DD_INITS),
+        output:
+            [f"{FIGURES}/{path}" for path in DD_FILES[_family]],
+        params:
+            family=_family,
+            plot_points=DD["plot_points"],
+            vector_fields=DD["vector_fields"],
+            preset=PRESET,
+            figures_root=FIGURES,
+        localrule: True
+        script:
+            "../workflow_scripts/plot_double_descent.py"
+
+
+rule double_descent:
+    """Study double_descent: the six figure families of seed 004."""
+    input:
+        [f"{FIGURES}/{path}" for files in DD_FILES.values() for path in files],

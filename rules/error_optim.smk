@@ -1,0 +1,51 @@
+# Study "error_optim" (seed 003): error-based vs state-based PC on a deep linear net.
+#   error_optim_compare: one job (pre-training, exact equilibrium, EO/SO lr sweeps, logged runs)
+#   eo_convergence, eo_grad_cosine, eo_grad_norms: the figure families (FIGURES.md section 4)
+
+from pcrepro.plots.error_optim import FAMILIES as EO_FAMILIES, error_optim_files
+
+EO = GRIDS["error_optim"]
+EO_FILES = error_optim_files(EO)
+EO_RESULT = f"{RESULTS}/error_optim/{EO['dataset']}.npz"
+
+
+rule error_optim_compare:
+    """Pre-train the net with BP, then relax one batch by EO and SO against the exact equilibrium."""
+    input:
+        dataset=prepared_dataset(EO["dataset"]),
+    output:
+        EO_RESULT,
+    params:
+        grid=EO,
+        fast_compile=FAST_COMPILE,
+    resources:
+        gpu=1,
+    log:
+        f"logs/{PRESET}/error_optim/compare.log",
+    script:
+        "../workflow_scripts/error_optim_compare.py"
+
+
+for _family in EO_FAMILIES:
+
+    rule:
+        name: _family
+        input:
+            EO_RESULT,
+        output:
+            [f"{FIGURES}/{path}" for path in EO_FILES[_family]],
+        params:
+            family=_family,
+            layers=EO["plot_layers"],
+            preset=PRESET,
+            figures_root=FIGURES,
+            relpath=EO_FILES[_family][0],
+        localrule: True
+        script:
+            "../workflow_scripts/plot_error_optim.py"
+
+
+rule error_optim:
+    """Study error_optim: the three figure families of seed 003."""
+    input:
+        [f"{FIGURES}/{path}" for files in EO_FILES.values() for path in files],

@@ -1,0 +1,22 @@
+"""Adapter: the two-layer net and its reduced dynamics from one init (rule dd_simulate)."""
+
+from pcrepro.runtime import fast_compile
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+if sm.params.fast_compile:  # before JAX starts its backend
+    fast_compile()
+
+import jax
+
+jax.config.update("jax_enable_x64", True)  # 100 000 steps; the reduced-form agreement is checked to round-off
+
+import numpy as np
+
+from pcrepro.atomic import write_atomic
+from pcrepro.double_descent import run, setup_from_grid
+from pcrepro.progress import log_to
+
+grid = sm.params.grid
+with log_to(sm.log[0]) as log:
+    result = run(setup_from_grid(grid), sm.wildcards.init, tuple(grid["snapshots"]), log=log)
+    write_atomic(sm.output[0], lambda tmp: np.savez(tmp, **result))
