@@ -5,6 +5,8 @@
   pcrepro train-cell --cell cells/<id>.json --dataset data/prepared/MNIST.npz --out <id>.parquet
   pcrepro budget [--preset paper]                                  # runs, run-epochs, GPU hours
   pcrepro compare-selection --study mupc_pc_sweeps --selection results/paper/mupc_pc_sweeps/selection.csv
+  pcrepro error-optim --preset paper --dataset data/prepared/EMNIST.npz --out results/paper/error_optim/EMNIST.npz
+  pcrepro double-descent --preset paper --init constant --out results/paper/double_descent/constant.npz
 """
 
 from __future__ import annotations
@@ -59,6 +61,20 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--preset", choices=["quick", "paper"], default="paper")
     p.add_argument("--config", type=Path, default=REPO / "config.yaml")
 
+    p = sub.add_parser("error-optim", help="study error_optim (seed 003): EO vs SO on one batch")
+    p.add_argument("--preset", choices=["quick", "paper"], required=True)
+    p.add_argument("--config", type=Path, default=REPO / "config.yaml")
+    p.add_argument("--dataset", type=Path, required=True, help="the prepared dataset the preset names")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--log", type=Path, default=None)
+
+    p = sub.add_parser("double-descent", help="study double_descent (seed 004): one init, network and reduced dynamics")
+    p.add_argument("--preset", choices=["quick", "paper"], required=True)
+    p.add_argument("--config", type=Path, default=REPO / "config.yaml")
+    p.add_argument("--init", choices=["constant", "rank_one"], required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--log", type=Path, default=None)
+
     args = parser.parse_args(argv)
     if args.command == "prepare-dataset":
         opts = FetchOptions(mirror=args.mirror, download=not args.no_download)
@@ -84,6 +100,26 @@ def main(argv: list[str] | None = None) -> None:
         print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
         print(f"\ntotal: {table['gpu_hours'].sum():.2f} GPU-hours on one H100 (estimate; studies not yet "
               "implemented are not counted)")
+    elif args.command in ("error-optim", "double-descent"):
+        import jax
+        import numpy as np
+
+        from .atomic import write_atomic
+
+        config = load_config(args.config, REPO / "schemas" / "config.schema.yaml", {"preset": args.preset})
+        study = args.command.replace("-", "_")
+        grid = preset_config(config)[study]
+        jax.config.update("jax_enable_x64", study == "double_descent" or grid["dtype"] == "float64")
+        with log_to(args.log) as log:
+            if study == "error_optim":
+                from .error_optim import run_study
+
+                result = run_study(grid, args.dataset, log=log)
+            else:
+                from .double_descent import run, setup_from_grid
+
+                result = run(setup_from_grid(grid), args.init, tuple(grid["snapshots"]), log=log)
+        write_atomic(args.out, lambda tmp: np.savez(tmp, **result))
     elif args.command == "compare-selection":
         import pandas as pd
 

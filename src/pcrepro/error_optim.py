@@ -269,7 +269,9 @@ def compare(params: Params, x: jax.Array, y: jax.Array, spec: NetSpec, *, error_
         scores = np.asarray(final_scores(kind, problem, spec, lrs, n_steps))
         if not np.isfinite(scores).any():
             raise FloatingPointError(f"every {kind}-optimisation lr diverged: {list(np.asarray(lrs))}")
-        best = int(np.flatnonzero(scores == scores.min())[-1])  # the seed keeps the last of equal scores
+        # Scores at round-off level (converged) are ties; like the seed's `<=`, the last tied lr wins.
+        round_off = 100 * float(jnp.finfo(x.dtype).eps)
+        best = int(np.flatnonzero(scores <= max(scores.min(), round_off))[-1])
         chosen[kind] = float(lrs[best])
         out[f"{kind}_lrs"], out[f"{kind}_scores"] = np.asarray(lrs), scores
         log(f"{kind} optimisation, {n_steps} steps: scores {dict(zip(np.asarray(lrs).tolist(), scores.tolist()))}"

@@ -18,7 +18,7 @@ from .. import double_descent as dd
 
 FAMILIES = ("dd_training", "dd_jacobian", "dd_alignment", "dd_rank_one", "dd_theory", "dd_vector_fields")
 FIELD_PLANES = ("u_z1", "u_z2", "z1_z2", "total_weights", "weight_error")
-NET_COLOR, LARGE_COLOR, SMALL_COLOR, OTHER_COLOR = "rgb(33,145,140)", "rgb(68,1,84)", "rgb(122,209,81)", "rgb(59,82,139)"
+NET_COLOR, LARGE_COLOR, SMALL_COLOR, OTHER_COLOR = "rgb(33,145,140)", "rgb(68,1,84)", "rgb(122,209,81)", "rgb(230,97,1)"
 
 
 def dd_files(grid: dict) -> dict[str, list[str]]:
