@@ -31,6 +31,9 @@ KAPPA_SECONDS_AT_16384 = 2.4  # one dense eigvalsh of H_z, n = 16384, H100 (floa
 COMPILE_SECONDS_PER_CELL = 5.0  # measured compile of one cell's program: 2.9–5.0 s
 # whole-job GPU minutes of the analysis families, measured / extrapolated from measured jobs (README)
 ANALYSIS_MINUTES = {"mupc_activity_hessian": 16.0, "mupc_forward_pass": 36.0, "mupc_energy_theory": 9.0}
+# whole studies small enough to have been run at paper settings on the 2-core dev CPU (2026-11-23:
+# error_optim on MNIST, as EMNIST's 60 000 images; double_descent both inits): an upper bound for a GPU
+CPU_MEASURED_MINUTES = {"error_optim": 2.4, "double_descent": 0.3}
 
 
 def step_flops(spec: TrainSpec) -> float:
@@ -102,4 +105,7 @@ def paper_budget(grids: dict) -> pd.DataFrame:
             for study, build in STUDY_CELLS.items() if study in grids]
     rows += [{"study": s, "cells": None, "runs": None, "run_epochs": None, "gpu_hours": m / 60,
               "basis": "measured whole jobs (H100)"} for s, m in ANALYSIS_MINUTES.items() if s in grids]
+    rows += [{"study": s, "cells": None, "runs": None, "run_epochs": None, "gpu_hours": m / 60,
+              "basis": "measured whole study, 2-core CPU (GPU: less)"} for s, m in CPU_MEASURED_MINUTES.items()
+             if s in grids]
     return pd.DataFrame(rows)

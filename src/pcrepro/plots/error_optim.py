@@ -37,9 +37,16 @@ def _steps(values: np.ndarray) -> np.ndarray:
     return np.arange(values.shape[0])
 
 
-def _legend(fig: go.Figure) -> None:
-    fig.update_layout(legend=dict(orientation="h", x=0.5, xanchor="center", y=1.1, yanchor="bottom"),
-                      font=dict(size=13), margin=dict(t=120, b=100, l=80, r=30))
+def _finish(fig: go.Figure, n_panels: int, y_title: str, height: int, references: bool = False) -> go.Figure:
+    """Shared y title, the legend above the panels (with the reference lines' styles)."""
+    if references:
+        for name, dash in (("Backpropagation", "dot"), ("Analytical PC gradients", "dash")):
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=dict(color="black", dash=dash), name=name))
+    fig.update_yaxes(title=y_title, row=1, col=1)
+    fig.update_layout(height=height, width=380 * n_panels + 80, font=dict(size=13),
+                      legend=dict(orientation="h", x=0.5, xanchor="center", y=1.1, yanchor="bottom"),
+                      margin=dict(t=120, b=100, l=80, r=30))
+    return fig
 
 
 def convergence_figure(r: Mapping[str, np.ndarray], layers: list[int]) -> tuple[go.Figure, pd.DataFrame]:
@@ -77,10 +84,7 @@ def convergence_figure(r: Mapping[str, np.ndarray], layers: list[int]) -> tuple[
                                text=f"{' and '.join(missing)} did not reach {threshold:g}", font=dict(size=12))
         fig.update_xaxes(type="log", title="Update steps T (log scale)", row=1, col=col)
     fig.update_yaxes(type="log", range=[np.log10(threshold) - 0.3, 0.3], exponentformat="power")
-    fig.update_yaxes(title="‖s<sub>i</sub> − s<sub>i</sub><sup>*</sup>‖", row=1, col=1)
-    fig.update_layout(height=420, width=380 * len(layers) + 80)
-    _legend(fig)
-    return fig, pd.DataFrame(rows)
+    return _finish(fig, len(layers), "‖s<sub>i</sub> − s<sub>i</sub><sup>*</sup>‖", 420), pd.DataFrame(rows)
 
 
 def _gradient_series(r: Mapping[str, np.ndarray], key: str, layer: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -116,12 +120,7 @@ def gradient_cosine_figure(r: Mapping[str, np.ndarray], layers: list[int]) -> tu
             rows += [{"layer": layer, "method": kind, "step": int(s), "cosine": c} for s, c in zip(t, v)]
         rows.append({"layer": layer, "method": "exact_equilibrium", "step": -1,
                      "cosine": float(r["equilibrium_grad_cosines"][layer])})
-    for name, dash in (("Backpropagation", "dot"), ("Analytical PC gradients", "dash")):
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=dict(color="black", dash=dash), name=name))
-    fig.update_yaxes(title="Cosine similarity w.r.t. backprop", row=1, col=1)
-    fig.update_layout(height=460, width=380 * len(layers) + 80)
-    _legend(fig)
-    return fig, pd.DataFrame(rows)
+    return _finish(fig, len(layers), "Cosine similarity w.r.t. backprop", 460, references=True), pd.DataFrame(rows)
 
 
 def gradient_norm_figure(r: Mapping[str, np.ndarray], layers: list[int]) -> tuple[go.Figure, pd.DataFrame]:
@@ -142,12 +141,7 @@ def gradient_norm_figure(r: Mapping[str, np.ndarray], layers: list[int]) -> tupl
             fig.add_hline(y=float(r[key][layer]), line=dict(color="black", dash=dash, width=1.5), row=1, col=col)
             rows.append({"layer": layer, "method": method, "step": -1, "norm": float(r[key][layer])})
         fig.update_xaxes(type="log", title="Update steps T (log scale)", row=1, col=col)
-    for name, dash in (("Backpropagation", "dot"), ("Analytical PC gradients", "dash")):
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=dict(color="black", dash=dash), name=name))
-    fig.update_yaxes(title="‖grad‖<sub>2</sub>", row=1, col=1)
-    fig.update_layout(height=420, width=380 * len(layers) + 80)
-    _legend(fig)
-    return fig, pd.DataFrame(rows)
+    return _finish(fig, len(layers), "‖grad‖<sub>2</sub>", 420, references=True), pd.DataFrame(rows)
 
 
 def footer(r: Mapping[str, np.ndarray]) -> str:
