@@ -1,7 +1,7 @@
 # Study "double_descent" (seed 004): two-layer linear net vs its reduced (u, z) dynamics.
 #   dd_simulate: one job per init (constant, rank_one): GD on the net and the reduced dynamics
-#   dd_training, dd_jacobian, dd_alignment, dd_rank_one, dd_theory, dd_vector_fields: the
-#   figure families (FIGURES.md section 5)
+#   double_descent_figures: draws the six figure families (FIGURES.md section 5), whose ids
+#   dd_training, dd_jacobian, dd_alignment, dd_rank_one, dd_theory, dd_vector_fields are target rules
 
 from pcrepro.double_descent import INITS as DD_INITS
 from pcrepro.plots.double_descent import FAMILIES as DD_FAMILIES, dd_files
@@ -25,23 +25,30 @@ rule dd_simulate:
         "../workflow_scripts/dd_simulate.py"
 
 
+rule double_descent_figures:
+    """All six figure families from both inits' results (one job: one browser start for the export)."""
+    input:
+        expand(f"{RESULTS}/double_descent/{{init}}.npz", init=DD_INITS),
+    output:
+        [f"{FIGURES}/{path}" for files in DD_FILES.values() for path in files],
+    params:
+        files=DD_FILES,
+        plot_points=DD["plot_points"],
+        vector_fields=DD["vector_fields"],
+        preset=PRESET,
+        figures_root=FIGURES,
+    localrule: True
+    script:
+        "../workflow_scripts/plot_double_descent.py"
+
+
 for _family in DD_FAMILIES:
 
     rule:
         name: _family
         input:
-            expand(f"{RESULTS}/double_descent/{{init}}.npz", init=DD_INITS),
-        output:
             [f"{FIGURES}/{path}" for path in DD_FILES[_family]],
-        params:
-            family=_family,
-            plot_points=DD["plot_points"],
-            vector_fields=DD["vector_fields"],
-            preset=PRESET,
-            figures_root=FIGURES,
         localrule: True
-        script:
-            "../workflow_scripts/plot_double_descent.py"
 
 
 rule double_descent:

@@ -1,6 +1,7 @@
 # Study "error_optim" (seed 003): error-based vs state-based PC on a deep linear net.
 #   error_optim_compare: one job (pre-training, exact equilibrium, EO/SO lr sweeps, logged runs)
-#   eo_convergence, eo_grad_cosine, eo_grad_norms: the figure families (FIGURES.md section 4)
+#   error_optim_figures: draws the three figure families (FIGURES.md section 4), whose ids
+#   eo_convergence, eo_grad_cosine, eo_grad_norms are target rules
 
 from pcrepro.plots.error_optim import FAMILIES as EO_FAMILIES, error_optim_files
 
@@ -26,23 +27,29 @@ rule error_optim_compare:
         "../workflow_scripts/error_optim_compare.py"
 
 
+rule error_optim_figures:
+    """All three figure families from the comparison (one job: one browser start for the export)."""
+    input:
+        EO_RESULT,
+    output:
+        [f"{FIGURES}/{path}" for files in EO_FILES.values() for path in files],
+    params:
+        files=EO_FILES,
+        layers=EO["plot_layers"],
+        preset=PRESET,
+        figures_root=FIGURES,
+    localrule: True
+    script:
+        "../workflow_scripts/plot_error_optim.py"
+
+
 for _family in EO_FAMILIES:
 
     rule:
         name: _family
         input:
-            EO_RESULT,
-        output:
             [f"{FIGURES}/{path}" for path in EO_FILES[_family]],
-        params:
-            family=_family,
-            layers=EO["plot_layers"],
-            preset=PRESET,
-            figures_root=FIGURES,
-            relpath=EO_FILES[_family][0],
         localrule: True
-        script:
-            "../workflow_scripts/plot_error_optim.py"
 
 
 rule error_optim:

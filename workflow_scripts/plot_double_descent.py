@@ -1,4 +1,4 @@
-"""Adapter: one figure family of study double_descent (rules dd_training … dd_vector_fields)."""
+"""Adapter: the six figure families of study double_descent (rule double_descent_figures)."""
 
 from pathlib import Path
 
@@ -8,22 +8,20 @@ from pcrepro.plots import double_descent as plots
 from pcrepro.plots.common import FigureWriter
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-family, points = sm.params.family, sm.params.plot_points
+points = sm.params.plot_points
 results = {}
 for path in sm.input:
     with np.load(path) as f:
         results[Path(path).stem] = {k: f[k] for k in f.files}
 with FigureWriter(sm.params.figures_root, footer=f"preset: {sm.params.preset} · seed 004") as writer:
-    if family in ("dd_training", "dd_rank_one"):
+    for family in ("dd_training", "dd_rank_one"):
         init = "constant" if family == "dd_training" else "rank_one"
         fig, data = plots.training_figure(results[init], points, extras=family == "dd_rank_one")
         writer.plotly(fig, f"{family}/{init}.pdf", data)
-    elif family == "dd_vector_fields":
-        for plane, fig in plots.field_figures(results["constant"], sm.params.vector_fields).items():
-            writer.plotly(fig, f"{family}/{plane}.pdf")
-    else:
-        draw = {"dd_jacobian": plots.jacobian_figure, "dd_alignment": plots.alignment_figure,
-                "dd_theory": lambda r: plots.theory_figure(r, points)}[family]
+    for plane, fig in plots.field_figures(results["constant"], sm.params.vector_fields).items():
+        writer.plotly(fig, f"dd_vector_fields/{plane}.pdf")
+    for family, draw in (("dd_jacobian", plots.jacobian_figure), ("dd_alignment", plots.alignment_figure),
+                         ("dd_theory", lambda r: plots.theory_figure(r, points))):
         for init, result in results.items():
             fig, data = draw(result)
             writer.plotly(fig, f"{family}/{init}.pdf", data)

@@ -1,4 +1,4 @@
-"""Adapter: one figure family of study error_optim (rules eo_convergence, eo_grad_cosine, eo_grad_norms)."""
+"""Adapter: the three figure families of study error_optim (rule error_optim_figures)."""
 
 from pathlib import Path
 
@@ -13,6 +13,7 @@ with np.load(sm.input[0]) as f:
 standin = str(result["source"]) != "real"
 footer = f"preset: {sm.params.preset} · seed 003 · {result['dataset']} · {plots.footer(result)}"
 with FigureWriter(sm.params.figures_root, footer=footer) as writer:
-    fig, data = plots.DRAW[sm.params.family](result, list(sm.params.layers))
-    writer.plotly(fig, sm.params.relpath, data, standin=standin)
+    for family, (relpath,) in sm.params.files.items():
+        fig, data = plots.DRAW[family](result, list(sm.params.layers))
+        writer.plotly(fig, relpath, data, standin=standin)
 writer.check([Path(p) for p in sm.output])

@@ -295,13 +295,14 @@ def setup_from_grid(grid: dict) -> DDSetup:
 
 def run(setup: DDSetup, init: str, snapshots: tuple[int, ...],
         log: Callable[[str], None] = lambda _: None) -> dict[str, np.ndarray]:
-    """Network and reduced dynamics from one init, with Jacobian and alignment snapshots."""
+    """Network and reduced dynamics from one init, with Jacobian and alignment snapshots at
+    ``snapshots`` and after the last step."""
     data = teacher_data(setup)
     params = init_network(setup, init)
     u0, z0, direction = reduced_coordinates(params)
     log(f"{init} init: u0 = {u0:.4g}, z0 = {np.array2string(z0, precision=4)}; "
         f"training singular values {np.array2string(np.linalg.svd(data.x_train, compute_uv=False), precision=6)}")
-    network, saved = train_network(params, data, setup, direction, snapshots)
+    network, saved = train_network(params, data, setup, direction, (*snapshots, setup.iterations))  # + the end
     log(f"network: {setup.iterations} GD steps, final loss {network['loss'][-1]:.6g}, risk {network['risk'][-1]:.6g}")
     reduced = simulate_reduced(u0, z0, data, setup)
     gap = np.max(np.abs(network["w_tot"] - reduced["w_tot"])) / np.max(np.abs(network["w_tot"]))
