@@ -14,6 +14,7 @@
   instead is checked by IDX structure and item counts only (no published
   checksums exist for the extracted files).
 * MNIST-1D is regenerated locally with the ``mnist1d`` package.
+* Seed 004's linear-teacher data are built from a seed (:func:`linear_teacher_data`).
 * A synthetic, learnable stand-in of the same shapes replaces a dataset that
   cannot be obtained, only when explicitly asked for; it is labelled as such
   in the prepared file, the result tables and every figure drawn from it.
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import shutil
 import struct
@@ -446,8 +448,63 @@ def load_prepared(path: Path, scaling: str = "standardise", n_classes: int = 10,
     )
 
 
+class TeacherData(NamedTuple):
+    """Seed 004's linear-teacher data set (:func:`linear_teacher_data`)."""
+
+    x_train: np.ndarray   # [n, d], singular values ``singular_values``, V = I
+    y_train: np.ndarray   # [n]
+    x_test: np.ndarray    # [test_factor · n, d]
+    y_test: np.ndarray    # [test_factor · n], noiseless
+    beta: np.ndarray      # [d]
+    singular_values: np.ndarray  # f [d] (zeros past rank r)
+    noise_projection: np.ndarray  # ε̃ = U_rᵀ(y − Xβ) [d] (zeros past rank r)
+    large: np.ndarray     # [d] bool: features with singular value κ
+
+
+def teacher_modulation(dim: int, n_samples: int, kappa: float) -> np.ndarray:
+    """diag(F): of the r = min(n, d) non-zero singular values, p = ⌈r/2⌉ are 1 and r − p are κ,
+    sorted in decreasing order (the seed's ``modulation_matrix``), then d − r zeros."""
+    r = min(n_samples, dim)
+    p = math.ceil(r / 2)
+    values = np.sort(np.concatenate([np.ones(p), np.full(r - p, kappa)]))[::-1]
+    return np.concatenate([values, np.zeros(dim - r)])
+
+
+def linear_teacher_data(dim: int, n_samples: int, kappa: float, sigma_noise: float, beta: float,
+                        test_factor: int, seed: int) -> TeacherData:
+    """Seed 004's linear-teacher data (its ``linear_model`` with ``transform_data=True`` and κ),
+    without the z-scoring the seed applies afterwards, which would undo the κ spectrum.
+
+    Gaussian inputs X₀ = U S Wᵀ (n × d) are mapped to X = X₀ W S⁺ F = U_r diag(f): the training
+    inputs have exactly the singular values f = :func:`teacher_modulation` and right singular
+    vectors V = I; the ``test_factor`` · n test inputs go through the same map and get noiseless
+    targets; y = Xβ + N(0, σ²) with β = beta · 1."""
+    rng = np.random.default_rng(seed)
+    d, n = dim, n_samples
+    raw = rng.standard_normal((n, d))
+    _, s, wt = np.linalg.svd(raw, full_matrices=True)
+    f = teacher_modulation(d, n, kappa)
+    r = min(n, d)
+    s_pinv = np.zeros(d)
+    s_pinv[:r] = 1.0 / s[:r]
+    transform = wt.T @ np.diag(s_pinv) @ np.diag(f)     # X₀ W S⁺ F
+    x_train = raw @ transform
+    beta = np.full(d, float(beta))
+    y_train = x_train @ beta + sigma_noise * rng.standard_normal(n)
+    x_test = rng.standard_normal((test_factor * n, d)) @ transform
+    y_test = x_test @ beta
+    # U_r from X itself (X = U_r diag(f)), so that the signs match V = I exactly.
+    u_r = x_train[:, :r] / f[:r]
+    noise_projection = np.zeros(d)
+    noise_projection[:r] = u_r.T @ (y_train - x_train @ beta)
+    n_larger = r - math.ceil(r / 2) if kappa >= 1 else math.ceil(r / 2)  # the larger group comes first
+    return TeacherData(x_train, y_train, x_test, y_test, beta, f, noise_projection,
+                       large=np.arange(d) < n_larger)
+
+
+
 __all__ = [
     "IMAGE_DATASETS", "DatasetUnavailable", "ChecksumError", "FetchOptions", "fetch_raw",
     "prepare_image_dataset", "prepare_mnist1d", "synthetic_standin", "toy_gaussian", "load_prepared",
-    "Dataset", "parse_idx", "verify_idx_file", "canonical_name", "REAL", "STANDIN",
+    "Dataset", "TeacherData", "linear_teacher_data", "teacher_modulation", "parse_idx", "verify_idx_file", "canonical_name", "REAL", "STANDIN",
 ]

@@ -1,6 +1,7 @@
 """Two-layer linear network vs its reduced mode dynamics (seed 004; THEORY.md, "Reduced dynamics").
 
-Data (the seed's ``linear_model`` with ``transform_data=True`` and κ): a linear teacher
+Data (:func:`pcrepro.data.linear_teacher_data`, the seed's ``linear_model`` with
+``transform_data=True`` and κ): a linear teacher
 y = x·β + noise. Gaussian training inputs X₀ = U S Wᵀ (n × d) are mapped to X = X₀ W S⁺ F,
 so that X = U_r diag(f) with orthonormal U_r and **right singular vectors V = I**: the
 training inputs have exactly the singular values f = diag(F), (d − p) of them equal to κ
@@ -24,13 +25,14 @@ init) are of that form, so the reduced curves coincide with the network's up to 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from .data import TeacherData, linear_teacher_data
 
 INITS = ("constant", "rank_one")
 
@@ -59,49 +61,10 @@ class DDSetup:
             raise ValueError(f"double_descent.kappa must be > 0, got {self.kappa}")
 
 
-class TeacherData(NamedTuple):
-    x_train: np.ndarray   # [n, d], singular values ``singular_values``, V = I
-    y_train: np.ndarray   # [n]
-    x_test: np.ndarray    # [test_factor · n, d]
-    y_test: np.ndarray    # [test_factor · n], noiseless
-    beta: np.ndarray      # [d]
-    singular_values: np.ndarray  # f [d] (zeros past rank r)
-    noise_projection: np.ndarray  # ε̃ = U_rᵀ(y − Xβ) [d] (zeros past rank r)
-    large: np.ndarray     # [d] bool: features with singular value κ
-
-
-def modulation(setup: DDSetup) -> np.ndarray:
-    """diag(F): of the r = min(n, d) non-zero singular values, p = ⌈r/2⌉ are 1 and r − p are κ,
-    sorted in decreasing order (the seed's ``modulation_matrix``), then d − r zeros."""
-    r = min(setup.n_samples, setup.dim)
-    p = math.ceil(r / 2)
-    values = np.sort(np.concatenate([np.ones(p), np.full(r - p, setup.kappa)]))[::-1]
-    return np.concatenate([values, np.zeros(setup.dim - r)])
-
-
 def teacher_data(setup: DDSetup) -> TeacherData:
-    """The seed's linear-teacher data, without its z-scoring (see the module docstring)."""
-    rng = np.random.default_rng(setup.seed)
-    d, n = setup.dim, setup.n_samples
-    raw = rng.standard_normal((n, d))
-    u, s, wt = np.linalg.svd(raw, full_matrices=True)
-    f = modulation(setup)
-    r = min(n, d)
-    s_pinv = np.zeros(d)
-    s_pinv[:r] = 1.0 / s[:r]
-    transform = wt.T @ np.diag(s_pinv) @ np.diag(f)     # X₀ W S⁺ F
-    x_train = raw @ transform
-    beta = np.full(d, float(setup.beta))
-    y_train = x_train @ beta + setup.sigma_noise * rng.standard_normal(n)
-    x_test = rng.standard_normal((setup.test_factor * n, d)) @ transform
-    y_test = x_test @ beta
-    # U_r from X itself (X = U_r diag(f)), so that the signs match V = I exactly.
-    u_r = x_train[:, :r] / f[:r]
-    noise_projection = np.zeros(d)
-    noise_projection[:r] = u_r.T @ (y_train - x_train @ beta)
-    n_larger = r - math.ceil(r / 2) if setup.kappa >= 1 else math.ceil(r / 2)  # the larger group comes first
-    return TeacherData(x_train, y_train, x_test, y_test, beta, f, noise_projection,
-                       large=np.arange(d) < n_larger)
+    """The seed's linear-teacher data for ``setup`` (:func:`pcrepro.data.linear_teacher_data`)."""
+    return linear_teacher_data(setup.dim, setup.n_samples, setup.kappa, setup.sigma_noise, setup.beta,
+                               setup.test_factor, setup.seed)
 
 
 # -- network --------------------------------------------------------------------------------
