@@ -24,6 +24,16 @@ def _job_count(output: str) -> int:
     return int(re.search(r"^total\s+(\d+)", output, re.M).group(1))
 
 
+def _quick_on_standins(repo: Path, workdir: Path, *targets: str) -> dict:
+    """Build ``targets`` with the quick preset on synthetic stand-ins in ``workdir``; the quick grids."""
+    override = workdir / "standin.yaml"
+    override.write_text(yaml.safe_dump({"data": {"cache_dir": str(workdir / "data"), "mirror": None,
+                                                 "download": False, "synthetic_standin": True}}))
+    _snakemake(repo, workdir, *targets, "--cores", "2", "--configfile", str(repo / "config.yaml"), str(override),
+               "--config", "preset=quick")
+    return yaml.safe_load((repo / "config.yaml").read_text())["presets"]["quick"]
+
+
 def test_paper_preset_dag_builds_and_stays_small(repo, tmp_path):
     proc = _snakemake(repo, tmp_path, "-n", "--cores", "1", "--config", "preset=paper")
     total = _job_count(proc.stdout)
@@ -62,16 +72,12 @@ def test_misspelt_config_key_stops_the_workflow_naming_it(repo, tmp_path):
 
 @pytest.mark.workflow
 def test_quick_preset_on_standins_builds_mupc_sweeps_with_real_content(repo, tmp_path):
-    override = tmp_path / "standin.yaml"
-    override.write_text(yaml.safe_dump({"data": {"cache_dir": str(tmp_path / "data"), "mirror": None,
-                                                 "download": False, "synthetic_standin": True}}))
-    _snakemake(repo, tmp_path, "mupc_sweeps", "mupc_pc_sweeps", "mupc_activity_decay", "mupc_bp_baseline",
-               "mupc_long_runs", "mupc_hp_transfer", "mupc_pc_baseline", "mupc_vs_pc_vs_bp", "--cores",
-               "2", "--configfile", str(repo / "config.yaml"), str(override), "--config", "preset=quick")
+    quick = _quick_on_standins(repo, tmp_path, "mupc_sweeps", "mupc_pc_sweeps", "mupc_activity_decay",
+                               "mupc_bp_baseline", "mupc_long_runs", "mupc_hp_transfer", "mupc_pc_baseline",
+                               "mupc_vs_pc_vs_bp")["mupc_sweeps"]
     _check_pc_sweeps(repo, tmp_path)
     _check_bp_baseline_and_decay(repo, tmp_path)
     _check_transfer_baseline_and_comparison(repo, tmp_path)
-    quick = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["quick"]["mupc_sweeps"]
     figures = tmp_path / "figures" / "quick" / "mupc_sweeps"
     table = pd.read_parquet(tmp_path / "results" / "quick" / "mupc_sweeps" / "runs.parquet")
     assert (table["data_source"] == "synthetic stand-in").all()
@@ -224,12 +230,7 @@ def test_paper_preset_mupc_analysis_jobs(repo, tmp_path):
 def test_quick_mupc_analysis_families_write_every_declared_file_with_the_computed_numbers(repo, tmp_path):
     from pcrepro.plots.mupc_analysis import activity_hessian_files, energy_theory_files, forward_pass_files
 
-    override = tmp_path / "standin.yaml"
-    override.write_text(yaml.safe_dump({"data": {"cache_dir": str(tmp_path / "data"), "mirror": None,
-                                                 "download": False, "synthetic_standin": True}}))
-    _snakemake(repo, tmp_path, "mupc_activity_hessian", "mupc_forward_pass", "mupc_energy_theory", "--cores", "2",
-               "--configfile", str(repo / "config.yaml"), str(override), "--config", "preset=quick")
-    quick = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["quick"]
+    quick = _quick_on_standins(repo, tmp_path, "mupc_activity_hessian", "mupc_forward_pass", "mupc_energy_theory")
     figures, results = tmp_path / "figures" / "quick", tmp_path / "results" / "quick"
     for f in [*activity_hessian_files(quick["mupc_activity_hessian"]),
               *forward_pass_files(quick["mupc_forward_pass"]), *energy_theory_files(quick["mupc_energy_theory"])]:
@@ -348,12 +349,7 @@ def test_quick_chains_and_dln_hessian_write_every_declared_file_with_the_compute
     from pcrepro.plots.chains import chains_files
     from pcrepro.plots.dln import dln_files
 
-    override = tmp_path / "standin.yaml"
-    override.write_text(yaml.safe_dump({"data": {"cache_dir": str(tmp_path / "data"), "mirror": None,
-                                                 "download": False, "synthetic_standin": True}}))
-    _snakemake(repo, tmp_path, "chains", "dln_hessian", "--cores", "2", "--configfile", str(repo / "config.yaml"),
-               str(override), "--config", "preset=quick")
-    quick = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["quick"]
+    quick = _quick_on_standins(repo, tmp_path, "chains", "dln_hessian")
     figures, results = tmp_path / "figures" / "quick", tmp_path / "results" / "quick"
     for files in [*chains_files(quick["chains"]).values(), *dln_files(quick["dln_hessian"]).values()]:
         for f in files:
@@ -389,12 +385,7 @@ def test_quick_error_optim_and_double_descent_draw_the_computed_numbers(repo, tm
     from pcrepro.plots.double_descent import dd_files, plot_steps
     from pcrepro.plots.error_optim import error_optim_files
 
-    override = tmp_path / "standin.yaml"
-    override.write_text(yaml.safe_dump({"data": {"cache_dir": str(tmp_path / "data"), "mirror": None,
-                                                 "download": False, "synthetic_standin": True}}))
-    _snakemake(repo, tmp_path, "error_optim", "double_descent", "--cores", "2", "--configfile",
-               str(repo / "config.yaml"), str(override), "--config", "preset=quick")
-    quick = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["quick"]
+    quick = _quick_on_standins(repo, tmp_path, "error_optim", "double_descent")
     figures, results = tmp_path / "figures" / "quick", tmp_path / "results" / "quick"
     for files in [*error_optim_files(quick["error_optim"]).values(), *dd_files(quick["double_descent"]).values()]:
         for f in files:

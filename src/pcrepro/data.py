@@ -410,10 +410,11 @@ class Dataset(NamedTuple):
 SCALINGS = ("standardise", "minus_one_one", "unit")
 
 
-def shuffled_batches(x: np.ndarray, y: np.ndarray, seed: int, n_steps: int,
+def shuffled_batches(x: np.ndarray, y: np.ndarray, seed: int | np.random.Generator, n_steps: int,
                      batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     """The first ``n_steps`` batches of one permutation drawn from ``seed`` → [T, B, ·] each
-    (the single-run studies of seed 002, which need no per-run data order)."""
+    (the single-run studies, which need no per-run data order). ``seed`` may be a Generator,
+    which then moves on: successive calls give successive epochs."""
     order = np.random.default_rng(seed).permutation(x.shape[0])[: n_steps * batch_size]
     return x[order].reshape(n_steps, batch_size, -1), y[order].reshape(n_steps, batch_size, -1)
 
@@ -500,7 +501,6 @@ def linear_teacher_data(dim: int, n_samples: int, kappa: float, sigma_noise: flo
     n_larger = r - math.ceil(r / 2) if kappa >= 1 else math.ceil(r / 2)  # the larger group comes first
     return TeacherData(x_train, y_train, x_test, y_test, beta, f, noise_projection,
                        large=np.arange(d) < n_larger)
-
 
 
 __all__ = [

@@ -25,6 +25,7 @@ init) are of that form, so the reduced curves coincide with the network's up to 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable
 
@@ -96,19 +97,14 @@ def reduced_coordinates(params: Params) -> tuple[float, np.ndarray, np.ndarray]:
     singular vector, z = W₁ᵀa, u = W₂a (the sign of a cancels in u zᵀ)."""
     left, _, _ = np.linalg.svd(np.asarray(params["w1"]), full_matrices=False)
     a = left[:, 0]
-    if np.asarray(params["w2"])[0] @ a < 0:  # the sign of a is free: take the one with u0 ≥ 0
+    w2 = np.asarray(params["w2"])[0]
+    if w2 @ a < 0:  # the sign of a is free: take the one with u0 ≥ 0
         a = -a
-    return float(np.asarray(params["w2"])[0] @ a), np.asarray(params["w1"]).T @ a, a
+    return float(w2 @ a), np.asarray(params["w1"]).T @ a, a
 
 
 def sum_squared(y_hat: jax.Array, y: jax.Array) -> jax.Array:
     return jnp.sum((y_hat - y) ** 2)
-
-
-def _rank(matrix: jax.Array) -> jax.Array:
-    """numpy's ``matrix_rank`` rule: singular values above σ_max · max(shape) · eps."""
-    s = jnp.linalg.svd(matrix, compute_uv=False)
-    return jnp.sum(s > s[0] * max(matrix.shape) * jnp.finfo(matrix.dtype).eps)
 
 
 def train_network(params: Params, data: TeacherData, setup: DDSetup, direction: np.ndarray,
@@ -138,20 +134,23 @@ def train_network(params: Params, data: TeacherData, setup: DDSetup, direction: 
             "weight_norms": jnp.stack([jnp.linalg.norm(p["w1"]), jnp.linalg.norm(p["w1"] * large),
                                        jnp.linalg.norm(p["w1"] * ~large), jnp.linalg.norm(p["w2"])]),
             "grad_norms": jnp.stack([jnp.linalg.norm(grads["w1"]), jnp.linalg.norm(grads["w2"])]),
-            "ranks": jnp.stack([_rank(p["w1"]), _rank(p["w2"])]),
+            "ranks": jnp.stack([jnp.linalg.matrix_rank(p["w1"]), jnp.linalg.matrix_rank(p["w2"])]),
             "u": p["w2"][0] @ a, "z": p["w1"].T @ a,
         }
         return {"w1": p["w1"] - lr1 * grads["w1"], "w2": p["w2"] - lr2 * grads["w2"]}, record
 
-    @jax.jit
-    def segment(p, n_steps_array):
-        return jax.lax.scan(step, p, None, length=n_steps_array.shape[0])
+    @functools.partial(jax.jit, static_argnums=1)  # one compile per segment length
+    def segment(p, n_steps: int):
+        return jax.lax.scan(step, p, None, length=n_steps)
 
-    bounds = sorted({0, setup.iterations, *[t for t in snapshots if 0 <= t <= setup.iterations]})
+    outside = [t for t in snapshots if not 0 <= t <= setup.iterations]
+    if outside:
+        raise ValueError(f"double_descent.snapshots {outside} outside the {setup.iterations} iterations")
+    bounds = sorted({0, setup.iterations, *snapshots})
     p = {k: jnp.asarray(v) for k, v in params.items()}
     saved, records = {0: p}, []
     for start, stop in zip(bounds[:-1], bounds[1:]):
-        p, rec = segment(p, jnp.zeros(stop - start))  # the length is static: one compile per length
+        p, rec = segment(p, stop - start)
         records.append(rec)
         saved[stop] = p
     recorded = {k: np.concatenate([np.asarray(r[k]) for r in records]) for k in records[0]}

@@ -33,6 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .data import shuffled_batches
 from .energy import mse_loss, pc_energy
 from .nets import NetSpec, Params, forward, init_params, predict
 from .optim import adam_init, adam_step
@@ -73,9 +74,7 @@ def pretrain(params: Params, x_train: np.ndarray, y_train: np.ndarray, spec: Net
         n_batches = min(n_batches, max_batches_per_epoch)
     carry, losses = (params, adam_init(params)), []
     for e in range(epochs):
-        order = rng.permutation(x_train.shape[0])[: n_batches * batch_size]
-        xs = x_train[order].reshape(n_batches, batch_size, -1)
-        ys = y_train[order].reshape(n_batches, batch_size, -1)
+        xs, ys = shuffled_batches(x_train, y_train, rng, n_batches, batch_size)  # one rng: a new order each epoch
         carry, epoch_losses = epoch(carry, jnp.asarray(xs), jnp.asarray(ys))
         losses.append(np.asarray(epoch_losses))
         log(f"pre-training epoch {e + 1}/{epochs}: {n_batches} batches, last loss {float(epoch_losses[-1]):.4g}")

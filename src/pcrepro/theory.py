@@ -114,7 +114,7 @@ def solve_block_tridiagonal(diagonal: jnp.ndarray, upper: jnp.ndarray, rhs: jnp.
 
     O(H·N³ + H·N²·K) work instead of O(H³·N³) for the dense solve; no pivoting is needed
     across blocks since every M_ℓ is a Schur complement of an SPD matrix."""
-    h, n = diagonal.shape[0], diagonal.shape[1]
+    n = diagonal.shape[1]
     zeros = jnp.zeros((1, n, n), diagonal.dtype)
     uppers = jnp.concatenate([upper, zeros], axis=0)                        # A_{H,H+1} = 0
     lowers = jnp.concatenate([zeros, jnp.swapaxes(upper, 1, 2)], axis=0)   # A_{1,0} = 0
@@ -148,7 +148,7 @@ def equilibrium_activities(params: Params, x: jnp.ndarray, y: jnp.ndarray, spec:
     diagonal, upper = activity_hessian_blocks(params, spec)
     b = jnp.zeros((spec.n_hidden, x.shape[0], spec.width), x.dtype)
     b = b.at[0].add(spec.scalings.a_in * x @ params["w_in"].T)
-    b = b.at[-1].add(y @ _layer_maps(params, spec)[-1])
+    b = b.at[-1].add(y @ (spec.scalings.a_out * params["w_out"]))  # M_Lᵀ y, per sample
     z = solve_block_tridiagonal(diagonal, upper, jnp.swapaxes(b, 1, 2))
     return jnp.swapaxes(z, 1, 2)
 

@@ -187,6 +187,11 @@ def _arrows(fig, x, y, dx, dy, x_range, y_range, row, col, length):
                   row=row, col=col)
 
 
+def _span(values: np.ndarray) -> float:
+    """The axis range an arrow length is measured in (points off a grid: their extent)."""
+    return max(float(np.ptp(values)), 1e-12)
+
+
 def _speed_background(fig, xs, ys, speed, row, col, show_scale):
     fig.add_trace(go.Heatmap(x=xs, y=ys, z=np.log10(np.maximum(speed, 1e-300)), colorscale="Blues", opacity=0.55,
                              showscale=show_scale, colorbar=dict(title="log₁₀ speed", len=0.8)), row=row, col=col)
@@ -245,8 +250,8 @@ def field_figures(r: Mapping[str, np.ndarray], fields: dict) -> dict[str, go.Fig
     for col, (_, u, z) in enumerate(cases, start=1):
         w = u[..., None] * z
         w_dot = dd.total_weight_velocity(u, z, data)
-        span = lambda v: max(np.ptp(v), 1e-12)  # noqa: E731
-        _arrows(fig, w[..., 0], w[..., 1], w_dot[..., 0], w_dot[..., 1], span(w[..., 0]), span(w[..., 1]), 1, col, arrow)
+        _arrows(fig, w[..., 0], w[..., 1], w_dot[..., 0], w_dot[..., 1], _span(w[..., 0]), _span(w[..., 1]), 1, col,
+                arrow)
         fig.update_xaxes(title="w1 = u z1", row=1, col=col)
     fig.update_yaxes(title="w2 = u z2", row=1, col=1)
     figs["total_weights"] = fig
@@ -262,7 +267,7 @@ def field_figures(r: Mapping[str, np.ndarray], fields: dict) -> dict[str, go.Fig
         error, rate = dd.weight_error_rate(u, z, data)
         _, dz = dd.reduced_field(u, z, data)
         x = z[..., i]
-        _arrows(fig, x, error, dz[..., i], rate, max(np.ptp(x), 1e-12), max(np.ptp(error), 1e-12), 1, col, arrow)
+        _arrows(fig, x, error, dz[..., i], rate, _span(x), _span(error), 1, col, arrow)
         fig.update_xaxes(title=name, row=1, col=col)
     fig.update_yaxes(title="‖u z − β‖²", row=1, col=1)
     figs["weight_error"] = fig
