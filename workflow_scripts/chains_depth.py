@@ -1,10 +1,10 @@
 """Adapter: everything seed 000 computes for one chain depth (rule chains_depth)."""
 
-from pcrepro.runtime import fast_compile
+from pcrepro.runtime import start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-if sm.params.fast_compile:  # before JAX starts its backend
-    fast_compile()
+# before JAX starts its backend: XLA flags, and one GPU of its own for a GPU job
+start_job(sm.params.fast_compile, getattr(sm.resources, "gpu", 0), sm.config["compute"], sm.log[0])
 
 import jax
 

@@ -1,10 +1,10 @@
 """Adapter: train one grid cell (rule train_cell). Outside Snakemake: `pcrepro train-cell`."""
 
-from pcrepro.runtime import fast_compile
+from pcrepro.runtime import start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-if sm.params.fast_compile:  # before JAX starts its backend
-    fast_compile()
+# before JAX starts its backend: XLA flags, and one GPU of its own for a GPU job
+start_job(sm.params.fast_compile, getattr(sm.resources, "gpu", 0), sm.config["compute"], sm.log[0])
 
 from pcrepro.cells import run_cell
 from pcrepro.progress import log_to
@@ -17,5 +17,10 @@ with log_to(sm.log[0]) as log:
         max_runs_per_program=sm.params.max_runs_per_program,
         log=log,
         selection_path=getattr(sm.input, "selection", None),
+        # beside the output but not one: Snakemake leaves it when it cleans up a killed job.
+        # How often to save is read from the config, not params: it does not change results,
+        # so changing it must not rerun finished cells.
+        checkpoint=f"{sm.output[0]}.checkpoint.npz",
+        checkpoint_every_s=sm.config["compute"].get("checkpoint_every_s", 300),
     )
     write_table(table, sm.output[0])

@@ -258,10 +258,11 @@ def train_spec(cell: dict) -> TrainSpec:
 
 
 def run_cell(cell: dict, dataset_path: str | Path, *, max_runs_per_program: int = 16,
-             log: Callable[[str], None] | None = print, selection_path: str | Path | None = None) -> pd.DataFrame:
+             log: Callable[[str], None] | None = print, selection_path: str | Path | None = None,
+             checkpoint: str | Path | None = None, checkpoint_every_s: float = 300.0) -> pd.DataFrame:
     """Train one cell on a prepared dataset; the tidy table with its static keys as columns.
     A cell whose lrs come from another sweep (``runs.lrs_from``) needs that sweep's
-    ``selection_path``."""
+    ``selection_path``. ``checkpoint``: see :func:`pcrepro.train.train_cell`."""
     if cell["runs"].get("lrs_from"):
         if selection_path is None:
             raise ValueError(f"cell {cell_id(cell)} takes its lrs from the selection of "
@@ -272,7 +273,7 @@ def run_cell(cell: dict, dataset_path: str | Path, *, max_runs_per_program: int 
     runs = run_grid(r["seeds"], r["activity_lrs"], r["weight_lrs"], r["activity_decays"])
     cid = cell_id(cell)
     table = train_cell(train_spec(cell), runs, data, max_runs_per_program=max_runs_per_program,
-                       log=log, label=cid)
+                       log=log, label=cid, checkpoint=checkpoint, checkpoint_every_s=checkpoint_every_s)
     static = {**cell["net"], **cell["train"], "dataset": cell["dataset"]}
     for key in STATIC_COLUMNS:
         table[key] = static[key]

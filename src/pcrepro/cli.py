@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--log", type=Path, default=None)
     p.add_argument("--selection", type=Path, default=None,
                    help="selection.csv of the sweep a cell takes its lrs from (cells with runs.lrs_from)")
+    p.add_argument("--checkpoint-every-s", type=float, default=300.0,
+                   help="save the runs' states to <out>.checkpoint.npz this often; a rerun resumes from it")
 
     p = sub.add_parser("compare-selection", help="selected activity lrs beside the ones seed 002 hard-codes")
     p.add_argument("--study", choices=["mupc_sweeps", "mupc_pc_sweeps"], required=True)
@@ -90,7 +92,8 @@ def main(argv: list[str] | None = None) -> None:
         cell = json.loads(args.cell.read_text())
         with log_to(args.log) as log:
             table = run_cell(cell, args.dataset, max_runs_per_program=args.max_runs_per_program, log=log,
-                             selection_path=args.selection)
+                             selection_path=args.selection, checkpoint=f"{args.out}.checkpoint.npz",
+                             checkpoint_every_s=args.checkpoint_every_s)
         write_table(table, args.out)
     elif args.command == "budget":
         from .budget import paper_budget

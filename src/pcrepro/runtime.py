@@ -15,3 +15,25 @@ def fast_compile() -> None:
     flags = os.environ.get("XLA_FLAGS", "")
     if "--xla_backend_optimization_level" not in flags:
         os.environ["XLA_FLAGS"] = f"{flags} {FAST_COMPILE_FLAG}".strip()
+
+
+def start_job(fast_compile_xla: bool, gpus_held: int, compute: dict, log_path: str | None = None) -> str | None:
+    """Process settings of a workflow job, made before JAX starts its backend.
+
+    ``gpus_held``: the job's ``gpu`` resource; ``compute``: the config's ``compute`` section
+    (``gpu_devices``, ``device_lock_dir``). A GPU job claims one free device of its own
+    (:func:`pcrepro.devices.claim_device`); a job that holds no GPU is kept off them
+    (``JAX_PLATFORMS=cpu``), so that on a GPU machine it neither preallocates memory on a
+    device another job holds nor competes for it. Returns the claimed device id (None: none
+    claimed); the claim is written to ``log_path``.
+    """
+    from .devices import claim_device
+    from .progress import log_to
+
+    if fast_compile_xla:
+        fast_compile()
+    if not gpus_held:
+        os.environ.setdefault("JAX_PLATFORMS", "cpu")
+        return None
+    with log_to(log_path) as log:
+        return claim_device(compute.get("gpu_devices", "auto"), compute.get("device_lock_dir"), log=log)

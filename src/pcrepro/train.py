@@ -29,6 +29,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, NamedTuple, Sequence
 
 import jax
@@ -36,6 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from . import checkpoint as ckpt
 from .energy import mse_loss, pc_energy
 from .hessian import activity_hessian, condition_number
 from .inference import infer_activities
@@ -266,6 +268,9 @@ def train_cell(
     max_runs_per_program: int = 16,
     log: Callable[[str], None] | None = print,
     label: str = "cell",
+    checkpoint: str | Path | None = None,
+    checkpoint_every_s: float = 300.0,
+    log_every_s: float = 30.0,
 ) -> pd.DataFrame:
     """Train every run of a cell; a tidy table with a row per run × evaluation.
 
@@ -282,6 +287,14 @@ def train_cell(
     as before costs the same (a cell of at most ``max_runs_per_program`` runs always trains one
     full program until all its runs stop).
     ``table.attrs["run_steps_computed"]`` counts the run-steps trained (padding included).
+
+    ``checkpoint``: a file where the runs' states and the evaluations so far are saved after
+    an evaluation period once ``checkpoint_every_s`` have passed since the last save (0: after
+    every period). A job started again with the same cell, runs and data resumes from it and
+    computes exactly what an uninterrupted job does (the saved states are the next program's
+    inputs); the file is removed when the cell is done. Progress (periods, runs done / total,
+    run-steps per second) is logged at most every ``log_every_s`` seconds, and after the last
+    period.
     """
     log = log or (lambda _msg: None)
     n_train = data.x_train.shape[0]
@@ -326,9 +339,30 @@ def train_cell(
 
     shape = (n_evals, n)
     accs, loss_mean, loss_min, energy_mean, conds = (np.full(shape, np.nan) for _ in range(5))
-    computed = 0
-    t0 = time.perf_counter()
-    for e in range(n_evals):
+    computed, first_period = 0, 0
+    key = checkpoint and ckpt.fingerprint(spec, runs, size, *(np.asarray(a) for a in device_data))
+    if checkpoint:
+        saved = ckpt.load(checkpoint, key, states)
+        if saved is not None:
+            states, arrays = saved
+            accs, loss_mean, loss_min, energy_mean, conds, cond_init = (
+                arrays[k] for k in ("accs", "loss_mean", "loss_min", "energy_mean", "conds", "cond_init"))
+            first_period, computed = int(arrays["periods_done"]), int(arrays["run_steps_computed"])
+            log(f"[{label}] resuming from checkpoint {checkpoint}: step {first_period * spec.test_every}/{total}, "
+                f"{int(np.sum(states.status == RUNNING))}/{n} runs still running")
+        elif Path(checkpoint).exists():
+            log(f"[{label}] ignoring checkpoint {checkpoint}: written for other settings, runs or data")
+
+    def save_checkpoint(periods_done):
+        ckpt.save(checkpoint, key, states, accs=accs, loss_mean=loss_mean, loss_min=loss_min,
+                  energy_mean=energy_mean, conds=conds, cond_init=cond_init, periods_done=periods_done,
+                  run_steps_computed=computed)
+
+    t0 = last_log = last_save = time.perf_counter()
+    computed_at_start = computed
+    log(f"[{label}] {n} runs in programs of {size}, {total} steps each ({n_evals} periods of {spec.test_every})"
+        + (f"; checkpoint every {checkpoint_every_s:g} s to {checkpoint}" if checkpoint else ""))
+    for e in range(first_period, n_evals):
         alive = np.flatnonzero(states.status == RUNNING)
         for idx, k in _padded_chunks(alive, size):
             st, losses, energies, acc, cond = segment(*program_inputs(idx), e * spec.test_every)
@@ -341,14 +375,21 @@ def train_cell(
             if cond is not None:
                 conds[e, real] = np.asarray(cond)[:k]
             computed += size * spec.test_every
-        step = (e + 1) * spec.test_every
-        elapsed = time.perf_counter() - t0
-        active = int(np.sum(states.status == RUNNING))
-        log(
-            f"[{label}] step {step}/{total}: trained {len(alive)}/{n} runs this period "
-            f"({computed / elapsed:.0f} run-steps/s incl. compile), {active} still running, "
-            f"best test acc {np.nanmax(accs[e]) if np.isfinite(accs[e]).any() else float('nan'):.1f} %"
-        )
+        step, now = (e + 1) * spec.test_every, time.perf_counter()
+        if checkpoint and e + 1 < n_evals and now - last_save >= checkpoint_every_s:
+            save_checkpoint(e + 1)
+            last_save = now
+        if now - last_log >= log_every_s or e + 1 == n_evals:
+            last_log = now
+            done = n if e + 1 == n_evals else n - int(np.sum(states.status == RUNNING))  # stopped early or finished
+            best = np.nanmax(accs[e]) if np.isfinite(accs[e]).any() else float("nan")
+            elapsed = now - t0
+            log(
+                f"[{label}] step {step}/{total} (period {e + 1}/{n_evals}): runs done {done}/{n}, "
+                f"{(step - first_period * spec.test_every) / elapsed:.1f} steps/s "
+                f"({(computed - computed_at_start) / elapsed:.0f} run-steps/s, incl. compile), "
+                f"best test acc {best:.1f} %"
+            )
     if tail_segment is not None:
         for idx, k in _padded_chunks(np.flatnonzero(states.status == RUNNING), size):
             st, *_ = tail_segment(*program_inputs(idx), n_evals * spec.test_every)
@@ -377,6 +418,8 @@ def train_cell(
             })
     table = pd.DataFrame(frames)
     table.attrs["run_steps_computed"] = computed
+    if checkpoint:
+        Path(checkpoint).unlink(missing_ok=True)
     log(f"[{label}] done: {computed} run-steps trained of {n * total} without early stops")
     return table
 
