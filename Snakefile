@@ -7,9 +7,16 @@
 # Data flow: prepare_dataset -> train_cell (one job per grid cell, runs vmapped)
 #            -> aggregate -> select (best learning rates) -> figure rules.
 
+import os
 from pathlib import Path
 
 from pcrepro.config import validate_config
+
+# Jobs in an environment of their own (--sdm conda) import the science from this checkout.
+# (Set, not required: no envvars directive; update() also keeps the linter from reading it as one.)
+os.environ.update(PYTHONPATH=os.pathsep.join(
+    p for p in (str(Path(workflow.basedir) / "src"), os.environ.get("PYTHONPATH")) if p
+))
 
 # The workflow's own config.yaml, also when run with --directory elsewhere; more
 # --configfile files are merged over it.
@@ -20,7 +27,11 @@ configfile: str(Path(workflow.basedir) / "config.yaml")
 validate_config(config, Path(workflow.basedir) / "schemas" / "config.schema.yaml")
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
+include: "rules/train.smk"
 include: "rules/data.smk"
 include: "rules/mupc_analysis.smk"
 include: "rules/mupc.smk"

@@ -29,6 +29,8 @@ rule chains_depth:
         fast_compile=FAST_COMPILE,
     log:
         f"logs/{PRESET}/chains/depth_{{n_hidden}}.log",
+    conda:
+        CPU_ENV
     script:
         "../workflow_scripts/chains_depth.py"
 
@@ -40,13 +42,17 @@ for _family in CHAINS_FAMILIES:
         input:
             CHAINS_INPUTS[_family],
         output:
-            [f"{FIGURES}/{path}" for path in CHAINS_FILES[_family]],
+            figures(_family, CHAINS_FILES[_family]),
         params:
             family=_family,
             grid=CHAINS,
-            figures_root=FIGURES,
+            figures_root=under(FIGURES),
             preset=PRESET,
+        log:
+            f"logs/{PRESET}/figures/{_family}.log",
         localrule: True
+        conda:
+            CPU_ENV
         script:
             "../workflow_scripts/plot_chains.py"
 

@@ -1,6 +1,10 @@
-# Helpers shared by every study: preset paths, the cell registry, and the
-# generic train / aggregate / select rules that every study's cells go through.
+# Helpers shared by every study: preset paths, the cell registry, conda environments,
+# resources, and the report flag of the figures. Functions and constants only (the
+# generic train / aggregate / select rules are in train.smk).
 
+from pathlib import Path
+
+from pcrepro.budget import job_minutes
 from pcrepro.config import preset_config
 
 PRESET = config["preset"]
@@ -12,12 +16,27 @@ DATA_DIR = config["data"]["cache_dir"]
 # preset asks for XLA's cheapest pipeline (pcrepro.runtime.fast_compile) in every compute job.
 FAST_COMPILE = PRESET == "quick"
 
+# Environments for --sdm conda (paths relative to rules/): GPU jobs use the CPU or the CUDA
+# build of JAX (compute.conda_env); CPU jobs, plotting, tables and data preparation the CPU one.
+COMPUTE_ENV = f"../envs/jax-{config['compute'].get('conda_env', 'cpu')}.yaml"
+CPU_ENV = "../envs/jax-cpu.yaml"
+
 # study -> {cell id -> cell dict}; each study's .smk registers its cells here.
 CELLS = {}
 # study -> keys over which select picks one best learning rate each.
 SELECT_BY = {}
 # study -> the learning rate it selects (activity_lr unless the study says otherwise).
 SELECT_LR = {}
+
+# Report (snakemake --report): each figure family's caption is report/<family id>.rst,
+# filed under its study.
+STUDY_TITLES = {
+    "chains": "Seed 000 · BP vs PC on scalar linear chains",
+    "dln": "Seed 001 · loss vs energy Hessians of deep linear nets",
+    "mupc": "Seed 002 · μPC",
+    "eo": "Seed 003 · error- vs state-based PC",
+    "dd": "Seed 004 · two-layer linear net, double descent",
+}
 
 
 def prepared_dataset(name):
@@ -26,10 +45,6 @@ def prepared_dataset(name):
 
 def study_runs(wildcards):
     return expand(f"{RESULTS}/{wildcards.study}/runs/{{cell}}.parquet", cell=sorted(CELLS[wildcards.study]))
-
-
-wildcard_constraints:
-    cell=r"[A-Za-z0-9_.\-]+",
 
 
 def train_cell_inputs(wildcards):
@@ -42,45 +57,55 @@ def train_cell_inputs(wildcards):
     return inputs
 
 
-rule train_cell:
-    """One grid cell: all its runs (seeds x learning rates x decays) vmapped in one job."""
-    input:
-        unpack(train_cell_inputs),
-    output:
-        f"{RESULTS}/{{study}}/runs/{{cell}}.parquet",
-    params:
-        cell=lambda wc: CELLS[wc.study][wc.cell],
-        max_runs_per_program=config["compute"]["max_runs_per_program"],
-        fast_compile=FAST_COMPILE,
-    resources:
-        gpu=1,
-    log:
-        f"logs/{PRESET}/{{study}}/{{cell}}.log",
-    script:
-        "../workflow_scripts/train_cell.py"
+def config_slice(grid, *keys):
+    """The config keys a job uses (its params), so that a plot-only key does not rerun it."""
+    return {k: grid[k] for k in keys}
 
 
-rule aggregate:
-    """Concatenate a study's per-cell tables into one tidy table."""
-    input:
-        study_runs,
-    output:
-        f"{RESULTS}/{{study}}/runs.parquet",
-    localrule: True
-    script:
-        "../workflow_scripts/aggregate.py"
+def figures(family, paths):
+    """A family's figure files (relative to FIGURES), each marked for the report with its caption."""
+    study = family.split("_")[0]
+    return [report(f"{FIGURES}/{path}", caption=f"../report/{family}.rst", category=STUDY_TITLES[study],
+                   subcategory=family, labels={"figure": Path(path).stem, "family": family})
+            for path in paths]
 
 
-rule select:
-    """Best learning rate per selection group, by the rule in config.yaml (selection)."""
-    input:
-        f"{RESULTS}/{{study}}/runs.parquet",
-    output:
-        f"{RESULTS}/{{study}}/selection.csv",
-    params:
-        selection=config["selection"],
-        group_by=lambda wc: SELECT_BY[wc.study],
-        lr_key=lambda wc: SELECT_LR.get(wc.study, "activity_lr"),
-    localrule: True
-    script:
-        "../workflow_scripts/select.py"
+def _cut(path, root):
+    path = str(path)
+    return path[: path.rindex(root) + len(root)]
+
+
+def under(root, of="output"):
+    """A params function giving ``root`` as the prefix of the job's first output (or input), not
+    hard-coded, so that it follows the files wherever a storage plugin puts them."""
+
+    def from_output(wildcards, output):
+        return _cut(output[0], root)
+
+    def from_input(wildcards, input):
+        return _cut(input[0], root)
+
+    return from_output if of == "output" else from_input
+
+
+def runtime_minutes(minutes):
+    """SLURM time limit: twice the estimate (at least 15 min), doubled on each retry."""
+
+    def runtime(wildcards, attempt):
+        estimate = minutes(wildcards) if callable(minutes) else minutes
+        return max(15, int(2 * estimate) + 1) * 2 ** (attempt - 1)
+
+    return runtime
+
+
+def memory_mb(base_mb):
+    """Host memory, scaled by the attempt (a job killed for memory gets more on its retry)."""
+
+    def mem_mb(wildcards, attempt):
+        return base_mb * attempt
+
+    return mem_mb
+
+
+def cell_minutes(wildcards):
+    return job_minutes(CELLS[wildcards.study][wildcards.cell])

@@ -12,6 +12,8 @@ rule prepare_dataset:
     log:
         "logs/data/{dataset}.log",
     localrule: True
+    conda:
+        CPU_ENV
     script:
         "../workflow_scripts/prepare_dataset.py"
 
@@ -20,6 +22,10 @@ rule prepare_mnist1d:
     """MNIST-1D, regenerated locally by the mnist1d package."""
     output:
         f"{DATA_DIR}/prepared/MNIST-1D.npz",
+    log:
+        "logs/data/MNIST-1D.log",
     localrule: True
+    conda:
+        CPU_ENV
     script:
         "../workflow_scripts/prepare_mnist1d.py"

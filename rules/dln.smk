@@ -23,6 +23,8 @@ rule dln_config:
         fast_compile=FAST_COMPILE,
     log:
         f"logs/{PRESET}/dln_hessian/{{config}}.log",
+    conda:
+        CPU_ENV
     script:
         "../workflow_scripts/dln_config.py"
 
@@ -34,14 +36,18 @@ for _family in DLN_FAMILIES:
         input:
             expand(f"{RESULTS}/dln_hessian/{{config}}.npz", config=sorted(DLN_CONFIGS)),
         output:
-            [f"{FIGURES}/{path}" for path in DLN_FILES[_family]],
+            figures(_family, DLN_FILES[_family]),
         params:
             family=_family,
             grid=DLN,
-            results=f"{RESULTS}/dln_hessian",
-            figures_root=FIGURES,
+            results=under(f"{RESULTS}/dln_hessian", of="input"),
+            figures_root=under(FIGURES),
             preset=PRESET,
+        log:
+            f"logs/{PRESET}/figures/{_family}.log",
         localrule: True
+        conda:
+            CPU_ENV
         script:
             "../workflow_scripts/plot_dln.py"
 

@@ -21,6 +21,8 @@ rule dd_simulate:
         fast_compile=FAST_COMPILE,
     log:
         f"logs/{PRESET}/double_descent/{{init}}.log",
+    conda:
+        CPU_ENV
     script:
         "../workflow_scripts/dd_simulate.py"
 
@@ -30,14 +32,18 @@ rule double_descent_figures:
     input:
         expand(f"{RESULTS}/double_descent/{{init}}.npz", init=DD_INITS),
     output:
-        [f"{FIGURES}/{path}" for files in DD_FILES.values() for path in files],
+        [f for family, files in DD_FILES.items() for f in figures(family, files)],
     params:
         files=DD_FILES,
         plot_points=DD["plot_points"],
         vector_fields=DD["vector_fields"],
         preset=PRESET,
-        figures_root=FIGURES,
+        figures_root=under(FIGURES),
+    log:
+        f"logs/{PRESET}/figures/double_descent.log",
     localrule: True
+    conda:
+        CPU_ENV
     script:
         "../workflow_scripts/plot_double_descent.py"
 

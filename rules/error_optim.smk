@@ -3,6 +3,7 @@
 #   error_optim_figures: draws the three figure families (FIGURES.md section 4), whose ids
 #   eo_convergence, eo_grad_cosine, eo_grad_norms are target rules
 
+from pcrepro.budget import CPU_MEASURED_MINUTES
 from pcrepro.plots.error_optim import FAMILIES as EO_FAMILIES, error_optim_files
 
 EO = GRIDS["error_optim"]
@@ -21,8 +22,12 @@ rule error_optim_compare:
         fast_compile=FAST_COMPILE,
     resources:
         gpu=1,
+        runtime=runtime_minutes(CPU_MEASURED_MINUTES["error_optim"]),
+        mem_mb=memory_mb(16000),
     log:
         f"logs/{PRESET}/error_optim/compare.log",
+    conda:
+        COMPUTE_ENV
     script:
         "../workflow_scripts/error_optim_compare.py"
 
@@ -32,13 +37,17 @@ rule error_optim_figures:
     input:
         EO_RESULT,
     output:
-        [f"{FIGURES}/{path}" for files in EO_FILES.values() for path in files],
+        [f for family, files in EO_FILES.items() for f in figures(family, files)],
     params:
         files=EO_FILES,
         layers=EO["plot_layers"],
         preset=PRESET,
-        figures_root=FIGURES,
+        figures_root=under(FIGURES),
+    log:
+        f"logs/{PRESET}/figures/error_optim.log",
     localrule: True
+    conda:
+        CPU_ENV
     script:
         "../workflow_scripts/plot_error_optim.py"
 

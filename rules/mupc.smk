@@ -10,24 +10,22 @@
 # The analysis families (activity Hessian, forward pass, energy theory) are in mupc_analysis.smk.
 
 from pcrepro.cells import (mupc_activity_decay_cells, mupc_bp_baseline_cells, mupc_hp_transfer_cells,
-                           mupc_long_runs_cells, mupc_pc_sweeps_cells, mupc_sweeps_cells, mupc_vs_pc_vs_bp_cells,
-                           variant_depths)
+                           mupc_long_runs_cells, mupc_pc_sweeps_cells, mupc_sweeps_cells, mupc_vs_pc_vs_bp_cells)
+from pcrepro.plots.mupc import pc_sweeps_files, transfer_contours
 
 SWEEPS = GRIDS["mupc_sweeps"]
 CELLS["mupc_sweeps"] = mupc_sweeps_cells(SWEEPS)
 SELECT_BY["mupc_sweeps"] = SWEEPS["select_by"]
 
 MUPC_SWEEPS_FIGURES = {
-    "lr_sweep": expand(
-        f"{FIGURES}/mupc_sweeps/test_accs_muPC_{{act}}_{{n_hidden}}_n_hidden.pdf",
-        act=SWEEPS["act_fns"],
-        n_hidden=SWEEPS["depth_sweep"]["n_hiddens"],
-    ),
-    "best_width": expand(f"{FIGURES}/mupc_sweeps/best_test_accs_width_muP_{{act}}.pdf", act=SWEEPS["act_fns"]),
-    "best_depth": expand(f"{FIGURES}/mupc_sweeps/best_test_accs_depth_muP_{{act}}.pdf", act=SWEEPS["act_fns"]),
-    "cond_nums": expand(f"{FIGURES}/mupc_sweeps/best_cond_nums_mupc_{{act}}.pdf",
-                        act=SWEEPS["act_fns"] if SWEEPS.get("condition_numbers", {}).get("n_hiddens") else []),
+    "lr_sweep": [f"mupc_sweeps/test_accs_muPC_{act}_{h}_n_hidden.pdf"
+                 for act in SWEEPS["act_fns"] for h in SWEEPS["depth_sweep"]["n_hiddens"]],
+    "best_width": [f"mupc_sweeps/best_test_accs_width_muP_{act}.pdf" for act in SWEEPS["act_fns"]],
+    "best_depth": [f"mupc_sweeps/best_test_accs_depth_muP_{act}.pdf" for act in SWEEPS["act_fns"]],
+    "cond_nums": [f"mupc_sweeps/best_cond_nums_mupc_{act}.pdf"
+                  for act in (SWEEPS["act_fns"] if SWEEPS.get("condition_numbers", {}).get("n_hiddens") else [])],
 }
+MUPC_SWEEPS_FIGURES = {k: figures("mupc_sweeps", v) for k, v in MUPC_SWEEPS_FIGURES.items()}
 
 
 rule mupc_sweeps_figures:
@@ -40,7 +38,11 @@ rule mupc_sweeps_figures:
         grid={k: SWEEPS.get(k) for k in ("act_fns", "depth_sweep", "width_sweep", "select_by", "condition_numbers")},
         stopped_run_score=config["selection"]["stopped_run_score"],
         preset=PRESET,
+    log:
+        f"logs/{PRESET}/figures/mupc_sweeps.log",
     localrule: True
+    conda:
+        CPU_ENV
     script:
         "../workflow_scripts/plot_mupc_sweeps.py"
 
@@ -57,23 +59,7 @@ CELLS["mupc_pc_sweeps"] = mupc_pc_sweeps_cells(PC_SWEEPS)
 SELECT_BY["mupc_pc_sweeps"] = PC_SWEEPS["select_by"]
 
 
-def _pc_sweeps_files(grid):
-    """Per dataset and variant: the lr sweep per (activation, depth), the best-lr accuracy and
-    κ(H_z) per activation (seed 002's file names, one pattern for every variant)."""
-    files = {"lr_sweep": [], "best": [], "cond_nums": []}
-    for dataset in grid["datasets"]:
-        for name, variant in grid["variants"].items():
-            for act in grid["act_fns"]:
-                root = f"{FIGURES}/mupc_pc_sweeps/{dataset}"
-                files["lr_sweep"] += [f"{root}/test_accs_{name}_{act}_{h}_n_hidden.pdf"
-                                      for h in variant_depths(variant, act, grid["n_hiddens"])]
-                files["best"].append(f"{root}/best_test_accs_{name}_{act}.pdf")
-                if grid["condition_numbers"]:
-                    files["cond_nums"].append(f"{root}/best_cond_nums_{name}_{act}.pdf")
-    return files
-
-
-PC_SWEEPS_FIGURES = _pc_sweeps_files(PC_SWEEPS)
+PC_SWEEPS_FIGURES = {k: figures("mupc_pc_sweeps", v) for k, v in pc_sweeps_files(PC_SWEEPS).items()}
 
 
 rule mupc_pc_sweeps_figures:
@@ -87,7 +73,11 @@ rule mupc_pc_sweeps_figures:
                                           "condition_numbers")},
         stopped_run_score=config["selection"]["stopped_run_score"],
         preset=PRESET,
+    log:
+        f"logs/{PRESET}/figures/mupc_pc_sweeps.log",
     localrule: True
+    conda:
+        CPU_ENV
     script:
         "../workflow_scripts/plot_mupc_pc_sweeps.py"
 
@@ -101,8 +91,8 @@ rule mupc_pc_sweeps:
 
 DECAY = GRIDS["mupc_activity_decay"]
 CELLS["mupc_activity_decay"] = mupc_activity_decay_cells(DECAY)
-DECAY_FIGURES = expand(f"{FIGURES}/mupc_activity_decay/max_test_accs_per_activity_decay_lr_{{lr}}.pdf",
-                       lr=DECAY["activity_lrs"])
+DECAY_FIGURES = figures("mupc_activity_decay", [f"mupc_activity_decay/max_test_accs_per_activity_decay_lr_{lr}.pdf"
+                                                for lr in DECAY["activity_lrs"]])
 
 
 rule mupc_activity_decay:
@@ -115,7 +105,11 @@ rule mupc_activity_decay:
         activity_lrs=DECAY["activity_lrs"],
         stopped_run_score=config["selection"]["stopped_run_score"],
         preset=PRESET,
+    log:
+        f"logs/{PRESET}/figures/mupc_activity_decay.log",
     localrule: True
+    conda:
+        CPU_ENV
     script:
         "../workflow_scripts/plot_mupc_activity_decay.py"
 
@@ -124,8 +118,9 @@ BP_BASELINE = GRIDS["mupc_bp_baseline"]
 CELLS["mupc_bp_baseline"] = mupc_bp_baseline_cells(BP_BASELINE)
 SELECT_BY["mupc_bp_baseline"] = ["dataset", "epochs", "act_fn"]
 SELECT_LR["mupc_bp_baseline"] = "weight_lr"
-BP_BASELINE_FIGURES = [f"{FIGURES}/mupc_bp_baseline/{b['dataset']}/{act}_best_test_accs_{b['epochs']}_epochs.pdf"
-                       for b in BP_BASELINE["blocks"] for act in b["act_fns"]]
+BP_BASELINE_FIGURES = figures("mupc_bp_baseline",
+                              [f"mupc_bp_baseline/{b['dataset']}/{act}_best_test_accs_{b['epochs']}_epochs.pdf"
+                               for b in BP_BASELINE["blocks"] for act in b["act_fns"]])
 
 
 rule mupc_bp_baseline:
@@ -139,15 +134,20 @@ rule mupc_bp_baseline:
         blocks=BP_BASELINE["blocks"],
         stopped_run_score=config["selection"]["stopped_run_score"],
         preset=PRESET,
+    log:
+        f"logs/{PRESET}/figures/mupc_bp_baseline.log",
     localrule: True
+    conda:
+        CPU_ENV
     script:
         "../workflow_scripts/plot_mupc_bp_baseline.py"
 
 
 LONG_RUNS = GRIDS["mupc_long_runs"]
 CELLS["mupc_long_runs"] = mupc_long_runs_cells(LONG_RUNS)
-LONG_RUNS_FIGURES = [f"{FIGURES}/mupc_long_runs/mupc_{LONG_RUNS['n_hidden']}_{b['dataset']}_acc_{b['epochs']}_epochs.pdf"
-                     for b in LONG_RUNS["blocks"]]
+LONG_RUNS_FIGURES = figures("mupc_long_runs",
+                            [f"mupc_long_runs/mupc_{LONG_RUNS['n_hidden']}_{b['dataset']}_acc_{b['epochs']}_epochs.pdf"
+                             for b in LONG_RUNS["blocks"]])
 
 
 rule mupc_long_runs:
@@ -161,7 +161,11 @@ rule mupc_long_runs:
         n_hidden=LONG_RUNS["n_hidden"],
         stopped_run_score=config["selection"]["stopped_run_score"],
         preset=PRESET,
+    log:
+        f"logs/{PRESET}/figures/mupc_long_runs.log",
     localrule: True
+    conda:
+        CPU_ENV
     script:
         "../workflow_scripts/plot_mupc_long_runs.py"
 
@@ -172,27 +176,7 @@ SELECT_BY["mupc_hp_transfer"] = TRANSFER["select_by"]
 SELECT_LR["mupc_hp_transfer"] = ["weight_lr", "activity_lr"]
 
 
-def _transfer_contours(grid):
-    """One contour per (parameterisation, activation, shape), seed 002's file names under a
-    folder per parameterisation; the extra dataset adds accuracy contours."""
-    rows = []  # (dataset, param_type, act, width, n_hidden, metric, path)
-    for param in grid["param_types"]:
-        root = f"{FIGURES}/mupc_hp_transfer/{param}"
-        for act in grid["act_fns"]:
-            ds, depth, width = grid["dataset"], grid["depth_sweep"], grid["width_sweep"]
-            rows += [(ds, param, act, n, width["n_hidden"], "loss", f"{root}/min_train_losses_over_lrs_{act}_width_{n}.pdf")
-                     for n in width["widths"]]
-            rows += [(ds, param, act, depth["width"], h, "loss", f"{root}/min_train_losses_over_lrs_{act}_depth_{h}.pdf")
-                     for h in depth["n_hiddens"]]
-            extra = grid.get("extra")
-            if extra and param in extra["param_types"]:
-                n, h, ds = extra["width"], extra["n_hidden"], extra["dataset"]
-                rows += [(ds, param, act, n, h, metric, f"{root}/{prefix}_over_lrs_{ds}_{act}_width_{n}.pdf")
-                         for metric, prefix in (("loss", "min_train_losses"), ("accuracy", "max_test_accs"))]
-    return rows
-
-
-TRANSFER_CONTOURS = _transfer_contours(TRANSFER)
+TRANSFER_CONTOURS = transfer_contours(TRANSFER)
 
 
 rule mupc_hp_transfer:
@@ -201,18 +185,23 @@ rule mupc_hp_transfer:
         table=f"{RESULTS}/mupc_hp_transfer/runs.parquet",
         selection=f"{RESULTS}/mupc_hp_transfer/selection.csv",
     output:
-        [row[-1] for row in TRANSFER_CONTOURS],
+        figures("mupc_hp_transfer", [row[-1] for row in TRANSFER_CONTOURS]),
     params:
         contours=[row[:-1] for row in TRANSFER_CONTOURS],
         failed_if=TRANSFER["failed_if"],
         preset=PRESET,
+    log:
+        f"logs/{PRESET}/figures/mupc_hp_transfer.log",
     localrule: True
+    conda:
+        CPU_ENV
     script:
         "../workflow_scripts/plot_mupc_hp_transfer.py"
 
 
-PC_BASELINE_FIGURES = expand(f"{FIGURES}/mupc_pc_baseline/{TRANSFER['dataset']}/best_test_accs_depth_SP_{{act}}.pdf",
-                             act=TRANSFER["act_fns"] if "sp" in TRANSFER["param_types"] else [])
+PC_BASELINE_FIGURES = figures("mupc_pc_baseline",
+                              [f"mupc_pc_baseline/{TRANSFER['dataset']}/best_test_accs_depth_SP_{act}.pdf"
+                               for act in (TRANSFER["act_fns"] if "sp" in TRANSFER["param_types"] else [])])
 
 
 rule mupc_pc_baseline:
@@ -231,7 +220,11 @@ rule mupc_pc_baseline:
         select_by=TRANSFER["select_by"],
         stopped_run_score=config["selection"]["stopped_run_score"],
         preset=PRESET,
+    log:
+        f"logs/{PRESET}/figures/mupc_pc_baseline.log",
     localrule: True
+    conda:
+        CPU_ENV
     script:
         "../workflow_scripts/plot_mupc_pc_baseline.py"
 
@@ -240,11 +233,12 @@ VS = GRIDS["mupc_vs_pc_vs_bp"]
 CELLS["mupc_vs_pc_vs_bp"] = mupc_vs_pc_vs_bp_cells(GRIDS)
 VS_COMPARISON = VS["comparison"]
 MUPC_VS_PC_VS_BP_FIGURES = {
-    "main": expand(f"{FIGURES}/mupc_vs_pc_vs_bp/{{act}}_mupc_vs_pc_best_accs.pdf", act=VS["act_fns"]),
-    "comparison": [f"{FIGURES}/mupc_vs_pc_vs_bp/{b['dataset']}/mupc_vs_pc_vs_bp_{VS_COMPARISON['n_hidden']}_"
+    "main": [f"mupc_vs_pc_vs_bp/{act}_mupc_vs_pc_best_accs.pdf" for act in VS["act_fns"]],
+    "comparison": [f"mupc_vs_pc_vs_bp/{b['dataset']}/mupc_vs_pc_vs_bp_{VS_COMPARISON['n_hidden']}_"
                    f"{VS_COMPARISON['act_fn']}_net.pdf" for b in LONG_RUNS["blocks"]],
-    "legends": expand(f"{FIGURES}/mupc_vs_pc_vs_bp/n_hiddens_{{colour}}_legend.pdf", colour=["blue", "red", "black"]),
+    "legends": [f"mupc_vs_pc_vs_bp/n_hiddens_{colour}_legend.pdf" for colour in ["blue", "red", "black"]],
 }
+MUPC_VS_PC_VS_BP_FIGURES = {k: figures("mupc_vs_pc_vs_bp", v) for k, v in MUPC_VS_PC_VS_BP_FIGURES.items()}
 
 
 rule mupc_vs_pc_vs_bp:
@@ -267,7 +261,11 @@ rule mupc_vs_pc_vs_bp:
         pc_select_by=TRANSFER["select_by"],
         stopped_run_score=config["selection"]["stopped_run_score"],
         preset=PRESET,
+    log:
+        f"logs/{PRESET}/figures/mupc_vs_pc_vs_bp.log",
     localrule: True
+    conda:
+        CPU_ENV
     script:
         "../workflow_scripts/plot_mupc_vs_pc_vs_bp.py"
 

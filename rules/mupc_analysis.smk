@@ -5,16 +5,12 @@
 #   mupc_energy_theory_phase / _width: training on the equilibrated energy
 #   mupc_activity_hessian, mupc_forward_pass, mupc_energy_theory: the figure families
 
+from pcrepro.budget import ANALYSIS_MINUTES
 from pcrepro.plots.mupc_analysis import activity_hessian_files, energy_theory_files, forward_pass_files
 
 ACTIVITY_HESSIAN = GRIDS["mupc_activity_hessian"]
 FORWARD_PASS = GRIDS["mupc_forward_pass"]
 ENERGY_THEORY = GRIDS["mupc_energy_theory"]
-
-
-def _slice(grid, *keys):
-    """The config keys a job uses (its params), so that a plot-only key does not rerun it."""
-    return {k: grid[k] for k in keys}
 
 
 wildcard_constraints:
@@ -31,12 +27,16 @@ rule mupc_activity_hessian_cell:
         summary=f"{RESULTS}/mupc_activity_hessian/{{setting}}/{{act}}.parquet",
         precision=f"{RESULTS}/mupc_activity_hessian/{{setting}}/{{act}}_precision.csv",
     params:
-        grid=_slice(ACTIVITY_HESSIAN, "widths", "n_hiddens", "seeds", "eigen_dtype", "precision_check_size"),
+        grid=config_slice(ACTIVITY_HESSIAN, "widths", "n_hiddens", "seeds", "eigen_dtype", "precision_check_size"),
         fast_compile=FAST_COMPILE,
     resources:
         gpu=1,
+        runtime=runtime_minutes(ANALYSIS_MINUTES["mupc_activity_hessian"]),
+        mem_mb=memory_mb(16000),
     log:
         f"logs/{PRESET}/mupc_activity_hessian/{{setting}}_{{act}}.log",
+    conda:
+        COMPUTE_ENV
     script:
         "../workflow_scripts/activity_hessian_cell.py"
 
@@ -47,14 +47,18 @@ rule mupc_activity_hessian:
         expand(f"{RESULTS}/mupc_activity_hessian/{{setting}}/{{act}}.{{ext}}",
                setting=ACTIVITY_HESSIAN["settings"], act=ACTIVITY_HESSIAN["act_fns"], ext=["npz", "parquet"]),
     output:
-        [f"{FIGURES}/{p}" for p in activity_hessian_files(ACTIVITY_HESSIAN)],
+        figures("mupc_activity_hessian", activity_hessian_files(ACTIVITY_HESSIAN)),
         precision=f"{FIGURES}/mupc_activity_hessian/precision_check.csv",
     params:
         grid=ACTIVITY_HESSIAN,
-        results=f"{RESULTS}/mupc_activity_hessian",
-        figures_root=FIGURES,
+        results=under(f"{RESULTS}/mupc_activity_hessian", of="input"),
+        figures_root=under(FIGURES),
         preset=PRESET,
+    log:
+        f"logs/{PRESET}/figures/mupc_activity_hessian.log",
     localrule: True
+    conda:
+        CPU_ENV
     script:
         "../workflow_scripts/plot_activity_hessian.py"
 
@@ -66,12 +70,16 @@ rule mupc_forward_pass_cell:
     output:
         f"{RESULTS}/mupc_forward_pass/{{act}}_{{optim}}.parquet",
     params:
-        grid=_slice(FORWARD_PASS, "settings", "widths", "depths", "lr", "batch_size", "n_steps", "seed"),
+        grid=config_slice(FORWARD_PASS, "settings", "widths", "depths", "lr", "batch_size", "n_steps", "seed"),
         fast_compile=FAST_COMPILE,
     resources:
         gpu=1,
+        runtime=runtime_minutes(ANALYSIS_MINUTES["mupc_forward_pass"]),
+        mem_mb=memory_mb(16000),
     log:
         f"logs/{PRESET}/mupc_forward_pass/{{act}}_{{optim}}.log",
+    conda:
+        COMPUTE_ENV
     script:
         "../workflow_scripts/forward_pass_cell.py"
 
@@ -82,12 +90,16 @@ rule mupc_forward_pass:
         expand(f"{RESULTS}/mupc_forward_pass/{{act}}_{{optim}}.parquet",
                act=FORWARD_PASS["act_fns"], optim=FORWARD_PASS["optims"]),
     output:
-        [f"{FIGURES}/{p}" for p in forward_pass_files(FORWARD_PASS)],
+        figures("mupc_forward_pass", forward_pass_files(FORWARD_PASS)),
     params:
         grid=FORWARD_PASS,
-        figures_root=FIGURES,
+        figures_root=under(FIGURES),
         preset=PRESET,
+    log:
+        f"logs/{PRESET}/figures/mupc_forward_pass.log",
     localrule: True
+    conda:
+        CPU_ENV
     script:
         "../workflow_scripts/plot_forward_pass.py"
 
@@ -102,15 +114,19 @@ rule mupc_energy_theory_phase:
     output:
         f"{RESULTS}/mupc_energy_theory/phase_{{param_type}}.parquet",
     params:
-        run=_slice(ENERGY_THEORY, *_ENERGY_RUN_KEYS),
+        run=config_slice(ENERGY_THEORY, *_ENERGY_RUN_KEYS),
         grid=lambda wc: {"act_fns": ["linear"], "widths": ENERGY_THEORY["phase"]["widths"],
                          "n_hiddens": ENERGY_THEORY["phase"]["n_hiddens"],
                          "lr": ENERGY_THEORY["phase"]["lrs"][wc.param_type]},
         fast_compile=FAST_COMPILE,
     resources:
         gpu=1,
+        runtime=runtime_minutes(ANALYSIS_MINUTES["mupc_energy_theory"]),
+        mem_mb=memory_mb(16000),
     log:
         f"logs/{PRESET}/mupc_energy_theory/phase_{{param_type}}.log",
+    conda:
+        COMPUTE_ENV
     script:
         "../workflow_scripts/energy_theory_cell.py"
 
@@ -122,14 +138,18 @@ rule mupc_energy_theory_width:
     output:
         f"{RESULTS}/mupc_energy_theory/width_{{param_type}}.parquet",
     params:
-        run=_slice(ENERGY_THEORY, *_ENERGY_RUN_KEYS),
+        run=config_slice(ENERGY_THEORY, *_ENERGY_RUN_KEYS),
         grid={"act_fns": ENERGY_THEORY["width_study"]["act_fns"], "widths": ENERGY_THEORY["width_study"]["widths"],
               "n_hiddens": [ENERGY_THEORY["width_study"]["n_hidden"]], "lr": ENERGY_THEORY["width_study"]["lr"]},
         fast_compile=FAST_COMPILE,
     resources:
         gpu=1,
+        runtime=runtime_minutes(ANALYSIS_MINUTES["mupc_energy_theory"]),
+        mem_mb=memory_mb(16000),
     log:
         f"logs/{PRESET}/mupc_energy_theory/width_{{param_type}}.log",
+    conda:
+        COMPUTE_ENV
     script:
         "../workflow_scripts/energy_theory_cell.py"
 
@@ -140,11 +160,15 @@ rule mupc_energy_theory:
         phase=expand(f"{RESULTS}/mupc_energy_theory/phase_{{p}}.parquet", p=ENERGY_THEORY["phase"]["param_types"]),
         width=expand(f"{RESULTS}/mupc_energy_theory/width_{{p}}.parquet", p=ENERGY_THEORY["width_study"]["param_types"]),
     output:
-        [f"{FIGURES}/{p}" for p in energy_theory_files(ENERGY_THEORY)],
+        figures("mupc_energy_theory", energy_theory_files(ENERGY_THEORY)),
     params:
         grid=ENERGY_THEORY,
-        figures_root=FIGURES,
+        figures_root=under(FIGURES),
         preset=PRESET,
+    log:
+        f"logs/{PRESET}/figures/mupc_energy_theory.log",
     localrule: True
+    conda:
+        CPU_ENV
     script:
         "../workflow_scripts/plot_energy_theory.py"

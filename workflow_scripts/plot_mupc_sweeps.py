@@ -1,5 +1,9 @@
 """Adapter: figures of family mupc_sweeps (rule mupc_sweeps_figures)."""
 
+from pcrepro.progress import log_output
+
+log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)
+
 import pandas as pd
 
 from pcrepro.plots.common import export, export_session

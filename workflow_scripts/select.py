@@ -1,5 +1,9 @@
 """Adapter: best learning rates of a study's sweep (rule select)."""
 
+from pcrepro.progress import log_output
+
+log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)
+
 import pandas as pd
 
 from pcrepro.results import select_best, write_table

@@ -77,21 +77,35 @@ def kappa_seconds(matrix_size: int) -> float:
     return KAPPA_SECONDS_AT_16384 * (matrix_size / 16384) ** 3
 
 
+N_TRAIN = {"MNIST": 60000, "FashionMNIST": 60000, "EMNIST": 60000}
+
+
+def cell_seconds(cell: dict, spec: TrainSpec, n_train: int) -> float:
+    """Estimated H100 seconds of one cell: compile, every run's steps, κ(H_z) evaluations."""
+    steps = spec.epochs * spec.steps_per_epoch(n_train)
+    seconds = COMPILE_SECONDS_PER_CELL + n_runs(cell) * steps * seconds_per_run_step(step_flops(spec))
+    if spec.record_condition_number:
+        n_evals = steps // spec.test_every + 1
+        seconds += n_runs(cell) * n_evals * kappa_seconds(spec.net.width * spec.net.n_hidden)
+    return seconds
+
+
+def job_minutes(cell: dict) -> float:
+    """Estimated GPU minutes of a training cell's job (a SLURM time limit is derived from it)."""
+    from .cells import train_spec
+
+    return cell_seconds(cell, train_spec(cell), N_TRAIN.get(cell["dataset"], 60000)) / 60
+
+
 def training_budget(study: str, cells: dict[str, dict], train_spec: Callable[[dict], TrainSpec],
                     n_train: dict[str, int]) -> dict:
     """Runs, run-epochs and estimated GPU hours of one training study's cells."""
     runs = run_epochs = seconds = 0.0
     for cell in cells.values():
-        seconds += COMPILE_SECONDS_PER_CELL
         spec = train_spec(cell)
-        runs_here = n_runs(cell)
-        steps = spec.epochs * spec.steps_per_epoch(n_train[cell["dataset"]])
-        runs += runs_here
-        run_epochs += runs_here * spec.epochs
-        seconds += runs_here * steps * seconds_per_run_step(step_flops(spec))
-        if spec.record_condition_number:
-            n_evals = steps // spec.test_every + 1
-            seconds += runs_here * n_evals * kappa_seconds(spec.net.width * spec.net.n_hidden)
+        runs += n_runs(cell)
+        run_epochs += n_runs(cell) * spec.epochs
+        seconds += cell_seconds(cell, spec, n_train[cell["dataset"]])
     return {"study": study, "cells": len(cells), "runs": int(runs), "run_epochs": int(run_epochs),
             "gpu_hours": seconds / 3600, "basis": "model from measured H100 steps"}
 
@@ -100,8 +114,7 @@ def paper_budget(grids: dict) -> pd.DataFrame:
     """The table for a preset's grids (the training studies present, plus the analysis families)."""
     from .cells import STUDY_CELLS, train_spec
 
-    n_train = {"MNIST": 60000, "FashionMNIST": 60000, "EMNIST": 60000}
-    rows = [training_budget(study, build(grids), train_spec, n_train)
+    rows = [training_budget(study, build(grids), train_spec, N_TRAIN)
             for study, build in STUDY_CELLS.items() if study in grids]
     rows += [{"study": s, "cells": None, "runs": None, "run_epochs": None, "gpu_hours": m / 60,
               "basis": "measured whole jobs (H100)"} for s, m in ANALYSIS_MINUTES.items() if s in grids]

@@ -28,3 +28,29 @@ def log_to(path: str | Path | None) -> Iterator[Callable[[str], None]]:
     finally:
         if handle:
             handle.close()
+
+
+class _Tee:
+    """A text stream writing to a terminal stream and to a log file."""
+
+    def __init__(self, stream, handle):
+        self._stream, self._handle = stream, handle
+
+    def write(self, text):
+        self._handle.write(text)
+        return self._stream.write(text)
+
+    def flush(self):
+        self._handle.flush()
+        self._stream.flush()
+
+    def __getattr__(self, name):  # isatty, fileno, encoding, ... of the terminal stream
+        return getattr(self._stream, name)
+
+
+def log_output(path: str | Path) -> None:
+    """Copy this process's stdout and stderr (warnings, tracebacks) into the job's log file
+    ``path`` as well, for jobs that have no progress of their own to log."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a", buffering=1)
+    sys.stdout, sys.stderr = _Tee(sys.stdout, handle), _Tee(sys.stderr, handle)

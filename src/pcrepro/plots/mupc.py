@@ -299,3 +299,44 @@ def depth_legend_figure(n_hiddens, algorithm: str) -> go.Figure:
                                   font=dict(size=12)),
                       xaxis=dict(visible=False), yaxis=dict(visible=False), plot_bgcolor="white")
     return fig
+
+
+# -- file names of the families whose rules declare many figures (relative to the figures root) ----
+
+def pc_sweeps_files(grid: dict) -> dict[str, list[str]]:
+    """Family mupc_pc_sweeps, per dataset and variant: the lr sweep per (activation, depth), the
+    best-lr accuracy and κ(H_z) per activation (seed 002's file names, one pattern for every variant)."""
+    from ..cells import variant_depths
+
+    files = {"lr_sweep": [], "best": [], "cond_nums": []}
+    for dataset in grid["datasets"]:
+        for name, variant in grid["variants"].items():
+            for act in grid["act_fns"]:
+                root = f"mupc_pc_sweeps/{dataset}"
+                files["lr_sweep"] += [f"{root}/test_accs_{name}_{act}_{h}_n_hidden.pdf"
+                                      for h in variant_depths(variant, act, grid["n_hiddens"])]
+                files["best"].append(f"{root}/best_test_accs_{name}_{act}.pdf")
+                if grid["condition_numbers"]:
+                    files["cond_nums"].append(f"{root}/best_cond_nums_{name}_{act}.pdf")
+    return files
+
+
+def transfer_contours(grid: dict) -> list[tuple]:
+    """Family mupc_hp_transfer: one contour per (parameterisation, activation, shape) as
+    (dataset, param_type, act, width, n_hidden, metric, path), seed 002's file names under a
+    folder per parameterisation; the extra dataset adds accuracy contours."""
+    rows = []
+    for param in grid["param_types"]:
+        root = f"mupc_hp_transfer/{param}"
+        for act in grid["act_fns"]:
+            ds, depth, width = grid["dataset"], grid["depth_sweep"], grid["width_sweep"]
+            rows += [(ds, param, act, n, width["n_hidden"], "loss", f"{root}/min_train_losses_over_lrs_{act}_width_{n}.pdf")
+                     for n in width["widths"]]
+            rows += [(ds, param, act, depth["width"], h, "loss", f"{root}/min_train_losses_over_lrs_{act}_depth_{h}.pdf")
+                     for h in depth["n_hiddens"]]
+            extra = grid.get("extra")
+            if extra and param in extra["param_types"]:
+                n, h, ds = extra["width"], extra["n_hidden"], extra["dataset"]
+                rows += [(ds, param, act, n, h, metric, f"{root}/{prefix}_over_lrs_{ds}_{act}_width_{n}.pdf")
+                         for metric, prefix in (("loss", "min_train_losses"), ("accuracy", "max_test_accs"))]
+    return rows
