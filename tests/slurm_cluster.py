@@ -2,8 +2,11 @@
 
 Everything the cluster writes (configuration, state, spool, logs) is in one temporary
 directory; its own ports, picked free, keep it apart from any cluster the machine runs.
-Commands reach it through ``SLURM_CONF``. :func:`start` returns ``(env, stop)`` or raises
-:class:`Unavailable` with the exact reason the cluster cannot run here.
+Commands reach it through ``SLURM_CONF``; slurmd takes its configuration from slurmctld
+("configless" mode), which also hands it to the jobs, so that ``srun`` inside a batch job (as
+Snakemake's job steps use it) finds this cluster and not the machine's /etc/slurm.
+:func:`start` returns ``(env, stop)`` or raises :class:`Unavailable` with the exact reason the
+cluster cannot run here.
 """
 
 from __future__ import annotations
@@ -37,10 +40,11 @@ def _munge_works() -> bool:
         return False
 
 
-def _config(root: Path, cpus: int, memory_mb: int) -> str:
+def _config(root: Path, cpus: int, memory_mb: int, port: int) -> str:
     host = socket.gethostname()
     return f"""\
 ClusterName=pcrepro-test
+SlurmctldParameters=enable_configless
 SlurmctldHost={host}
 SlurmUser=root
 SlurmdUser=root
@@ -51,7 +55,7 @@ SlurmctldPidFile={root}/slurmctld.pid
 SlurmdPidFile={root}/slurmd.pid
 SlurmctldLogFile={root}/slurmctld.log
 SlurmdLogFile={root}/slurmd.log
-SlurmctldPort={_free_port()}
+SlurmctldPort={port}
 SlurmdPort={_free_port()}
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
@@ -79,7 +83,8 @@ def start(root: Path, *, timeout_s: float = 60.0):
         (root / sub).mkdir(exist_ok=True)
     memory_mb = int(int(Path("/proc/meminfo").read_text().split()[1]) / 1024 * 0.8)
     conf = root / "slurm.conf"
-    conf.write_text(_config(root, os.cpu_count() or 1, memory_mb))
+    port = _free_port()
+    conf.write_text(_config(root, os.cpu_count() or 1, memory_mb, port))
     env = {**os.environ, "SLURM_CONF": str(conf)}
     for key in [k for k in env if k.startswith("SLURM_") and k != "SLURM_CONF"]:
         del env[key]  # not inside another allocation
@@ -104,9 +109,12 @@ def start(root: Path, *, timeout_s: float = 60.0):
         if started_munge:
             subprocess.run(["munged", "--stop"], capture_output=True)
 
-    for daemon in ("slurmctld", "slurmd"):
-        proc = subprocess.run([daemon], env=env, capture_output=True, text=True)
+    slurmd_env = {k: v for k, v in env.items() if k != "SLURM_CONF"}
+    for command, daemon_env in ((["slurmctld"], env),
+                                (["slurmd", "--conf-server", f"{socket.gethostname()}:{port}"], slurmd_env)):
+        proc = subprocess.run(command, env=daemon_env, capture_output=True, text=True)
         if proc.returncode != 0:
+            daemon = command[0]
             stop()
             raise Unavailable(f"{daemon} did not start ({proc.returncode}): {proc.stderr.strip()}")
     deadline = time.time() + timeout_s

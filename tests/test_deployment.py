@@ -70,7 +70,7 @@ def _gpu_free_profile(repo: Path, target: Path) -> Path:
     profile = yaml.safe_load((repo / "profiles" / "slurm" / "config.yaml").read_text())
     profile["default-resources"].update({"slurm_partition": "debug", "mem_mb": "500 * attempt"})
     for resources in profile["set-resources"].values():
-        resources.update({"gpu": 0, "slurm_partition": "debug"})
+        resources.update({"gpu": 0, "slurm_partition": "debug", "mem_mb": "500 * attempt"})
         resources.pop("gpu_model", None)
     profile.update({"seconds-between-status-checks": 2, "max-status-checks-per-second": 5,
                     "slurm-init-seconds-before-status-checks": 1, "latency-wait": 5})
