@@ -170,9 +170,13 @@ def test_a_killed_run_resumes_where_it_stopped_and_ends_as_an_uninterrupted_one(
 # -- 3. report, lint, envs -------------------------------------------------------------------------
 
 def test_report_holds_every_figure_with_its_caption(repo, tmp_path):
-    override = _standin_config(tmp_path)
+    # two fake GPUs: the training job claims one and sees only it (JAX itself stays on the CPU here)
+    override = _standin_config(tmp_path, gpu_devices=["0", "1"], device_lock_dir=str(tmp_path / "locks"))
     args = ["--configfile", str(repo / "config.yaml"), str(override), "--config", "preset=quick"]
-    _snakemake(repo, tmp_path, "chains_stats", "mupc_activity_decay", "--cores", "2", *args)
+    _snakemake(repo, tmp_path, "chains_stats", "mupc_activity_decay", "--cores", "2", "--resources", "gpu=2", *args)
+    train_log = next((tmp_path / "logs" / "quick" / "mupc_activity_decay").glob("*.log")).read_text()
+    assert re.search(r"claimed GPU [01] of 0,1", train_log), train_log[:2000]
+    assert sorted(p.name for p in (tmp_path / "locks").iterdir()) == ["gpu-0.lock"]
     _snakemake(repo, tmp_path, "chains_stats", "mupc_activity_decay", "--report", "report.zip", *args)
     with zipfile.ZipFile(tmp_path / "report.zip") as archive:
         names = archive.namelist()
@@ -180,10 +184,11 @@ def test_report_holds_every_figure_with_its_caption(repo, tmp_path):
     built = sorted(p.name for p in (tmp_path / "figures").rglob("*") if p.suffix in (".pdf", ".png", ".gif"))
     in_report = sorted(Path(n).name for n in names if Path(n).suffix in (".pdf", ".png", ".gif"))
     assert built and in_report == built
+    # the captions are in the report's data (JSON inside the page), the preset filled in by Jinja
     for family in ("chains_stats", "mupc_activity_decay"):
         caption = (repo / "report" / f"{family}.rst").read_text().split("\n\n")[1].strip()
-        assert caption[:60] in html, family
-    assert "Preset <span class=\"docutils literal\">quick</span>" in html or "quick" in html
+        assert json.dumps(caption[:60])[1:-1] in html, family
+    assert html.count(json.dumps('Preset <tt class="docutils literal">quick</tt>')[1:-1]) >= len(built)
 
 
 def test_every_paper_figure_is_in_the_report_with_a_caption_of_its_family(repo):
