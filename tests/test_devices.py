@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 from pcrepro.devices import claim_device, release_devices, visible_gpus
 
@@ -85,6 +84,6 @@ def test_a_job_without_a_gpu_is_kept_on_the_cpu(tmp_path):
     env = {k: v for k, v in _no_slurm().items() if k not in ("JAX_PLATFORMS", "CUDA_VISIBLE_DEVICES")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert out.split() == ["None", "cpu", "None"]
-    code = code.replace("start_job(False, 0,", f"start_job(False, 1, ").replace("['0']}", f"['0'], 'device_lock_dir': '{tmp_path}'}}")
+    code = code.replace("start_job(False, 0,", "start_job(False, 1, ").replace("['0']}", f"['0'], 'device_lock_dir': '{tmp_path}'}}")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert out.split() == ["0", "None", "0"]
