@@ -340,7 +340,8 @@ def train_cell(
     shape = (n_evals, n)
     accs, loss_mean, loss_min, energy_mean, conds = (np.full(shape, np.nan) for _ in range(5))
     computed, first_period = 0, 0
-    key = checkpoint and ckpt.fingerprint(spec, runs, size, *(np.asarray(a) for a in device_data))
+    key = checkpoint and ckpt.fingerprint(spec, runs, size, *(np.asarray(a) for a in (
+        data.x_train, data.y_train, data.x_test, data.y_test)))  # the host copies: no device-to-host transfer
     if checkpoint:
         saved = ckpt.load(checkpoint, key, states)
         if saved is not None:
