@@ -105,3 +105,18 @@ def test_a_writer_that_dies_leaves_neither_a_partial_file_nor_a_temporary(tmp_pa
         write_atomic(target, dies_half_way)
     assert target.read_text() == "old complete content\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_a_failing_job_leaves_its_progress_once_and_its_traceback_in_its_log(tmp_path):
+    import subprocess
+    import sys
+
+    log = tmp_path / "logs" / "job.log"
+    code = (f"from pcrepro.progress import log_output, log_to\nlog_output({str(log)!r})\nlog_output({str(log)!r})\n"
+            f"with log_to({str(log)!r}) as log:\n    log('period 1/2')\n"
+            "raise ValueError('unknown dataset EMNST')\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 1 and "period 1/2" in proc.stderr
+    text = log.read_text()
+    assert text.count("period 1/2") == 1
+    assert "Traceback" in text and "ValueError: unknown dataset EMNST" in text

@@ -1,5 +1,9 @@
 """Adapter: obtain, verify and cache one image dataset (rule prepare_dataset)."""
 
+from pcrepro.progress import log_output
+
+log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)
+
 from pathlib import Path
 
 from pcrepro.data import FetchOptions, prepare_image_dataset

@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 def log_to(path: str | Path | None) -> Iterator[Callable[[str], None]]:
     """Yield ``log(msg)`` writing time-stamped lines to ``path`` (if given) and to stderr."""
     handle = None
-    if path:
+    if path and not _teed_to(path):  # else stderr already copies every line into that file
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         handle = open(path, "a", buffering=1)
 
@@ -33,8 +33,8 @@ def log_to(path: str | Path | None) -> Iterator[Callable[[str], None]]:
 class _Tee:
     """A text stream writing to a terminal stream and to a log file."""
 
-    def __init__(self, stream, handle):
-        self._stream, self._handle = stream, handle
+    def __init__(self, stream, handle, path: Path):
+        self._stream, self._handle, self.log_path = stream, handle, path
 
     def write(self, text):
         self._handle.write(text)
@@ -49,8 +49,16 @@ class _Tee:
 
 
 def log_output(path: str | Path) -> None:
-    """Copy this process's stdout and stderr (warnings, tracebacks) into the job's log file
-    ``path`` as well, for jobs that have no progress of their own to log."""
+    """Copy this process's stdout and stderr (progress, warnings, the traceback of a failure)
+    into the job's log file ``path`` as well. Idempotent; :func:`log_to` on the same path then
+    writes each line once."""
+    if _teed_to(path):
+        return
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     handle = open(path, "a", buffering=1)
-    sys.stdout, sys.stderr = _Tee(sys.stdout, handle), _Tee(sys.stderr, handle)
+    resolved = Path(path).resolve()
+    sys.stdout, sys.stderr = _Tee(sys.stdout, handle, resolved), _Tee(sys.stderr, handle, resolved)
+
+
+def _teed_to(path: str | Path) -> bool:
+    return getattr(sys.stderr, "log_path", None) == Path(path).resolve()

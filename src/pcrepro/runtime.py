@@ -25,11 +25,13 @@ def start_job(fast_compile_xla: bool, gpus_held: int, compute: dict, log_path: s
     (:func:`pcrepro.devices.claim_device`); a job that holds no GPU is kept off them
     (``JAX_PLATFORMS=cpu``), so that on a GPU machine it neither preallocates memory on a
     device another job holds nor competes for it. Returns the claimed device id (None: none
-    claimed); the claim is written to ``log_path``.
+    claimed). From here on the process's stdout and stderr are copied into ``log_path``.
     """
     from .devices import claim_device
-    from .progress import log_to
+    from .progress import log_output, log_to
 
+    if log_path:
+        log_output(log_path)  # the job's log also gets its warnings and, if it fails, the traceback
     if fast_compile_xla:
         fast_compile()
     if not gpus_held:
