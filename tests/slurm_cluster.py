@@ -2,7 +2,7 @@
 
 Everything the cluster writes (configuration, state, spool, logs) is in one temporary
 directory; its own ports, picked free, keep it apart from any cluster the machine runs.
-Commands reach it through ``SLURM_CONF``; slurmd takes its configuration from slurmctld
+Daemons talk over 127.0.0.1, so the host name need not resolve. Commands reach it through ``SLURM_CONF``; slurmd takes its configuration from slurmctld
 ("configless" mode), which also hands it to the jobs, so that ``srun`` inside a batch job (as
 Snakemake's job steps use it) finds this cluster and not the machine's /etc/slurm.
 :func:`start` returns ``(env, stop)`` or raises :class:`Unavailable` with the exact reason the
@@ -45,7 +45,7 @@ def _config(root: Path, cpus: int, memory_mb: int, port: int) -> str:
     return f"""\
 ClusterName=pcrepro-test
 SlurmctldParameters=enable_configless
-SlurmctldHost={host}
+SlurmctldHost={host}(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -66,7 +66,7 @@ SelectTypeParameters=CR_Core_Memory
 ReturnToService=2
 MpiDefault=none
 MinJobAge=600
-NodeName={host} CPUs={cpus} RealMemory={memory_mb} State=UNKNOWN
+NodeName={host} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={memory_mb} State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 """
 
@@ -111,7 +111,7 @@ def start(root: Path, *, timeout_s: float = 60.0):
 
     slurmd_env = {k: v for k, v in env.items() if k != "SLURM_CONF"}
     for command, daemon_env in ((["slurmctld"], env),
-                                (["slurmd", "--conf-server", f"{socket.gethostname()}:{port}"], slurmd_env)):
+                                (["slurmd", "--conf-server", f"127.0.0.1:{port}"], slurmd_env)):
         proc = subprocess.run(command, env=daemon_env, capture_output=True, text=True)
         if proc.returncode != 0:
             daemon = command[0]
