@@ -18,20 +18,7 @@ import yaml
 from packaging.requirements import Requirement
 
 import slurm_cluster
-from test_workflow import SNAKEMAKE, _snakemake
-
-STANDIN = {"data": {"mirror": None, "download": False, "synthetic_standin": True}}
-
-
-def _standin_config(workdir: Path, **compute) -> Path:
-    cfg = json.loads(json.dumps(STANDIN))
-    cfg["data"]["cache_dir"] = str(workdir / "data")
-    if compute:
-        cfg["compute"] = compute
-    path = workdir / "standin.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    return path
-
+from test_workflow import SNAKEMAKE, _snakemake, _standin_override
 
 def _train_cli(repo: Path, workdir: Path, study: str, out: Path) -> dict[str, pd.DataFrame]:
     """Every cell of ``study`` (quick preset) trained by the CLI, outside Snakemake and SLURM,
@@ -81,7 +68,7 @@ def _gpu_free_profile(repo: Path, target: Path) -> Path:
 
 def test_slurm_profile_runs_training_jobs_through_sbatch_on_a_real_cluster(repo, tmp_path, slurm):
     profile = _gpu_free_profile(repo, tmp_path / "profile")
-    override = _standin_config(tmp_path)
+    override = _standin_override(tmp_path)
     cmd = [*SNAKEMAKE, "--snakefile", str(repo / "Snakefile"), "--directory", str(tmp_path), "mupc_bp_baseline",
            "--profile", str(profile), "--configfile", str(repo / "config.yaml"), str(override),
            "--config", "preset=quick", "--slurm-status-command", "squeue", "--slurm-no-account",
@@ -132,7 +119,7 @@ def test_a_killed_run_resumes_where_it_stopped_and_ends_as_an_uninterrupted_one(
     for workdir in (killed, clean):
         workdir.mkdir()
     target = ["mupc_long_runs", "--cores", "2", "--config", "preset=quick"]
-    override = _standin_config(killed, checkpoint_every_s=0)
+    override = _standin_override(killed, checkpoint_every_s=0)
 
     cmd = [*SNAKEMAKE, "--snakefile", str(repo / "Snakefile"), "--directory", str(killed), *target,
            "--configfile", str(repo / "config.yaml"), str(override)]
@@ -155,7 +142,7 @@ def test_a_killed_run_resumes_where_it_stopped_and_ends_as_an_uninterrupted_one(
     assert resumed_at > 0
     assert not list(checkpoints.glob("*.checkpoint.npz"))
 
-    _snakemake(repo, clean, *target, "--configfile", str(repo / "config.yaml"), str(_standin_config(clean)))
+    _snakemake(repo, clean, *target, "--configfile", str(repo / "config.yaml"), str(_standin_override(clean)))
     for name in ("runs.parquet",):
         pd.testing.assert_frame_equal(pd.read_parquet(killed / "results" / "quick" / "mupc_long_runs" / name),
                                       pd.read_parquet(clean / "results" / "quick" / "mupc_long_runs" / name))
@@ -171,7 +158,7 @@ def test_a_killed_run_resumes_where_it_stopped_and_ends_as_an_uninterrupted_one(
 
 def test_report_holds_every_figure_with_its_caption(repo, tmp_path):
     # two fake GPUs: the training job claims one and sees only it (JAX itself stays on the CPU here)
-    override = _standin_config(tmp_path, gpu_devices=["0", "1"], device_lock_dir=str(tmp_path / "locks"))
+    override = _standin_override(tmp_path, gpu_devices=["0", "1"], device_lock_dir=str(tmp_path / "locks"))
     args = ["--configfile", str(repo / "config.yaml"), str(override), "--config", "preset=quick"]
     _snakemake(repo, tmp_path, "chains_stats", "mupc_activity_decay", "--cores", "2", "--resources", "gpu=2", *args)
     train_log = next((tmp_path / "logs" / "quick" / "mupc_activity_decay").glob("*.log")).read_text()

@@ -87,7 +87,8 @@ def test_checkpoint_roundtrip_refuses_another_structure(tmp_path):
     tree = {"w": np.arange(6.0).reshape(2, 3), "b": np.zeros(2, np.float32)}
     ckpt.save(tmp_path / "k.npz", "key", tree, extra=np.array(3))
     loaded, arrays = ckpt.load(tmp_path / "k.npz", "key", tree)
-    np.testing.assert_array_equal(loaded["w"], tree["w"]) and int(arrays["extra"]) == 3
+    np.testing.assert_array_equal(loaded["w"], tree["w"])
+    assert loaded["b"].dtype == np.float32 and int(arrays["extra"]) == 3
     assert ckpt.load(tmp_path / "k.npz", "other key", tree) is None
     assert ckpt.load(tmp_path / "k.npz", "key", {"w": tree["w"]}) is None
     assert ckpt.load(tmp_path / "k.npz", "key", {"w": tree["w"], "b": np.zeros(3, np.float32)}) is None

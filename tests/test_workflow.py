@@ -24,14 +24,31 @@ def _job_count(output: str) -> int:
     return int(re.search(r"^total\s+(\d+)", output, re.M).group(1))
 
 
+def _standin_override(workdir: Path, **compute) -> Path:
+    """A config file merged over config.yaml: data cached in ``workdir``, synthetic stand-ins, no
+    network; ``compute`` keys, if given."""
+    override = {"data": {"cache_dir": str(workdir / "data"), "mirror": None, "download": False,
+                         "synthetic_standin": True}}
+    if compute:
+        override["compute"] = compute
+    path = workdir / "standin.yaml"
+    path.write_text(yaml.safe_dump(override))
+    return path
+
+
 def _quick_on_standins(repo: Path, workdir: Path, *targets: str) -> dict:
     """Build ``targets`` with the quick preset on synthetic stand-ins in ``workdir``; the quick grids."""
-    override = workdir / "standin.yaml"
-    override.write_text(yaml.safe_dump({"data": {"cache_dir": str(workdir / "data"), "mirror": None,
-                                                 "download": False, "synthetic_standin": True}}))
+    override = _standin_override(workdir)
     _snakemake(repo, workdir, *targets, "--cores", "2", "--configfile", str(repo / "config.yaml"), str(override),
                "--config", "preset=quick")
     return yaml.safe_load((repo / "config.yaml").read_text())["presets"]["quick"]
+
+
+def _assert_every_file_written(figures: Path, *family_files: dict) -> None:
+    """Every file of the families' ``{family: [relative paths]}`` maps exists with real content."""
+    for files in (f for mapping in family_files for f in mapping.values()):
+        for f in files:
+            assert (figures / f).stat().st_size > 2000, f
 
 
 def test_paper_preset_dag_builds_and_stays_small(repo, tmp_path):
@@ -351,9 +368,7 @@ def test_quick_chains_and_dln_hessian_write_every_declared_file_with_the_compute
 
     quick = _quick_on_standins(repo, tmp_path, "chains", "dln_hessian")
     figures, results = tmp_path / "figures" / "quick", tmp_path / "results" / "quick"
-    for files in [*chains_files(quick["chains"]).values(), *dln_files(quick["dln_hessian"]).values()]:
-        for f in files:
-            assert (figures / f).stat().st_size > 2000, f
+    _assert_every_file_written(figures, chains_files(quick["chains"]), dln_files(quick["dln_hessian"]))
     # the Hessian GIF has one frame per inference step 0 … T
     gif = Image.open(figures / "chains_hessian" / "H5" / "energy_hessian_inference.gif")
     assert gif.n_frames == quick["chains"]["setup"]["inference_steps"] + 1
@@ -387,9 +402,7 @@ def test_quick_error_optim_and_double_descent_draw_the_computed_numbers(repo, tm
 
     quick = _quick_on_standins(repo, tmp_path, "error_optim", "double_descent")
     figures, results = tmp_path / "figures" / "quick", tmp_path / "results" / "quick"
-    for files in [*error_optim_files(quick["error_optim"]).values(), *dd_files(quick["double_descent"]).values()]:
-        for f in files:
-            assert (figures / f).stat().st_size > 2000, f
+    _assert_every_file_written(figures, error_optim_files(quick["error_optim"]), dd_files(quick["double_descent"]))
     # convergence: the drawn medians are the run's, and the annotated step counts follow from them
     grid = quick["error_optim"]
     with np.load(results / "error_optim" / f"{grid['dataset']}.npz") as r:

@@ -26,6 +26,7 @@ do not depend on its neighbours.
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 from dataclasses import dataclass
@@ -340,10 +341,13 @@ def train_cell(
     shape = (n_evals, n)
     accs, loss_mean, loss_min, energy_mean, conds = (np.full(shape, np.nan) for _ in range(5))
     computed, first_period = 0, 0
-    key = checkpoint and ckpt.fingerprint(spec, runs, size, *(np.asarray(a) for a in (
-        data.x_train, data.y_train, data.x_test, data.y_test)))  # the host copies: no device-to-host transfer
-    if checkpoint:
-        saved = ckpt.load(checkpoint, key, states)
+
+    @functools.cache
+    def key():  # hashes the whole data set: only when a checkpoint is read or first written
+        return ckpt.fingerprint(spec, runs, size, *map(np.asarray, (data.x_train, data.y_train, data.x_test, data.y_test)))
+
+    if checkpoint and Path(checkpoint).exists():
+        saved = ckpt.load(checkpoint, key(), states)
         if saved is not None:
             states, arrays = saved
             accs, loss_mean, loss_min, energy_mean, conds, cond_init = (
@@ -351,11 +355,11 @@ def train_cell(
             first_period, computed = int(arrays["periods_done"]), int(arrays["run_steps_computed"])
             log(f"[{label}] resuming from checkpoint {checkpoint}: step {first_period * spec.test_every}/{total}, "
                 f"{int(np.sum(states.status == RUNNING))}/{n} runs still running")
-        elif Path(checkpoint).exists():
+        else:
             log(f"[{label}] ignoring checkpoint {checkpoint}: written for other settings, runs or data")
 
     def save_checkpoint(periods_done):
-        ckpt.save(checkpoint, key, states, accs=accs, loss_mean=loss_mean, loss_min=loss_min,
+        ckpt.save(checkpoint, key(), states, accs=accs, loss_mean=loss_mean, loss_min=loss_min,
                   energy_mean=energy_mean, conds=conds, cond_init=cond_init, periods_done=periods_done,
                   run_steps_computed=computed)
 
