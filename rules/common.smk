@@ -5,7 +5,7 @@
 from pathlib import Path
 
 from pcrepro.budget import job_minutes
-from pcrepro.config import preset_config
+from pcrepro.config import dataset_normalisation, preset_config
 
 PRESET = config["preset"]
 GRIDS = preset_config(config)  # the chosen preset's study grids
@@ -41,6 +41,11 @@ STUDY_TITLES = {
 
 def prepared_dataset(name):
     return f"{DATA_DIR}/prepared/{name}.npz"
+
+
+def normalisation(dataset):
+    """The input normalisation {mean, std} of an image dataset (data.normalisation)."""
+    return dataset_normalisation(config, dataset)
 
 
 def study_runs(wildcards):

@@ -18,7 +18,7 @@ rule error_optim_compare:
     output:
         EO_RESULT,
     params:
-        grid=EO,
+        grid={**EO, "normalisation": normalisation(EO["dataset"])},
         fast_compile=FAST_COMPILE,
     resources:
         gpu=1,

@@ -9,13 +9,15 @@
 #   mupc_vs_pc_vs_bp   the main figure (reads the sweeps above, trains BP and the deep PC runs)
 # The analysis families (activity Hessian, forward pass, energy theory) are in mupc_analysis.smk.
 
-from pcrepro.cells import (mupc_activity_decay_cells, mupc_bp_baseline_cells, mupc_hp_transfer_cells,
-                           mupc_long_runs_cells, mupc_pc_sweeps_cells, mupc_sweeps_cells, mupc_vs_pc_vs_bp_cells)
+from pcrepro.cells import training_cells
 from pcrepro.plots.mupc import pc_sweeps_files, transfer_contours
 
 SWEEPS = GRIDS["mupc_sweeps"]
-CELLS["mupc_sweeps"] = mupc_sweeps_cells(SWEEPS)
+CELLS["mupc_sweeps"] = training_cells("mupc_sweeps", config)
 SELECT_BY["mupc_sweeps"] = SWEEPS["select_by"]
+# κ(H_z) over training: cells of their own at the notebook's lr and evaluation interval
+CELLS["mupc_condition_numbers"] = training_cells("mupc_condition_numbers", config)
+KAPPA_TABLE = [f"{RESULTS}/mupc_condition_numbers/runs.parquet"] if CELLS["mupc_condition_numbers"] else []
 
 MUPC_SWEEPS_FIGURES = {
     "lr_sweep": [f"mupc_sweeps/test_accs_muPC_{act}_{h}_n_hidden.pdf"
@@ -32,6 +34,7 @@ rule mupc_sweeps_figures:
     input:
         table=f"{RESULTS}/mupc_sweeps/runs.parquet",
         selection=f"{RESULTS}/mupc_sweeps/selection.csv",
+        condition_numbers=KAPPA_TABLE,
     output:
         **MUPC_SWEEPS_FIGURES,
     params:
@@ -55,7 +58,7 @@ rule mupc_sweeps:
 
 
 PC_SWEEPS = GRIDS["mupc_pc_sweeps"]
-CELLS["mupc_pc_sweeps"] = mupc_pc_sweeps_cells(PC_SWEEPS)
+CELLS["mupc_pc_sweeps"] = training_cells("mupc_pc_sweeps", config)
 SELECT_BY["mupc_pc_sweeps"] = PC_SWEEPS["select_by"]
 
 
@@ -90,7 +93,7 @@ rule mupc_pc_sweeps:
 
 
 DECAY = GRIDS["mupc_activity_decay"]
-CELLS["mupc_activity_decay"] = mupc_activity_decay_cells(DECAY)
+CELLS["mupc_activity_decay"] = training_cells("mupc_activity_decay", config)
 DECAY_FIGURES = figures("mupc_activity_decay", [f"mupc_activity_decay/max_test_accs_per_activity_decay_lr_{lr}.pdf"
                                                 for lr in DECAY["activity_lrs"]])
 
@@ -115,7 +118,7 @@ rule mupc_activity_decay:
 
 
 BP_BASELINE = GRIDS["mupc_bp_baseline"]
-CELLS["mupc_bp_baseline"] = mupc_bp_baseline_cells(BP_BASELINE)
+CELLS["mupc_bp_baseline"] = training_cells("mupc_bp_baseline", config)
 SELECT_BY["mupc_bp_baseline"] = ["dataset", "epochs", "act_fn"]
 SELECT_LR["mupc_bp_baseline"] = "weight_lr"
 BP_BASELINE_FIGURES = figures("mupc_bp_baseline",
@@ -144,7 +147,7 @@ rule mupc_bp_baseline:
 
 
 LONG_RUNS = GRIDS["mupc_long_runs"]
-CELLS["mupc_long_runs"] = mupc_long_runs_cells(LONG_RUNS)
+CELLS["mupc_long_runs"] = training_cells("mupc_long_runs", config)
 LONG_RUNS_FIGURES = figures("mupc_long_runs",
                             [f"mupc_long_runs/mupc_{LONG_RUNS['n_hidden']}_{b['dataset']}_acc_{b['epochs']}_epochs.pdf"
                              for b in LONG_RUNS["blocks"]])
@@ -171,7 +174,7 @@ rule mupc_long_runs:
 
 
 TRANSFER = GRIDS["mupc_hp_transfer"]
-CELLS["mupc_hp_transfer"] = mupc_hp_transfer_cells(TRANSFER)
+CELLS["mupc_hp_transfer"] = training_cells("mupc_hp_transfer", config)
 SELECT_BY["mupc_hp_transfer"] = TRANSFER["select_by"]
 SELECT_LR["mupc_hp_transfer"] = ["weight_lr", "activity_lr"]
 
@@ -188,7 +191,9 @@ rule mupc_hp_transfer:
         figures("mupc_hp_transfer", [row[-1] for row in TRANSFER_CONTOURS]),
     params:
         contours=[row[:-1] for row in TRANSFER_CONTOURS],
+        select_by=TRANSFER["select_by"],
         failed_if=TRANSFER["failed_if"],
+        stopped_points=TRANSFER["stopped_points"],
         preset=PRESET,
     log:
         f"logs/{PRESET}/figures/mupc_hp_transfer.log",
@@ -230,7 +235,7 @@ rule mupc_pc_baseline:
 
 
 VS = GRIDS["mupc_vs_pc_vs_bp"]
-CELLS["mupc_vs_pc_vs_bp"] = mupc_vs_pc_vs_bp_cells(GRIDS)
+CELLS["mupc_vs_pc_vs_bp"] = training_cells("mupc_vs_pc_vs_bp", config)
 VS_COMPARISON = VS["comparison"]
 MUPC_VS_PC_VS_BP_FIGURES = {
     "main": [f"mupc_vs_pc_vs_bp/{act}_mupc_vs_pc_best_accs.pdf" for act in VS["act_fns"]],

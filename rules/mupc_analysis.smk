@@ -71,6 +71,7 @@ rule mupc_forward_pass_cell:
         f"{RESULTS}/mupc_forward_pass/{{act}}_{{optim}}.parquet",
     params:
         grid=config_slice(FORWARD_PASS, "settings", "widths", "depths", "lr", "batch_size", "n_steps", "seed"),
+        normalisation=normalisation(FORWARD_PASS["dataset"]),
         fast_compile=FAST_COMPILE,
     resources:
         gpu=1,
@@ -115,6 +116,7 @@ rule mupc_energy_theory_phase:
         f"{RESULTS}/mupc_energy_theory/phase_{{param_type}}.parquet",
     params:
         run=config_slice(ENERGY_THEORY, *_ENERGY_RUN_KEYS),
+        normalisation=normalisation(ENERGY_THEORY["dataset"]),
         grid=lambda wc: {"act_fns": ["linear"], "widths": ENERGY_THEORY["phase"]["widths"],
                          "n_hiddens": ENERGY_THEORY["phase"]["n_hiddens"],
                          "lr": ENERGY_THEORY["phase"]["lrs"][wc.param_type]},
@@ -139,6 +141,7 @@ rule mupc_energy_theory_width:
         f"{RESULTS}/mupc_energy_theory/width_{{param_type}}.parquet",
     params:
         run=config_slice(ENERGY_THEORY, *_ENERGY_RUN_KEYS),
+        normalisation=normalisation(ENERGY_THEORY["dataset"]),
         grid={"act_fns": ENERGY_THEORY["width_study"]["act_fns"], "widths": ENERGY_THEORY["width_study"]["widths"],
               "n_hiddens": [ENERGY_THEORY["width_study"]["n_hidden"]], "lr": ENERGY_THEORY["width_study"]["lr"]},
         fast_compile=FAST_COMPILE,

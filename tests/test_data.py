@@ -118,7 +118,7 @@ def test_synthetic_standin_is_labelled_and_learnable_shapes(tmp_path):
     assert source == D.STANDIN
     ds = D.load_prepared(out)
     assert ds.source == D.STANDIN and ds.x_train.shape == (60000, 784) and ds.y_test.shape == (10000, 10)
-    assert abs(float(ds.x_train.mean())) < 1e-3 and abs(float(ds.x_train.std()) - 1) < 1e-3
+    assert float(ds.x_train.min()) >= 0.0 and float(ds.x_train.max()) <= 1.0  # no normalisation: pixels
     # learnable: nearest class mean beats chance by far
     means = np.stack([ds.x_train[ds.y_train[:, c] == 1].mean(0) for c in range(10)])
     pred = np.argmin(((ds.x_test[:2000, None] - means) ** 2).sum(-1), 1)
@@ -152,6 +152,48 @@ def test_toy_gaussian_matches_seed_definition():
 
 def test_mnist1d_is_regenerated_locally(tmp_path):
     D.prepare_mnist1d(tmp_path / "m1d.npz")
-    ds = D.load_prepared(tmp_path / "m1d.npz", "unit")
+    ds = D.load_prepared(tmp_path / "m1d.npz")
     assert ds.x_train.shape == (4000, 40) and ds.x_test.shape == (1000, 40)
     assert sorted(np.unique(ds.y_train.argmax(1))) == list(range(10)) and ds.source == D.REAL
+
+
+def test_training_cells_normalise_each_dataset_as_the_reference(tmp_path):
+    """data.normalisation defaults to the reference code's: Fashion-MNIST (and EMNIST) to
+    [−1, 1] with mean = std = 0.5, MNIST by 0.1307 / 0.3081; every training cell carries its
+    dataset's entry and the loaded inputs are exactly (pixel − mean) / std."""
+    import yaml
+
+    from pcrepro.cells import training_cells
+    from pcrepro.config import ConfigError, dataset_normalisation
+
+    config = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text())
+    assert dataset_normalisation(config, "FashionMNIST") == {"mean": 0.5, "std": 0.5}
+    assert dataset_normalisation(config, "MNIST") == {"mean": 0.1307, "std": 0.3081}
+    config["preset"] = "paper"
+    cells = training_cells("mupc_hp_transfer", config)
+    fashion = [c for c in cells.values() if c["dataset"] == "FashionMNIST"]
+    assert fashion and all(c["normalisation"] == {"mean": 0.5, "std": 0.5} for c in fashion)
+    assert all(c["normalisation"] == {"mean": 0.1307, "std": 0.3081} for c in cells.values() if c["dataset"] == "MNIST")
+
+    for name in ("FashionMNIST", "MNIST"):
+        out = tmp_path / f"{name}.npz"
+        D.prepare_image_dataset(name, out, tmp_path / "raw", D.FetchOptions(download=False, log=lambda m: None),
+                                synthetic_standin_allowed=True)  # labelled stand-ins: the real ones cannot be fetched here
+        pixels = np.load(out)["x_train"].reshape(60000, -1).astype(np.float64) / 255.0
+        norm = dataset_normalisation(config, name)
+        x = D.load_prepared(out, norm).x_train
+        np.testing.assert_allclose(x, (pixels - norm["mean"]) / norm["std"], rtol=1e-6, atol=1e-6)
+        if name == "FashionMNIST":
+            assert x.min() >= -1.0 and x.max() <= 1.0 and x.min() == -1.0
+    del config["data"]["normalisation"]["MNIST"]
+    with pytest.raises(ConfigError, match="data.normalisation has no entry for dataset 'MNIST'"):
+        training_cells("mupc_sweeps", config)
+
+
+def test_a_truncated_prepared_file_is_named_with_what_to_do(tmp_path):
+    out = tmp_path / "MNIST.npz"
+    D.prepare_image_dataset("MNIST", out, tmp_path / "raw", D.FetchOptions(download=False, log=lambda m: None),
+                            synthetic_standin_allowed=True)
+    out.write_bytes(out.read_bytes()[:1000])
+    with pytest.raises(D.DatasetUnavailable, match=r"MNIST.npz cannot be read .*delete it"):
+        D.load_prepared(out)

@@ -23,8 +23,9 @@ def _blobs(n_train=640, n_test=200, dim=20, seed=0):
     return Dataset(x_train, y_train, x_test, y_test, "blobs", REAL)
 
 
+# float64 (the suite runs with x64): results compared to 1e-9 between runs and programs
 SPEC = TrainSpec(NetSpec(20, 16, 3, 10, "tanh", "mupc", True, "standard_gauss"), "pc", n_infer_steps=3,
-                 activity_optim="gd", weight_optim="adam", batch_size=32, epochs=1, test_every=5)
+                 activity_optim="gd", weight_optim="adam", batch_size=32, epochs=1, test_every=5, dtype="float64")
 
 
 def _train(runs, spec=SPEC, **kw):
@@ -56,7 +57,7 @@ def test_forced_divergence_is_frozen_and_neighbours_equal_solo_runs():
 
 def test_no_learning_rule_freezes_exactly_the_runs_below_threshold():
     # weight lr 0 never learns (chance accuracy < 15 %); the neighbour learns.
-    spec = TrainSpec(SPEC.net, "pc", 3, "gd", "adam", 32, 1, None, 5, no_learning_acc=15.0)
+    spec = TrainSpec(SPEC.net, "pc", 3, "gd", "adam", 32, 1, None, 5, no_learning_acc=15.0, dtype="float64")
     runs = [{"seed": 3, "activity_lr": 2.0, "weight_lr": w, "activity_decay": 0.0} for w in (0.0, 0.05)]
     table = _train(runs, spec=spec)
     frozen, learner = _curve(table, weight_lr=0.0), _curve(table, weight_lr=0.05)
@@ -77,7 +78,7 @@ def test_training_is_deterministic_and_chunking_does_not_change_results():
 
 def test_bp_training_learns():
     spec = TrainSpec(NetSpec(20, 16, 3, 10, "relu", "depth_mup", True, "standard_gauss"), "bp",
-                     n_infer_steps=0, batch_size=32, epochs=2, test_every=10)
+                     n_infer_steps=0, batch_size=32, epochs=2, test_every=10, dtype="float64")
     table = _train(run_grid([0], [0.0], [0.05], [0.0]), spec=spec)
     assert table["test_acc"].iloc[-1] > 60
 
@@ -210,28 +211,102 @@ def test_joint_selection_of_weight_and_activity_lr():
     assert chosen[["weight_lr", "activity_lr"]].values.tolist() == [[0.01, 1.0]]
 
 
-def test_transfer_surface_marks_failed_points_instead_of_scoring_them():
-    """Hand-made table: per (weight lr, activity lr) the seeds' mean of each run's minimum batch
-    loss; a point with a stopped run is failed (no value) or, under all_runs_stopped, averaged over
-    the runs that did not stop."""
+def _transfer_rows():
+    """Hand-made run table: each run's per-period minima and its run-wide minimum (which may
+    come from steps after the last evaluation)."""
+    rows = []
+
+    def run(seed, w, a, losses, run_min, status, accs=(50.0, 60.0)):
+        for step, loss, acc in zip((100, 200), losses, accs):
+            rows.append(dict(cell="c", seed=seed, weight_lr=w, activity_lr=a, activity_decay=0.0, step=step,
+                             train_loss_min=loss, run_train_loss_min=run_min, test_acc=acc, status=status,
+                             data_source=REAL))
+    run(0, 0.1, 1.0, [0.5, 0.2], 0.15, "ok"), run(1, 0.1, 1.0, [0.4, 0.3], 0.25, "ok")
+    run(0, 0.1, 10.0, [0.3, np.nan], 0.3, "diverged", (40.0, np.nan)), run(1, 0.1, 10.0, [0.6, 0.1], 0.1, "ok")
+    run(0, 0.5, 10.0, [0.9, np.nan], 0.9, "no_learning", (12.0, np.nan))
+    run(1, 0.5, 10.0, [np.nan, np.nan], 2.0, "diverged", (np.nan, np.nan))
+    return pd.DataFrame(rows)
+
+
+def test_transfer_surface_is_the_notebooks_mean_of_run_minima_and_marks_stopped_points():
+    """As the notebook: a point is the seeds' mean of each run's minimum over every batch loss it
+    computed (the last partial period included); a stopped run keeps its pre-stop minimum and
+    the point is marked, not blanked (blanking is an option); accuracy: the mean of each run's
+    best evaluation, 0 for a run that had none."""
     from pcrepro.plots.mupc import transfer_surface
 
-    rows = []
-    def run(seed, w, a, losses, status):
-        for step, loss in zip((100, 200), losses):
-            rows.append(dict(cell="c", seed=seed, weight_lr=w, activity_lr=a, activity_decay=0.0, step=step,
-                             train_loss_min=loss, test_acc=50.0, status=status))
-    run(0, 0.1, 1.0, [0.5, 0.2], "ok"), run(1, 0.1, 1.0, [0.4, 0.3], "ok")
-    run(0, 0.1, 10.0, [0.3, np.nan], "diverged"), run(1, 0.1, 10.0, [0.6, 0.1], "ok")
-    run(0, 0.5, 10.0, [np.nan, np.nan], "diverged"), run(1, 0.5, 10.0, [np.nan, np.nan], "diverged")
-    any_rule = transfer_surface(pd.DataFrame(rows), "loss", "any_run_stopped").set_index(["weight_lr", "activity_lr"])
-    assert any_rule.loc[(0.1, 1.0), "value"] == pytest.approx((0.2 + 0.3) / 2)
-    assert any_rule.loc[(0.1, 10.0), "failed"] and np.isnan(any_rule.loc[(0.1, 10.0), "value"])
-    all_rule = transfer_surface(pd.DataFrame(rows), "loss", "all_runs_stopped").set_index(["weight_lr", "activity_lr"])
-    assert not all_rule.loc[(0.1, 10.0), "failed"] and all_rule.loc[(0.1, 10.0), "value"] == pytest.approx(0.1)
-    assert all_rule.loc[(0.5, 10.0), "failed"] and all_rule.loc[(0.5, 10.0), "n_stopped"] == 2
+    rows = _transfer_rows()
+    mark = transfer_surface(rows, "loss").set_index(["weight_lr", "activity_lr"])
+    assert mark.loc[(0.1, 1.0), "value"] == pytest.approx((0.15 + 0.25) / 2)  # not the per-period 0.2 / 0.3
+    assert mark.loc[(0.1, 10.0), "stopped"] and mark.loc[(0.1, 10.0), "value"] == pytest.approx((0.3 + 0.1) / 2)
+    assert mark.loc[(0.5, 10.0), "value"] == pytest.approx((0.9 + 2.0) / 2) and mark.loc[(0.5, 10.0), "n_stopped"] == 2
+    assert not mark.loc[(0.1, 1.0), "stopped"]
+    blank = transfer_surface(rows, "loss", stopped_points="blank").set_index(["weight_lr", "activity_lr"])
+    assert np.isnan(blank.loc[(0.1, 10.0), "value"]) and blank.loc[(0.1, 1.0), "value"] == pytest.approx(0.2)
+    survivors = transfer_surface(rows, "loss", "all_runs_stopped", "blank").set_index(["weight_lr", "activity_lr"])
+    assert not survivors.loc[(0.1, 10.0), "stopped"] and survivors.loc[(0.1, 10.0), "value"] == pytest.approx(0.1)
+    assert survivors.loc[(0.5, 10.0), "stopped"] and np.isnan(survivors.loc[(0.5, 10.0), "value"])
+    acc = transfer_surface(rows, "accuracy").set_index(["weight_lr", "activity_lr"])
+    assert acc.loc[(0.5, 10.0), "value"] == pytest.approx((12.0 + 0.0) / 2)
+    assert acc.loc[(0.1, 10.0), "value"] == pytest.approx((40.0 + 60.0) / 2)
     with pytest.raises(ValueError, match="failed_if"):
-        transfer_surface(pd.DataFrame(rows), "loss", "some")
+        transfer_surface(rows, "loss", "some")
+    with pytest.raises(ValueError, match="stopped_points"):
+        transfer_surface(rows, "loss", stopped_points="hide")
+
+
+def test_contour_stars_the_selected_pair_and_crosses_stopped_points():
+    from pcrepro.plots.mupc import lr_contour_figure
+
+    fig, surface = lr_contour_figure(_transfer_rows(), metric="loss", title="t", preset="quick",
+                                     selected=(0.5, 10.0))
+    traces = {t.name: t for t in fig.data if t.name}
+    star = traces["selected"]
+    assert (list(star.x), list(star.y)) == ([10.0], [0.5])  # where the select rule put it, not the lowest loss
+    crosses = sorted(zip(traces["stopped run(s)"].y, traces["stopped run(s)"].x))
+    assert crosses == [(0.1, 10.0), (0.5, 10.0)]
+    z = np.asarray(fig.data[0].z, float)  # log10 of the values (rows: weight lr, columns: activity lr)
+    np.testing.assert_allclose(z[:, 1], np.log10([0.2, 1.45]))  # marked points keep their values
+
+
+def test_run_minimum_counts_the_steps_after_the_last_evaluation():
+    """run_train_loss_min = the minimum over every batch loss the run computed. With 20 steps
+    evaluated every 7, steps 15-20 come after the last evaluation: the same runs evaluated at
+    every step (an independent record of each step's loss) give that minimum exactly, and it is
+    below the minimum over the evaluated periods."""
+    runs = run_grid([0, 1], [2.0], [0.05], [0.0])
+    base = dict(net=SPEC.net, n_infer_steps=3, batch_size=32, epochs=1, no_learning_acc=0.0, dtype="float64")
+    sparse = _train(runs, spec=TrainSpec(test_every=7, **base))
+    dense = _train(runs, spec=TrainSpec(test_every=1, **base))
+    for seed in (0, 1):
+        every_step = _curve(dense, seed=seed)["train_loss_min"]
+        assert len(every_step) == 20
+        run_min = _curve(sparse, seed=seed)["run_train_loss_min"]
+        assert run_min.nunique() == 1
+        assert run_min.iloc[0] == pytest.approx(every_step.min(), rel=1e-12)
+        assert run_min.iloc[0] < _curve(sparse, seed=seed)["train_loss_min"].min()
+
+
+def test_sweep_curves_are_cut_to_the_shortest_run_as_the_notebook():
+    """compute_metric_stats: every seed truncated to the shortest; an empty run counts as one
+    evaluation at 10 %; the BP cell turns a run with at most one evaluation into three at 10 %."""
+    from pcrepro.results import truncated_curve_stats
+
+    def table(accs_per_seed):
+        return pd.DataFrame([dict(cell="c", seed=seed, activity_lr=0.1, weight_lr=0.1, activity_decay=0.0,
+                                  step=100 * (i + 1), test_acc=acc, status="ok")
+                             for seed, accs in enumerate(accs_per_seed) for i, acc in enumerate(accs)])
+
+    full, short = [50.0, 70.0, 80.0], [40.0, 60.0, np.nan]
+    stats = truncated_curve_stats(table([full, short]), ["activity_lr"], 10.0)
+    assert stats["step"].tolist() == [100, 200]
+    np.testing.assert_allclose(stats["mean"], [45.0, 65.0])
+    np.testing.assert_allclose(stats["std"], [5.0, 5.0])
+    empty = truncated_curve_stats(table([full, [np.nan] * 3]), ["activity_lr"], 10.0)
+    assert empty["step"].tolist() == [100] and empty["mean"].tolist() == [30.0]
+    bp = truncated_curve_stats(table([full, [35.0, np.nan, np.nan]]), ["activity_lr"], 10.0,
+                               min_evals=2, pad_evals=3)
+    np.testing.assert_allclose(bp["mean"], [30.0, 40.0, 45.0])
 
 
 def test_a_cell_takes_its_lrs_from_the_selected_row_of_another_sweep():

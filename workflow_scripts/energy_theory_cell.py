@@ -15,7 +15,7 @@ from pcrepro.results import write_table
 
 run, grid = sm.params.run, sm.params.grid
 with log_to(sm.log[0]) as log:
-    data = load_prepared(sm.input.dataset, "standardise")
+    data = load_prepared(sm.input.dataset, sm.params.normalisation)
     table = pd.concat([run_grid(sm.wildcards.param_type, act, grid["widths"], grid["n_hiddens"], grid["lr"],
                                 data.x_train, data.y_train, seed=run["seed"], batch_size=run["batch_size"],
                                 max_steps=run["max_steps"], log=log) for act in grid["act_fns"]], ignore_index=True)

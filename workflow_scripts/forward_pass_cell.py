@@ -13,7 +13,7 @@ from pcrepro.results import write_table
 
 grid = sm.params.grid
 with log_to(sm.log[0]) as log:
-    data = load_prepared(sm.input.dataset, "standardise")
+    data = load_prepared(sm.input.dataset, sm.params.normalisation)
     table = run_setting_grid(sm.wildcards.act, sm.wildcards.optim, grid["settings"], grid["widths"], grid["depths"],
                              data.x_train, data.y_train, seed=grid["seed"], n_steps=grid["n_steps"],
                              batch_size=grid["batch_size"], lr=grid["lr"], log=log)

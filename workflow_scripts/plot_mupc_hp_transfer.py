@@ -11,12 +11,16 @@ from pcrepro.plots.mupc import lr_contour_figure, select_rows
 
 sm = snakemake  # noqa: F821
 table = pd.read_parquet(sm.input.table)
+selection = pd.read_csv(sm.input.selection)
+selected = selection[selection["selected"]]
 names = {"mupc": "μPC", "sp": "SP"}
 with export_session():
     for (dataset, param, act, width, n_hidden, metric), path in zip(sm.params.contours, sm.output):
-        cell = select_rows(table, "mupc_hp_transfer runs", dataset=dataset, param_type=param, act_fn=act,
-                           width=width, n_hidden=n_hidden)
+        where = dict(dataset=dataset, param_type=param, act_fn=act, width=width, n_hidden=n_hidden)
+        cell = select_rows(table, "mupc_hp_transfer runs", **where)
+        chosen = select_rows(selected, "selected pair", **{k: where[k] for k in sm.params.select_by})
+        pair = (float(chosen["weight_lr"].iloc[0]), float(chosen["activity_lr"].iloc[0]))
         title = f"{names[param]} {act}, {dataset}, N={width}, H={n_hidden}"
-        fig, data = lr_contour_figure(cell, metric=metric, failed_if=sm.params.failed_if, title=title,
-                                      preset=sm.params.preset)
+        fig, data = lr_contour_figure(cell, metric=metric, title=title, preset=sm.params.preset, selected=pair,
+                                      failed_if=sm.params.failed_if, stopped_points=sm.params.stopped_points)
         export(fig, path, data)

@@ -30,7 +30,10 @@ with export_session():
         fig, data = best_curves_figure(best, act_fn=act, vary="n_hidden",
                                        fixed={"width": grid["depth_sweep"]["width"]}, **common)
         export(fig, depth_path, data)
-    for act, path in zip(grid["act_fns"], sm.output.cond_nums):
-        fig, data = condition_number_figure(best, act_fn=act, width=grid["depth_sweep"]["width"],
-                                            n_hiddens=grid["condition_numbers"]["n_hiddens"], preset=preset)
-        export(fig, path, data)
+    if sm.output.cond_nums:  # κ cells of their own (one activity lr, the notebook's interval)
+        kappa = pd.read_parquet(sm.input.condition_numbers[0])
+        for act, path in zip(grid["act_fns"], sm.output.cond_nums):
+            fig, data = condition_number_figure(kappa, act_fn=act, width=grid["depth_sweep"]["width"],
+                                                n_hiddens=grid["condition_numbers"]["n_hiddens"], preset=preset,
+                                                lr_text="η")
+            export(fig, path, data)

@@ -6,6 +6,10 @@ sm = snakemake  # noqa: F821 (injected by Snakemake)
 # before JAX starts its backend: XLA flags, and one GPU of its own for a GPU job
 start_job(sm.params.fast_compile, getattr(sm.resources, "gpu", 0), sm.config["compute"], sm.log[0])
 
+import jax
+
+jax.config.update("jax_enable_x64", sm.params.cell["train"]["dtype"] == "float64")  # compute.dtype
+
 from pcrepro.cells import run_cell
 from pcrepro.progress import log_to
 from pcrepro.results import write_table

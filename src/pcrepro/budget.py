@@ -112,10 +112,10 @@ def training_budget(study: str, cells: dict[str, dict], train_spec: Callable[[di
 
 def paper_budget(grids: dict) -> pd.DataFrame:
     """The table for a preset's grids (the training studies present, plus the analysis families)."""
-    from .cells import STUDY_CELLS, train_spec
+    from .cells import CELL_GRID, STUDY_CELLS, train_spec
 
     rows = [training_budget(study, build(grids), train_spec, N_TRAIN)
-            for study, build in STUDY_CELLS.items() if study in grids]
+            for study, build in STUDY_CELLS.items() if CELL_GRID.get(study, study) in grids]
     rows += [{"study": s, "cells": None, "runs": None, "run_epochs": None, "gpu_hours": m / 60,
               "basis": "measured whole jobs (H100)"} for s, m in ANALYSIS_MINUTES.items() if s in grids]
     rows += [{"study": s, "cells": None, "runs": None, "run_epochs": None, "gpu_hours": m / 60,

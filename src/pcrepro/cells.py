@@ -14,8 +14,9 @@ from typing import Callable
 
 import pandas as pd
 
-from .data import load_prepared
-from .nets import NetSpec
+from .config import dataset_normalisation, preset_config
+from .data import REFERENCE_NORMALISATION, load_prepared
+from .nets import NetSpec, resolve_init_gain
 from .results import rows_where
 from .train import TrainSpec, run_grid, train_cell
 
@@ -27,10 +28,15 @@ STATIC_COLUMNS = ("dataset", "act_fn", "width", "n_hidden", "param_type", "skips
 def cell_id(cell: dict) -> str:
     """A readable file name made of the static keys only."""
     net, tr = cell["net"], cell["train"]
+    # settings that are usually at their default are named only when they are not
+    extras = "".join([
+        f"_gain{net['init_gain']:g}" if net.get("init_gain", 1.0) != 1.0 else "",
+        "_f64" if tr.get("dtype", "float32") == "float64" else "",
+    ])
     return (
         f"{cell['dataset']}_{net['act_fn']}_N{net['width']}_H{net['n_hidden']}_{net['param_type']}"
         f"_{'skips' if net['skips'] else 'noskips'}_{net['init']}_{tr['algorithm']}_T{tr['n_infer_steps']}"
-        f"_{tr['activity_optim']}-{tr['weight_optim']}_B{tr['batch_size']}_e{tr['epochs']}"
+        f"_{tr['activity_optim']}-{tr['weight_optim']}_B{tr['batch_size']}_e{tr['epochs']}{extras}"
     )
 
 
@@ -43,7 +49,10 @@ def pc_cell(study: str, dataset: str, cfg: dict, *, width: int, n_hidden: int, a
             labels: dict | None = None, algorithm: str = "pc", lrs_from: dict | None = None) -> dict:
     """One training cell from a study's config (``cfg`` supplies the shared keys: param_type,
     n_infer_steps, weight_optim, batch_size, epochs, max_steps_per_epoch, test_every,
-    test_subset, and the vmapped seeds / activity_lrs / weight_lrs / activity_decays).
+    test_subset, the vmapped seeds / activity_lrs / weight_lrs / activity_decays, and optionally
+    init_gain: "reference" (the default: 1.05 for orthogonal tanh nets, else 1) or a number).
+    The input normalisation and the precision start at the reference's (:data:`REFERENCE_NORMALISATION`,
+    float32); :func:`training_cells` sets them from the config.
     ``labels`` become columns of the cell's table (e.g. the variant of a sweep). For BP the
     activity keys are placeholders (T = 1, lr 0, decay 0): BP cells never read them.
 
@@ -57,16 +66,17 @@ def pc_cell(study: str, dataset: str, cfg: dict, *, width: int, n_hidden: int, a
     return {
         "study": study,
         "dataset": dataset,
-        "scaling": "standardise",
+        "normalisation": REFERENCE_NORMALISATION.get(dataset),
         "test_subset": cfg.get("test_subset"),
         "labels": labels or {},
         "net": {"input_dim": INPUT_DIMS[dataset], "width": width, "n_hidden": n_hidden, "output_dim": 10,
-                "act_fn": act_fn, "param_type": cfg["param_type"], "skips": skips, "init": init},
+                "act_fn": act_fn, "param_type": cfg["param_type"], "skips": skips, "init": init,
+                "init_gain": resolve_init_gain(cfg.get("init_gain", "reference"), init, act_fn)},
         "train": {"algorithm": algorithm, "n_infer_steps": _infer_steps(cfg["n_infer_steps"], n_hidden),
                   "activity_optim": activity_optim, "weight_optim": cfg["weight_optim"],
                   "batch_size": cfg["batch_size"], "epochs": cfg["epochs"],
                   "max_steps_per_epoch": cfg.get("max_steps_per_epoch"), "test_every": cfg["test_every"],
-                  "record_condition_number": record_condition_number},
+                  "record_condition_number": record_condition_number, "dtype": "float32"},
         "runs": runs,
     }
 
@@ -103,18 +113,30 @@ def mupc_sweeps_cells(cfg: dict, study: str = "mupc_sweeps") -> dict[str, dict]:
     """
     shapes = {(cfg["depth_sweep"]["width"], h) for h in cfg["depth_sweep"]["n_hiddens"]}
     shapes |= {(n, cfg["width_sweep"]["n_hidden"]) for n in cfg["width_sweep"]["widths"]}
-    # κ(H_z) during training for these depths at the depth-sweep width (seed 002's condition numbers)
-    conditioned = {(cfg["depth_sweep"]["width"], h) for h in cfg.get("condition_numbers", {}).get("n_hiddens", [])}
-    missing = conditioned - shapes
-    if missing:
-        raise ValueError(f"{study}.condition_numbers.n_hiddens: {sorted(h for _, h in missing)} "
-                         f"not among depth_sweep.n_hiddens {cfg['depth_sweep']['n_hiddens']}")
     cells = {}
     for act in cfg["act_fns"]:
         for width, n_hidden in sorted(shapes):
             cell = pc_cell(study, cfg["dataset"], cfg, width=width, n_hidden=n_hidden, act_fn=act,
-                           skips=cfg["skips"], init=cfg["init"], activity_optim=cfg["activity_optim"],
-                           record_condition_number=(width, n_hidden) in conditioned)
+                           skips=cfg["skips"], init=cfg["init"], activity_optim=cfg["activity_optim"])
+            cells[cell_id(cell)] = cell
+    return cells
+
+
+def mupc_condition_number_cells(cfg: dict, study: str = "mupc_condition_numbers") -> dict[str, dict]:
+    """κ(H_z) over μPC training at the notebook's settings (its own cells, not the sweep's): per
+    activation and depth in ``condition_numbers.n_hiddens`` at the depth-sweep width, the runs of
+    every seed at one activity lr (the notebook: 0.5) and the sweep's weight lr, evaluated (and κ
+    recorded) every ``condition_numbers.test_every`` steps (the notebook: 100)."""
+    kappa = cfg.get("condition_numbers") or {}
+    if not kappa.get("n_hiddens"):
+        return {}
+    grid = {**cfg, "activity_lrs": [kappa["activity_lr"]], "test_every": kappa["test_every"]}
+    cells = {}
+    for act in cfg["act_fns"]:
+        for n_hidden in kappa["n_hiddens"]:
+            cell = pc_cell(study, cfg["dataset"], grid, width=cfg["depth_sweep"]["width"], n_hidden=n_hidden,
+                           act_fn=act, skips=cfg["skips"], init=cfg["init"], activity_optim=cfg["activity_optim"],
+                           record_condition_number=True)
             cells[cell_id(cell)] = cell
     return cells
 
@@ -177,20 +199,31 @@ def mupc_long_runs_cells(cfg: dict, study: str = "mupc_long_runs") -> dict[str, 
 def mupc_hp_transfer_cells(cfg: dict, study: str = "mupc_hp_transfer") -> dict[str, dict]:
     """Learning-rate transfer: every (weight lr, activity lr, seed) of a static cell vmapped in
     one job, per parameterisation, activation and shape — the width sweep at fixed depth, the
-    depth sweep at fixed width (T = H) and the extra dataset's cells. A shape in both sweeps
-    is one cell."""
-    shapes = {(cfg["dataset"], n, cfg["width_sweep"]["n_hidden"]) for n in cfg["width_sweep"]["widths"]}
-    shapes |= {(cfg["dataset"], cfg["depth_sweep"]["width"], h) for h in cfg["depth_sweep"]["n_hiddens"]}
+    depth sweep at fixed width (T = H) and the extra dataset's cells, each evaluated every
+    ``test_every`` steps of its own sweep (the notebook: 300 for widths, 100 for depths and the
+    extra). A shape in several sweeps is one cell, evaluated at the shortest of their intervals."""
+    intervals: dict[tuple, int] = {}
+
+    def add(shape, sweep):
+        every = sweep.get("test_every", cfg["test_every"])
+        intervals[shape] = min(every, intervals.get(shape, every))
+
+    for n in cfg["width_sweep"]["widths"]:
+        add((cfg["dataset"], n, cfg["width_sweep"]["n_hidden"]), cfg["width_sweep"])
+    for h in cfg["depth_sweep"]["n_hiddens"]:
+        add((cfg["dataset"], cfg["depth_sweep"]["width"], h), cfg["depth_sweep"])
+    shapes = dict(intervals)
     extra = cfg.get("extra")
     cells = {}
     for param_type, init in cfg["param_types"].items():
-        todo = set(shapes)
+        intervals = dict(shapes)
         if extra and param_type in extra["param_types"]:
-            todo.add((extra["dataset"], extra["width"], extra["n_hidden"]))
+            add((extra["dataset"], extra["width"], extra["n_hidden"]), extra)
         for act in cfg["act_fns"]:
-            for dataset, width, n_hidden in sorted(todo):
-                cell = pc_cell(study, dataset, {**cfg, "param_type": param_type}, width=width, n_hidden=n_hidden,
-                               act_fn=act, skips=cfg["skips"], init=init, activity_optim=cfg["activity_optim"])
+            for (dataset, width, n_hidden), every in sorted(intervals.items()):
+                cell = pc_cell(study, dataset, {**cfg, "param_type": param_type, "test_every": every}, width=width,
+                               n_hidden=n_hidden, act_fn=act, skips=cfg["skips"], init=init,
+                               activity_optim=cfg["activity_optim"])
                 cells[cell_id(cell)] = cell
     return cells
 
@@ -268,7 +301,10 @@ def run_cell(cell: dict, dataset_path: str | Path, *, max_runs_per_program: int 
             raise ValueError(f"cell {cell_id(cell)} takes its lrs from the selection of "
                              f"{cell['runs']['lrs_from']['study']}: give its selection.csv")
         cell = resolve_selected_lrs(cell, pd.read_csv(selection_path))
-    data = load_prepared(Path(dataset_path), cell["scaling"], test_subset=cell.get("test_subset"))
+    if not cell.get("normalisation"):
+        raise ValueError(f"cell {cell_id(cell)} has no input normalisation for dataset {cell['dataset']!r}: "
+                         "set data.normalisation in the config")
+    data = load_prepared(Path(dataset_path), cell["normalisation"], test_subset=cell.get("test_subset"))
     r = cell["runs"]
     runs = run_grid(r["seeds"], r["activity_lrs"], r["weight_lrs"], r["activity_decays"])
     cid = cell_id(cell)
@@ -285,9 +321,23 @@ def run_cell(cell: dict, dataset_path: str | Path, *, max_runs_per_program: int 
     return table
 
 
+def training_cells(study: str, config: dict) -> dict[str, dict]:
+    """A training study's cells from the whole config: its preset grid, plus what every cell takes
+    from outside its study: the input normalisation of its dataset (``data.normalisation``) and
+    the training precision (``compute.dtype``)."""
+    dtype = config.get("compute", {}).get("dtype", "float32")
+    cells = {}
+    for cell in STUDY_CELLS[study](preset_config(config)).values():
+        cell = {**cell, "normalisation": dataset_normalisation(config, cell["dataset"]),
+                "train": {**cell["train"], "dtype": dtype}}
+        cells[cell_id(cell)] = cell
+    return cells
+
+
 # Training studies whose cells go through the generic train_cell rule: study -> (preset grids -> cells).
 STUDY_CELLS: dict[str, Callable[[dict], dict[str, dict]]] = {
     "mupc_sweeps": lambda g: mupc_sweeps_cells(g["mupc_sweeps"]),
+    "mupc_condition_numbers": lambda g: mupc_condition_number_cells(g["mupc_sweeps"]),
     "mupc_pc_sweeps": lambda g: mupc_pc_sweeps_cells(g["mupc_pc_sweeps"]),
     "mupc_activity_decay": lambda g: mupc_activity_decay_cells(g["mupc_activity_decay"]),
     "mupc_bp_baseline": lambda g: mupc_bp_baseline_cells(g["mupc_bp_baseline"]),
@@ -295,3 +345,6 @@ STUDY_CELLS: dict[str, Callable[[dict], dict[str, dict]]] = {
     "mupc_hp_transfer": lambda g: mupc_hp_transfer_cells(g["mupc_hp_transfer"]),
     "mupc_vs_pc_vs_bp": mupc_vs_pc_vs_bp_cells,
 }
+
+# The config grid a study's cells are built from, where it is not the study's own.
+CELL_GRID = {"mupc_condition_numbers": "mupc_sweeps"}

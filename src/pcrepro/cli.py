@@ -15,7 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .cells import STUDY_CELLS, run_cell
+from .cells import STUDY_CELLS, run_cell, training_cells
 from .config import load_config, preset_config
 from .data import FetchOptions, prepare_image_dataset
 from .progress import log_to
@@ -83,13 +83,16 @@ def main(argv: list[str] | None = None) -> None:
         prepare_image_dataset(args.name, args.out, args.raw_dir, opts, synthetic_standin_allowed=args.standin)
     elif args.command == "cells":
         config = load_config(args.config, REPO / "schemas" / "config.schema.yaml", {"preset": args.preset})
-        cells = STUDY_CELLS[args.study](preset_config(config))
+        cells = training_cells(args.study, config)
         args.out.mkdir(parents=True, exist_ok=True)
         for cid, cell in cells.items():
             (args.out / f"{cid}.json").write_text(json.dumps(cell, indent=1))
         print(f"{len(cells)} cells written to {args.out}")
     elif args.command == "train-cell":
+        import jax
+
         cell = json.loads(args.cell.read_text())
+        jax.config.update("jax_enable_x64", cell["train"].get("dtype") == "float64")  # compute.dtype
         with log_to(args.log) as log:
             table = run_cell(cell, args.dataset, max_runs_per_program=args.max_runs_per_program, log=log,
                              selection_path=args.selection, checkpoint=f"{args.out}.checkpoint.npz",
@@ -115,8 +118,10 @@ def main(argv: list[str] | None = None) -> None:
         jax.config.update("jax_enable_x64", study == "double_descent" or grid["dtype"] == "float64")
         with log_to(args.log) as log:
             if study == "error_optim":
+                from .config import dataset_normalisation
                 from .error_optim import run_study
 
+                grid = {**grid, "normalisation": dataset_normalisation(config, grid["dataset"])}
                 result = run_study(grid, args.dataset, log=log)
             else:
                 from .double_descent import run, setup_from_grid

@@ -45,6 +45,15 @@ def load_config(path: str | Path, schema_path: str | Path, overrides: dict | Non
     return config
 
 
+def dataset_normalisation(config: dict, dataset: str) -> dict[str, float]:
+    """``data.normalisation`` of an image dataset: {mean, std} of its pixels in [0, 1]."""
+    table = config["data"].get("normalisation", {})
+    if dataset not in table:
+        raise ConfigError(f"config key data.normalisation has no entry for dataset {dataset!r}: add "
+                          f"'{dataset}: {{mean: …, std: …}}' (the reference's values are in config.yaml)")
+    return dict(table[dataset])
+
+
 def preset_config(config: dict) -> dict:
     """The study grids of the chosen preset."""
     return config["presets"][config["preset"]]

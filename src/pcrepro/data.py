@@ -70,8 +70,6 @@ class ImageDataset:
     train_labels: IdxFile
     test_images: IdxFile
     test_labels: IdxFile
-    mean: float  # pixel statistics of the train set in [0, 1], for standardisation
-    std: float
     archive: tuple[str, str] | None = None  # (file name, MD5) of a zip holding the IDX files
     archive_member_dir: str = ""
     transposed: bool = False  # EMNIST stores images transposed
@@ -96,7 +94,6 @@ IMAGE_DATASETS: dict[str, ImageDataset] = {
                             "2646ac647ad5339dbf082846283269ea", 10000),
         test_labels=IdxFile("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c",
                             "27ae3e4e09519cfbb04c329615203637", 10000),
-        mean=0.1307, std=0.3081,
     ),
     "FashionMNIST": ImageDataset(
         name="FashionMNIST",
@@ -109,7 +106,6 @@ IMAGE_DATASETS: dict[str, ImageDataset] = {
                             "8181f5470baa50b63fa0f6fddb340f0a", 10000),
         test_labels=IdxFile("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310",
                             "15d484375f8d13e6eb1aabb0c3f46965", 10000),
-        mean=0.2860, std=0.3530,
     ),
     "EMNIST": ImageDataset(
         name="EMNIST",
@@ -118,7 +114,6 @@ IMAGE_DATASETS: dict[str, ImageDataset] = {
         train_labels=IdxFile("emnist-mnist-train-labels-idx1-ubyte.gz", None, None, 60000),
         test_images=IdxFile("emnist-mnist-test-images-idx3-ubyte.gz", None, None, 10000),
         test_labels=IdxFile("emnist-mnist-test-labels-idx1-ubyte.gz", None, None, 10000),
-        mean=0.1733, std=0.3317,
         archive=("gzip.zip", "58c8d27c78d21e728a6bc7b3cc06412e"),
         archive_member_dir="gzip/",
         transposed=True,
@@ -354,16 +349,12 @@ def prepare_image_dataset(name: str, out: Path, raw_root: Path, opts: FetchOptio
         if ds.transposed:  # EMNIST stores images transposed; make them upright
             x_train, x_test = x_train.transpose(0, 2, 1), x_test.transpose(0, 2, 1)
         arrays, source = dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test), REAL
-        mean, std = ds.mean, ds.std
     except DatasetUnavailable as err:
         if not synthetic_standin_allowed:
             raise
         opts.log(f"WARNING: {err}\nUsing a SYNTHETIC STAND-IN for {ds.name} (data.synthetic_standin: true).")
         arrays, source = synthetic_standin(ds.name), STANDIN
-        pixels = arrays["x_train"].astype(np.float64) / 255.0
-        mean, std = float(pixels.mean()), float(pixels.std())
-    _save_npz_atomic(Path(out), **arrays, source=np.array(source), name=np.array(ds.name),
-                     mean=np.array(mean), std=np.array(std))
+    _save_npz_atomic(Path(out), **arrays, source=np.array(source), name=np.array(ds.name))
     return source
 
 
@@ -376,7 +367,7 @@ def prepare_mnist1d(out: Path, seed: int = 42) -> None:
     data = make_dataset(args)
     _save_npz_atomic(Path(out), x_train=np.asarray(data["x"], np.float32), y_train=np.asarray(data["y"]),
                      x_test=np.asarray(data["x_test"], np.float32), y_test=np.asarray(data["y_test"]),
-                     source=np.array(REAL), name=np.array("MNIST-1D"), mean=np.array(0.0), std=np.array(1.0))
+                     source=np.array(REAL), name=np.array("MNIST-1D"))
 
 
 def toy_gaussian(rng: np.random.Generator, data_dim: int, batch_size: int = 64, mean: float = 1.0,
@@ -407,7 +398,15 @@ class Dataset(NamedTuple):
     source: str  # REAL or STANDIN
 
 
-SCALINGS = ("standardise", "minus_one_one", "unit")
+# Input normalisation x ← (x − mean) / std of pixels in [0, 1], per dataset, as the reference
+# code behind seed 002 (jpc's experiments/datasets.py): MNIST by its pixel statistics,
+# Fashion-MNIST to [−1, 1]; EMNIST to [−1, 1] as seed 003's code. The config's
+# data.normalisation holds the values the workflow uses (these are its defaults).
+REFERENCE_NORMALISATION: dict[str, dict[str, float]] = {
+    "MNIST": {"mean": 0.1307, "std": 0.3081},
+    "FashionMNIST": {"mean": 0.5, "std": 0.5},
+    "EMNIST": {"mean": 0.5, "std": 0.5},
+}
 
 
 def shuffled_batches(x: np.ndarray, y: np.ndarray, seed: int | np.random.Generator, n_steps: int,
@@ -419,24 +418,29 @@ def shuffled_batches(x: np.ndarray, y: np.ndarray, seed: int | np.random.Generat
     return x[order].reshape(n_steps, batch_size, -1), y[order].reshape(n_steps, batch_size, -1)
 
 
-def load_prepared(path: Path, scaling: str = "standardise", n_classes: int = 10,
+def load_prepared(path: Path, normalisation: dict | None = None, n_classes: int = 10,
                   test_subset: int | None = None) -> Dataset:
-    """Load a prepared npz; ``scaling``: standardise (train mean/std), minus_one_one, unit."""
-    with np.load(path) as f:
-        arrays = {k: f[k] for k in f.files}
-    mean, std = float(arrays["mean"]), float(arrays["std"])
+    """Load a prepared npz. Images become pixels in [0, 1], then (x − mean) / std with
+    ``normalisation = {"mean": …, "std": …}`` (None: left in [0, 1]); the first
+    ``test_subset`` test examples are kept (None: all). A file that cannot be read is reported
+    with its path and what to do."""
+    try:
+        with np.load(path) as f:
+            arrays = {k: f[k] for k in f.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+        raise DatasetUnavailable(
+            f"prepared dataset {path} cannot be read ({type(err).__name__}: {err}); it is a cache: "
+            f"delete it and run the workflow again to rebuild it") from err
+    if normalisation is not None and not normalisation.get("std", 0) > 0:
+        raise ValueError(f"normalisation of {path}: std must be positive, got {normalisation}")
 
     def scale(images: np.ndarray) -> np.ndarray:
         x = images.reshape(images.shape[0], -1).astype(np.float32)
         if images.dtype == np.uint8:
             x /= 255.0
-        if scaling == "standardise":
-            return (x - mean) / std
-        if scaling == "minus_one_one":
-            return 2.0 * x - 1.0
-        if scaling == "unit":
+        if normalisation is None:
             return x
-        raise ValueError(f"scaling {scaling!r} not in {SCALINGS}")
+        return (x - np.float32(normalisation["mean"])) / np.float32(normalisation["std"])
 
     eye = np.eye(n_classes, dtype=np.float32)
     x_test, y_test = arrays["x_test"], arrays["y_test"]
@@ -479,10 +483,14 @@ def linear_teacher_data(dim: int, n_samples: int, kappa: float, sigma_noise: flo
     Gaussian inputs X₀ = U S Wᵀ (n × d) are mapped to X = X₀ W S⁺ F = U_r diag(f): the training
     inputs have exactly the singular values f = :func:`teacher_modulation` and right singular
     vectors V = I; the ``test_factor`` · n test inputs go through the same map and get noiseless
-    targets; y = Xβ + N(0, σ²) with β = beta · 1."""
-    rng = np.random.default_rng(seed)
+    targets; y = Xβ + N(0, σ²) with β = beta · 1.
+
+    The random numbers are the seed's, draw for draw: numpy's legacy generator seeded with
+    ``seed`` (the notebook's ``np.random.seed(12)``), consumed in its ``linear_model.sample``
+    order: the training inputs, the noise in two halves then shuffled, the test inputs."""
+    rng = np.random.RandomState(seed)
     d, n = dim, n_samples
-    raw = rng.standard_normal((n, d))
+    raw = rng.randn(n * d).reshape(n, d)
     _, s, wt = np.linalg.svd(raw, full_matrices=True)
     f = teacher_modulation(d, n, kappa)
     r = min(n, d)
@@ -491,8 +499,11 @@ def linear_teacher_data(dim: int, n_samples: int, kappa: float, sigma_noise: flo
     transform = wt.T @ np.diag(s_pinv) @ np.diag(f)     # X₀ W S⁺ F
     x_train = raw @ transform
     beta = np.full(d, float(beta))
-    y_train = x_train @ beta + sigma_noise * rng.standard_normal(n)
-    x_test = rng.standard_normal((test_factor * n, d)) @ transform
+    split = math.ceil(n / 2)  # the seed draws its noise in two halves (one σ each; here equal)
+    noise = np.concatenate([sigma_noise * rng.randn(split), sigma_noise * rng.randn(n - split)])
+    rng.shuffle(noise)
+    y_train = x_train @ beta + noise
+    x_test = rng.randn(test_factor * n * d).reshape(test_factor * n, d) @ transform
     y_test = x_test @ beta
     # U_r from X itself (X = U_r diag(f)), so that the signs match V = I exactly.
     u_r = x_train[:, :r] / f[:r]

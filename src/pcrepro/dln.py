@@ -67,7 +67,7 @@ def image_sample(path: str | Path, seed: int, batch_size: int, normalise: dict |
     """One shuffled training batch of a prepared dataset with one-hot targets; inputs in [0, 1]
     then, if given, (x − mean)/std (seed 001 normalises MNIST with 0.1307 / 0.3081 and leaves
     MNIST-1D as generated). The notebook shuffled with torch; here numpy's ``RandomState(seed)``."""
-    data = load_prepared(Path(path), scaling="unit")
+    data = load_prepared(Path(path))
     idx = np.random.RandomState(seed).permutation(len(data.x_train))[:batch_size]
     x = data.x_train[idx].astype(np.float64)
     if normalise:

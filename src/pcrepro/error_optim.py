@@ -294,7 +294,8 @@ def compare(params: Params, x: jax.Array, y: jax.Array, spec: NetSpec, *, error_
 
 
 def run_study(grid: dict, dataset_path, log: Callable[[str], None] = lambda _: None) -> dict[str, np.ndarray]:
-    """The ``error_optim`` grid end to end: data (scaled to [−1, 1]), the orthogonally initialised
+    """The ``error_optim`` grid end to end: data (normalised by ``grid["normalisation"]``, the
+    dataset's entry of data.normalisation: EMNIST to [−1, 1] as seed 003), the orthogonally initialised
     net, BP pre-training, one batch drawn with ``seed``, and :func:`compare`. Needs
     ``jax_enable_x64`` when ``grid["dtype"]`` is float64."""
     from .data import load_prepared
@@ -302,7 +303,7 @@ def run_study(grid: dict, dataset_path, log: Callable[[str], None] = lambda _: N
     dtype = jnp.dtype(grid["dtype"])
     if dtype == jnp.float64 and not jax.config.jax_enable_x64:
         raise RuntimeError("error_optim.dtype is float64 but jax_enable_x64 is off: enable it before JAX starts")
-    data = load_prepared(dataset_path, scaling="minus_one_one")
+    data = load_prepared(dataset_path, grid["normalisation"])
     spec = linear_spec(data.x_train.shape[1], grid["width"], grid["n_hidden"], data.y_train.shape[1])
     log(f"{data.name} ({data.source}): {spec.n_layers}-layer linear net {spec.input_dim} -> {spec.width} x "
         f"{spec.n_hidden} -> {spec.output_dim}, {grid['dtype']}")

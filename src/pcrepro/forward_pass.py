@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .data import shuffled_batches
-from .nets import NetSpec, Params, forward, init_params
+from .nets import NetSpec, Params, forward, init_params, reference_init_gain
 from .optim import adam_init, adam_step, sgd_step
 
 SETTINGS = {
@@ -47,7 +47,7 @@ def net_spec(setting: str, act_fn: str, width: int, depth: int, input_dim: int =
         raise ValueError(f"forward-pass setting {setting!r} not in {sorted(SETTINGS)}")
     if depth < 4 or depth % 4:
         raise ValueError(f"depth (number of layers L) must be a multiple of 4, got {depth}")
-    gain = 1.05 if (SETTINGS[setting]["init"] == "orthogonal" and act_fn == "tanh") else 1.0
+    gain = reference_init_gain(SETTINGS[setting]["init"], act_fn)
     return NetSpec(input_dim, width, depth - 1, output_dim, act_fn, init_gain=gain, **SETTINGS[setting])
 
 

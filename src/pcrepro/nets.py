@@ -60,7 +60,7 @@ class NetSpec:
     param_type: str = "sp"
     skips: bool = False
     init: str = "standard"
-    init_gain: float = 1.0  # scale of the ``orthogonal`` init (the forward-pass study uses 1.05 for tanh)
+    init_gain: float = 1.0  # scale of the ``orthogonal`` init (:func:`reference_init_gain`)
 
     def __post_init__(self) -> None:
         if self.n_hidden < 1:
@@ -110,6 +110,17 @@ def init_matrix(key: jax.Array, shape: tuple[int, int], init: str, dtype, gain: 
     if init == "zeros":
         return jnp.zeros(shape, dtype)
     raise ValueError(f"unknown init {init!r}")
+
+
+def reference_init_gain(init: str, act_fn: str) -> float:
+    """The gain of the μPC reference scripts: 1.05 for an orthogonal init of a tanh net (so
+    that the saturating activation does not shrink the signal with depth), 1 otherwise."""
+    return 1.05 if (init == "orthogonal" and act_fn == "tanh") else 1.0
+
+
+def resolve_init_gain(setting: float | str, init: str, act_fn: str) -> float:
+    """A config's ``init_gain``: a number, or "reference" (:func:`reference_init_gain`)."""
+    return reference_init_gain(init, act_fn) if setting == "reference" else float(setting)
 
 
 def layer_shapes(spec: NetSpec) -> list[tuple[int, int]]:

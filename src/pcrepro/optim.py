@@ -22,8 +22,9 @@ class AdamState(NamedTuple):
 
 
 def adam_init(params) -> AdamState:
-    zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
-    return AdamState(mu=zeros, nu=zeros, count=jnp.zeros((), jnp.int32))
+    # two separate trees: one shared buffer could not be donated to a jitted step twice
+    return AdamState(mu=jax.tree_util.tree_map(jnp.zeros_like, params),
+                     nu=jax.tree_util.tree_map(jnp.zeros_like, params), count=jnp.zeros((), jnp.int32))
 
 
 def adam_step(params, grads, state: AdamState, lr) -> tuple[object, AdamState]:

@@ -111,6 +111,30 @@ def curve_stats(df: pd.DataFrame, by: Sequence[str], stopped_run_score: float,
     return stats
 
 
+def truncated_curve_stats(df: pd.DataFrame, by: Sequence[str], stopped_run_score: float, *,
+                          min_evals: int = 1, pad_evals: int = 1) -> pd.DataFrame:
+    """Mean and std of test_acc per step and ``by`` group, as the notebook's sweep and best-lr
+    curves compute them (``compute_metric_stats``): each run contributes the evaluations it
+    recorded before it stopped; a run with fewer than ``min_evals`` of them is replaced by
+    ``pad_evals`` evaluations at ``stopped_run_score`` (the μPC cells: an empty run becomes one
+    point at 10 %; the BP sweep: a run with at most one becomes three); then every run of a
+    group is cut to the group's shortest. The columns of :func:`curve_stats`."""
+    steps = np.sort(df["step"].unique())
+    rows = []
+    for key, group in df.groupby(list(by), sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        series = []
+        for _, run in group.sort_values("step").groupby(list(RUN_KEYS), sort=False):
+            values = run["test_acc"].dropna().to_numpy()
+            series.append(values if len(values) >= min_evals else np.full(pad_evals, stopped_run_score))
+        length = min(len(v) for v in series)
+        stacked = np.stack([v[:length] for v in series]) if length else np.zeros((len(series), 0))
+        for i in range(length):
+            rows.append({**dict(zip(by, key)), "step": steps[i], "mean": float(stacked[:, i].mean()),
+                         "std": float(stacked[:, i].std()), "n": len(series)})
+    return pd.DataFrame(rows, columns=[*by, "step", "mean", "std", "n"])
+
+
 def best_runs(table: pd.DataFrame, selection: pd.DataFrame, group_by: Sequence[str],
               lr_key: str | Sequence[str] = "activity_lr") -> pd.DataFrame:
     """The rows of ``table`` whose lr(s) ``lr_key`` are the ones selected for their group."""

@@ -49,6 +49,7 @@ RUNNING, DIVERGED, NO_LEARNING = 0, 1, 2
 STATUS_NAMES = {RUNNING: "ok", DIVERGED: "diverged", NO_LEARNING: "no_learning"}
 ALGORITHMS = ("pc", "bp")
 WEIGHT_OPTIMS = ("adam", "sgd")
+DTYPES = ("float32", "float64")
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class TrainSpec:
     test_every: int = 100
     no_learning_acc: float = 15.0
     record_condition_number: bool = False
+    dtype: str = "float32"  # of weights, activities and data; float64 needs jax_enable_x64
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHMS:
@@ -76,6 +78,8 @@ class TrainSpec:
             raise ValueError("record_condition_number needs PC activities: it is for algorithm 'pc' only")
         if self.test_every < 1 or self.batch_size < 1 or self.epochs < 1:
             raise ValueError("test_every, batch_size and epochs must be positive")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype {self.dtype!r} not in {DTYPES} (config key compute.dtype)")
 
     def steps_per_epoch(self, n_train: int) -> int:
         full = n_train // self.batch_size  # the last incomplete batch is dropped
@@ -110,7 +114,7 @@ def _all_finite(tree) -> jax.Array:
 
 
 def init_run(seed: jax.Array, spec: TrainSpec) -> RunState:
-    params = init_params(jax.random.PRNGKey(seed), spec.net)
+    params = init_params(jax.random.PRNGKey(seed), spec.net, jnp.dtype(spec.dtype))
     opt_state = adam_init(params) if spec.weight_optim == "adam" else ()
     return RunState(params, opt_state, jnp.int32(RUNNING), jnp.int32(-1))
 
@@ -304,7 +308,11 @@ def train_cell(
     n_evals, tail = divmod(total, spec.test_every)
     if n_evals == 0:
         raise ValueError(f"test_every={spec.test_every} exceeds the {total} training steps of the cell")
-    device_data = tuple(jnp.asarray(a) for a in (data.x_train, data.y_train, data.x_test, data.y_test))
+    if spec.dtype == "float64" and not jax.config.jax_enable_x64:
+        raise RuntimeError("compute.dtype is float64 but jax_enable_x64 is off: enable it before JAX starts "
+                           "(the train_cell job and `pcrepro train-cell` do so for float64 cells)")
+    dtype = np.dtype(spec.dtype)  # data, weights and the lrs in one precision, whatever x64 says
+    device_data = tuple(jnp.asarray(a, dtype) for a in (data.x_train, data.y_train, data.x_test, data.y_test))
 
     def compiled(n_steps, evaluate):
         fn = lambda s, h, o, d, t: _segment(  # noqa: E731
@@ -316,7 +324,7 @@ def train_cell(
     n = len(runs)
     size = min(max_runs_per_program, n)
     hypers = RunHyper(np.asarray([int(r["seed"]) for r in runs], np.uint32),
-                      *(np.asarray([float(r[k]) for r in runs]) for k in RunHyper._fields[1:]))
+                      *(np.asarray([float(r[k]) for r in runs], dtype) for k in RunHyper._fields[1:]))
 
     # initial states, data orders (and κ at step 0) of every run, kept on the host
     init = jax.jit(jax.vmap(lambda s: (init_run(s, spec),
@@ -340,6 +348,9 @@ def train_cell(
 
     shape = (n_evals, n)
     accs, loss_mean, loss_min, energy_mean, conds = (np.full(shape, np.nan) for _ in range(5))
+    # each run's minimum over every batch loss it computed, the steps after the last evaluation
+    # included (a stopped run keeps the minimum it reached before it stopped)
+    run_loss_min = np.full(n, np.nan)
     computed, first_period = 0, 0
 
     @functools.cache
@@ -350,8 +361,9 @@ def train_cell(
         saved = ckpt.load(checkpoint, key(), states)
         if saved is not None:
             states, arrays = saved
-            accs, loss_mean, loss_min, energy_mean, conds, cond_init = (
-                arrays[k] for k in ("accs", "loss_mean", "loss_min", "energy_mean", "conds", "cond_init"))
+            accs, loss_mean, loss_min, energy_mean, conds, cond_init, run_loss_min = (
+                arrays[k] for k in ("accs", "loss_mean", "loss_min", "energy_mean", "conds", "cond_init",
+                                    "run_loss_min"))
             first_period, computed = int(arrays["periods_done"]), int(arrays["run_steps_computed"])
             log(f"[{label}] resuming from checkpoint {checkpoint}: step {first_period * spec.test_every}/{total}, "
                 f"{int(np.sum(states.status == RUNNING))}/{n} runs still running")
@@ -360,8 +372,8 @@ def train_cell(
 
     def save_checkpoint(periods_done):
         ckpt.save(checkpoint, key(), states, accs=accs, loss_mean=loss_mean, loss_min=loss_min,
-                  energy_mean=energy_mean, conds=conds, cond_init=cond_init, periods_done=periods_done,
-                  run_steps_computed=computed)
+                  energy_mean=energy_mean, conds=conds, cond_init=cond_init, run_loss_min=run_loss_min,
+                  periods_done=periods_done, run_steps_computed=computed)
 
     t0 = last_log = last_save = time.perf_counter()
     computed_at_start = computed
@@ -376,6 +388,7 @@ def train_cell(
             accs[e, real] = np.asarray(acc)[:k]
             lm, lmin = _nan_stats(np.asarray(losses)[:k])
             loss_mean[e, real], loss_min[e, real] = lm, lmin
+            run_loss_min[real] = np.fmin(run_loss_min[real], lmin)
             energy_mean[e, real] = _nan_stats(np.asarray(energies)[:k])[0]
             if cond is not None:
                 conds[e, real] = np.asarray(cond)[:k]
@@ -387,18 +400,21 @@ def train_cell(
         if now - last_log >= log_every_s or e + 1 == n_evals:
             last_log = now
             done = n if e + 1 == n_evals else n - int(np.sum(states.status == RUNNING))  # stopped early or finished
-            best = np.nanmax(accs[e]) if np.isfinite(accs[e]).any() else float("nan")
+            # best over every evaluation so far: the runs that reached it may have stopped since
+            reached = accs[: e + 1]
+            best = f"{np.nanmax(reached):.1f} %" if np.isfinite(reached).any() else "none (no run evaluated)"
             elapsed = now - t0
             log(
                 f"[{label}] step {step}/{total} (period {e + 1}/{n_evals}): runs done {done}/{n}, "
                 f"{(step - first_period * spec.test_every) / elapsed:.1f} steps/s "
                 f"({(computed - computed_at_start) / elapsed:.0f} run-steps/s, incl. compile), "
-                f"best test acc {best:.1f} %"
+                f"best test acc so far {best}"
             )
     if tail_segment is not None:
         for idx, k in _padded_chunks(np.flatnonzero(states.status == RUNNING), size):
-            st, *_ = tail_segment(*program_inputs(idx), n_evals * spec.test_every)
+            st, losses, *_ = tail_segment(*program_inputs(idx), n_evals * spec.test_every)
             _put(states, idx, st, k)
+            run_loss_min[idx[:k]] = np.fmin(run_loss_min[idx[:k]], _nan_stats(np.asarray(losses)[:k])[1])
             computed += size * tail
 
     frames = []
@@ -415,6 +431,7 @@ def train_cell(
                 "test_acc": float(accs[e, j]),
                 "train_loss": float(loss_mean[e, j]),
                 "train_loss_min": float(loss_min[e, j]),
+                "run_train_loss_min": float(run_loss_min[j]),
                 "energy": float(energy_mean[e, j]),
                 "status": STATUS_NAMES[int(states.status[j])],
                 "stop_step": int(states.stop_step[j]),
@@ -425,7 +442,10 @@ def train_cell(
     table.attrs["run_steps_computed"] = computed
     if checkpoint:
         Path(checkpoint).unlink(missing_ok=True)
-    log(f"[{label}] done: {computed} run-steps trained of {n * total} without early stops")
+    stopped = {name: int(np.sum(states.status == code)) for code, name in STATUS_NAMES.items() if code != RUNNING}
+    log(f"[{label}] done: {computed} run-steps trained ({n * total} if no run had stopped early); "
+        f"{sum(stopped.values())} of {n} runs stopped early ({stopped['diverged']} diverged, "
+        f"{stopped['no_learning']} no learning)")
     return table
 
 

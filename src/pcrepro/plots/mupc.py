@@ -1,8 +1,10 @@
 """Figures of the μPC study (seed 002). Each function returns ``(figure, data)``:
 the plotly figure and the tidy table it draws (written beside it as CSV).
 
-Stopped runs (diverged / no learning) are drawn at chance accuracy for the
-evaluations they missed, as the notebook draws them; each figure says so.
+Stopped runs (diverged / no learning) are drawn as the notebook's cell for that figure
+draws them, and each figure says how: the lr-sweep, best-lr, BP-sweep and long-run curves
+end where the group's shortest run stopped (:func:`pcrepro.results.truncated_curve_stats`);
+the main figure and the deep comparison draw the evaluations a run missed at chance.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..results import RUN_KEYS, curve_stats, rows_where, run_scores
+from ..results import RUN_KEYS, curve_stats, rows_where, run_scores, truncated_curve_stats
 from .common import band_figure, power_label, provenance_note, sample_colors, single_value
 
 ACT_TITLES = {"linear": "Linear", "tanh": "Tanh", "relu": "ReLU"}
@@ -26,16 +28,21 @@ def _note(fig: go.Figure, table: pd.DataFrame, preset: str, stopped_run_score: f
     return provenance_note(fig, preset=preset, data_source=single_value(table["data_source"]), extra=extra)
 
 
+def truncated_text(stopped_run_score: float) -> str:
+    return (f"— each curve ends where its group's shortest run ends; a run with no evaluation counts as "
+            f"one at {stopped_run_score:g} %")
+
+
 def lr_sweep_figure(table: pd.DataFrame, *, act_fn: str, n_hidden: int, width: int, preset: str,
                     stopped_run_score: float, label: str = "μPC") -> tuple[go.Figure, pd.DataFrame]:
     """Test accuracy over training per activity lr, for one (activation, depth) cell."""
     cell = table[(table["act_fn"] == act_fn) & (table["n_hidden"] == n_hidden) & (table["width"] == width)]
     if cell.empty:
         raise ValueError(f"no results for act_fn={act_fn}, H={n_hidden}, N={width}")
-    stats = curve_stats(cell, ["activity_lr"], stopped_run_score)
+    stats = truncated_curve_stats(cell, ["activity_lr"], stopped_run_score)
     fig = band_figure(stats, "activity_lr", series_label="η", colorscale="Oranges", height=450, width=650,
                       title=f"{label} {ACT_TITLES[act_fn]}, H={n_hidden}, N={width}")
-    return _note(fig, cell, preset, stopped_run_score), stats.assign(act_fn=act_fn, n_hidden=n_hidden, width=width)
+    return _note(fig, cell, preset, stopped_run_score, truncated_text(stopped_run_score)), stats.assign(act_fn=act_fn, n_hidden=n_hidden, width=width)
 
 
 def select_rows(table: pd.DataFrame, what: str, **where) -> pd.DataFrame:
@@ -56,7 +63,7 @@ def best_curves_figure(best: pd.DataFrame, *, act_fn: str, vary: str, fixed: dic
     curve's legend names its own.
     """
     rows = select_rows(best, "selected runs", act_fn=act_fn, **fixed)
-    stats = curve_stats(rows, [vary, *lr_keys], stopped_run_score)
+    stats = truncated_curve_stats(rows, [vary, *lr_keys], stopped_run_score)
     series, scale = ("H", "Blues") if vary == "n_hidden" else ("N", "Reds")
     fixed_text = ", ".join(f"{'H' if k == 'n_hidden' else 'N'}={v}" for k, v in fixed.items())
     if len(lr_keys) == 1:
@@ -69,16 +76,17 @@ def best_curves_figure(best: pd.DataFrame, *, act_fn: str, vary: str, fixed: dic
                   for v in chosen.index}
         fig = band_figure(stats, vary, series_label=series, colorscale=scale, label_base=2, width=600,
                           name_suffix=suffix, title=f"{label} {ACT_TITLES[act_fn]}, {fixed_text}, selected lrs")
-    return _note(fig, rows, preset, stopped_run_score), stats.assign(act_fn=act_fn, **fixed)
+    return _note(fig, rows, preset, stopped_run_score, truncated_text(stopped_run_score)), stats.assign(act_fn=act_fn, **fixed)
 
 
 LR_SYMBOLS = {"weight_lr": "η<sub>W</sub>", "activity_lr": "η<sub>z</sub>"}
 
 
 def condition_number_figure(best: pd.DataFrame, *, act_fn: str, width: int, n_hiddens, preset: str,
-                            label: str = "μPC") -> tuple[go.Figure, pd.DataFrame]:
-    """κ(H_z) over training at the selected activity lr, mean ± std over seeds, one curve per H
-    (step 0: initial weights, feedforward activities). Runs that stopped drop out of the mean."""
+                            label: str = "μPC", lr_text: str = "selected η") -> tuple[go.Figure, pd.DataFrame]:
+    """κ(H_z) over training, mean ± std over seeds, one curve per H (step 0: initial weights,
+    feedforward activities), for runs at one activity lr per H (``best``: the selected lr of a
+    sweep, or the runs of the κ cells). Runs that stopped drop out of the mean."""
     rows = best[(best["act_fn"] == act_fn) & (best["width"] == width) & best["n_hidden"].isin(n_hiddens)]
     if rows.empty or "cond_num" not in rows or rows["cond_num"].isna().all():
         raise ValueError(f"no condition numbers recorded for act_fn={act_fn}, N={width}, H in {list(n_hiddens)}")
@@ -86,7 +94,7 @@ def condition_number_figure(best: pd.DataFrame, *, act_fn: str, width: int, n_hi
     stats = curve_stats(pd.concat([initial, rows], ignore_index=True), ["n_hidden"], 0.0, metric="cond_num")
     lrs = ", ".join(f"{v:g}" for v in sorted(rows["activity_lr"].unique()))
     fig = band_figure(stats, "n_hidden", series_label="H", colorscale="Viridis", label_base=2,
-                      y_title="κ(H<sub>z</sub>)", title=f"{label} {ACT_TITLES[act_fn]}, N={width}, selected η: {lrs}")
+                      y_title="κ(H<sub>z</sub>)", title=f"{label} {ACT_TITLES[act_fn]}, N={width}, {lr_text}: {lrs}")
     fig = _note(fig, rows, preset, 0.0, stopped_text="leave the mean when they stop")
     return fig, stats.assign(act_fn=act_fn, width=width)
 
@@ -123,11 +131,14 @@ def bp_lr_sweep_figure(table: pd.DataFrame, *, act_fn: str, selected_lr: float, 
     rows = table[table["act_fn"] == act_fn]
     if rows.empty:
         raise ValueError(f"no BP runs for act_fn={act_fn}")
-    stats = curve_stats(rows, ["weight_lr"], stopped_run_score)
+    # the notebook's BP cell: a run with at most one evaluation becomes three at chance
+    stats = truncated_curve_stats(rows, ["weight_lr"], stopped_run_score, min_evals=2, pad_evals=3)
     fig = band_figure(stats, "weight_lr", series_label="η",
                       colorscale="Oranges", height=400, width=575,
                       title=f"{title}, {ACT_TITLES[act_fn]}, selected η: {selected_lr:g}")
-    return _note(fig, rows, preset, stopped_run_score), stats.assign(act_fn=act_fn)
+    text = (f"— each curve ends where its lr's shortest run ends; a run with ≤ 1 evaluation counts as 3 at "
+            f"{stopped_run_score:g} %")
+    return _note(fig, rows, preset, stopped_run_score, text), stats.assign(act_fn=act_fn)
 
 
 def long_run_figure(table: pd.DataFrame, *, title: str, preset: str,
@@ -135,52 +146,68 @@ def long_run_figure(table: pd.DataFrame, *, title: str, preset: str,
     """Test accuracy over training of one long-run cell, mean ± std over its seeds."""
     if table.empty:
         raise ValueError(f"no runs for {title}")
-    stats = curve_stats(table, ["n_hidden"], stopped_run_score)
+    stats = truncated_curve_stats(table, ["n_hidden"], stopped_run_score)
     fig = band_figure(stats, "n_hidden", series_label="H", colorscale="Blues", label_base=2, title=title,
                       height=300, width=450)
-    return _note(fig, table, preset, stopped_run_score), stats
+    return _note(fig, table, preset, stopped_run_score, truncated_text(stopped_run_score)), stats
 
 
 # -- learning-rate transfer ------------------------------------------------------------------
 
 FAILED_RULES = ("any_run_stopped", "all_runs_stopped")
+STOPPED_POINTS = ("mark", "blank")
 
 
-def transfer_surface(cell: pd.DataFrame, metric: str, failed_if: str) -> pd.DataFrame:
-    """One value per (weight lr, activity lr) of a cell: the mean over its seeds of each run's
-    minimum train loss (``metric="loss"``) or maximum test accuracy (``"accuracy"``).
+def transfer_surface(cell: pd.DataFrame, metric: str, failed_if: str = "any_run_stopped",
+                     stopped_points: str = "mark") -> pd.DataFrame:
+    """One value per (weight lr, activity lr) of a cell, as the notebook computes it: the mean
+    over its seeds of each run's minimum over every batch loss it computed
+    (``metric="loss"``, column ``run_train_loss_min``: a run that stopped keeps the minimum it
+    reached before it stopped) or of each run's maximum test accuracy (``"accuracy"``; a run
+    stopped before its first evaluation counts 0, as the notebook's array left it).
 
-    A point is ``failed`` when any of its runs stopped (``failed_if="any_run_stopped"``) or when
-    all did (``"all_runs_stopped"``; the mean then uses the runs that did not stop). A failed
-    point has no value: the notebook left such points at 0, which reads as a perfect loss.
-    """
+    A point is ``stopped`` when any of its runs stopped (``failed_if="any_run_stopped"``) or when
+    all did (``"all_runs_stopped"``). ``stopped_points="mark"`` (the notebook's values) keeps its
+    value and the figure marks it ×; ``"blank"`` removes the value (under ``all_runs_stopped``
+    the other points then average only their runs that did not stop)."""
     if failed_if not in FAILED_RULES:
         raise ValueError(f"failed_if {failed_if!r} not in {FAILED_RULES}")
-    column, reduce = {"loss": ("train_loss_min", "min"), "accuracy": ("test_acc", "max")}[metric]
-    runs = (cell.groupby(list(RUN_KEYS))
-            .agg(value=(column, reduce), status=("status", "first")).reset_index())
-    runs["stopped"] = runs["status"] != "ok"
+    if stopped_points not in STOPPED_POINTS:
+        raise ValueError(f"stopped_points {stopped_points!r} not in {STOPPED_POINTS}")
+    grouped = cell.groupby(list(RUN_KEYS))
+    if metric == "loss":
+        values = grouped["run_train_loss_min"].min()
+    elif metric == "accuracy":
+        values = grouped["test_acc"].max().fillna(0.0)
+    else:
+        raise ValueError(f"metric {metric!r} not in ('loss', 'accuracy')")
+    runs = pd.DataFrame({"value": values, "stopped": grouped["status"].first() != "ok"}).reset_index()
     rows = []
     for (w, a), group in runs.groupby(["weight_lr", "activity_lr"]):
         n_stopped = int(group["stopped"].sum())
-        failed = n_stopped > 0 if failed_if == "any_run_stopped" else n_stopped == len(group)
-        kept = group[~group["stopped"]] if failed_if == "all_runs_stopped" else group
-        rows.append({"weight_lr": w, "activity_lr": a, "value": np.nan if failed else float(kept["value"].mean()),
-                     "n_runs": len(group), "n_stopped": n_stopped, "failed": failed})
+        stopped = n_stopped > 0 if failed_if == "any_run_stopped" else n_stopped == len(group)
+        kept = group[~group["stopped"]] if (stopped_points == "blank" and failed_if == "all_runs_stopped") else group
+        value = np.nan if (stopped and stopped_points == "blank") else float(kept["value"].mean())
+        rows.append({"weight_lr": w, "activity_lr": a, "value": value, "n_runs": len(group),
+                     "n_stopped": n_stopped, "stopped": stopped})
     return pd.DataFrame(rows)
 
 
-def lr_contour_figure(cell: pd.DataFrame, *, metric: str, failed_if: str, title: str,
-                      preset: str) -> tuple[go.Figure, pd.DataFrame]:
+def lr_contour_figure(cell: pd.DataFrame, *, metric: str, title: str, preset: str,
+                      selected: tuple[float, float] | None = None, failed_if: str = "any_run_stopped",
+                      stopped_points: str = "mark") -> tuple[go.Figure, pd.DataFrame]:
     """Contours over activity lr (x) × weight lr (y) of :func:`transfer_surface`, both axes
     logarithmic; loss on a log colour scale (RdBu_r, as the notebook), accuracy on a linear
-    one (Greens). Failed points are left blank and marked ×; the best point is starred."""
-    surface = transfer_surface(cell, metric, failed_if)
+    one (Greens). Points with stopped runs are marked × (and left blank under
+    ``stopped_points="blank"``); ``selected`` = (weight lr, activity lr), the pair the select
+    rule chose for this cell, is starred."""
+    surface = transfer_surface(cell, metric, failed_if, stopped_points)
     grid = surface.pivot(index="weight_lr", columns="activity_lr", values="value").sort_index()
     grid = grid[sorted(grid.columns)]
     z = grid.to_numpy()
     is_loss = metric == "loss"
-    shown = np.log10(z) if is_loss else z
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shown = np.log10(z) if is_loss else z
     finite = np.isfinite(shown)
     colorbar = dict(title=dict(text="Min training loss" if is_loss else "Max test accuracy (%)", side="right"),
                     len=1.05)
@@ -192,27 +219,30 @@ def lr_contour_figure(cell: pd.DataFrame, *, metric: str, failed_if: str, title:
     if is_loss:
         ticks = np.linspace(lo, hi, 6)
         colorbar.update(tickvals=list(ticks), ticktext=[f"10<sup>{t:.1f}</sup>" for t in ticks])
-    fig = go.Figure(go.Contour(z=shown, x=list(grid.columns), y=list(grid.index), connectgaps=False,
-                               colorscale="RdBu_r" if is_loss else "Greens", zmin=lo, zmax=hi, autocontour=False,
-                               contours=dict(start=lo, end=hi, size=(hi - lo) / 24, coloring="heatmap"),
+    fig = go.Figure(go.Contour(z=np.where(finite, shown, np.nan), x=list(grid.columns), y=list(grid.index),
+                               connectgaps=False, colorscale="RdBu_r" if is_loss else "Greens", zmin=lo, zmax=hi,
+                               autocontour=False, contours=dict(start=lo, end=hi, size=(hi - lo) / 24,
+                                                                coloring="heatmap"),
                                colorbar=colorbar, showscale=bool(finite.any())))
-    failed = surface[surface["failed"]]
-    if len(failed):
-        fig.add_trace(go.Scatter(x=failed["activity_lr"], y=failed["weight_lr"], mode="markers",
-                                 marker=dict(symbol="x", size=9, color="#444"), name="failed", showlegend=True))
-    ok = surface[~surface["failed"]]
-    if len(ok):
-        best = ok.loc[ok["value"].idxmin() if is_loss else ok["value"].idxmax()]
-        fig.add_trace(go.Scatter(x=[best["activity_lr"]], y=[best["weight_lr"]], mode="markers",
+    stopped = surface[surface["stopped"]]
+    if len(stopped):
+        fig.add_trace(go.Scatter(x=stopped["activity_lr"], y=stopped["weight_lr"], mode="markers",
+                                 marker=dict(symbol="x", size=9, color="#444"), name="stopped run(s)",
+                                 showlegend=True))
+    if selected is not None:
+        fig.add_trace(go.Scatter(x=[selected[1]], y=[selected[0]], mode="markers",
                                  marker=dict(symbol="star", size=14, color="gold", line=dict(width=1, color="black")),
-                                 name="best", showlegend=True))
+                                 name="selected", showlegend=True))
     fig.update_layout(width=560, height=440, font=dict(size=14), plot_bgcolor="white",
                       xaxis=dict(type="log", title="Activity lr", exponentformat="power"),
                       yaxis=dict(type="log", title="Weight lr", exponentformat="power"),
                       legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"),
                       margin=dict(r=100, b=110, t=90), title=dict(text=title, font=dict(size=13), y=0.97))
-    rule = "any of its runs" if failed_if == "any_run_stopped" else "all of its runs"
-    extra = f"× failed: {len(failed)} of {len(surface)} lr pairs ({rule} stopped: diverged / no learning)"
+    rule = "a run" if failed_if == "any_run_stopped" else "all runs"
+    how = "left blank" if stopped_points == "blank" else "value = their pre-stop minimum" if is_loss else \
+        "value = their best evaluation (0 if none)"
+    extra = (f"×: {len(stopped)} of {len(surface)} lr pairs where {rule} stopped (diverged / no learning; {how}); "
+             "★: the pair the select rule chose")
     fig = provenance_note(fig, preset=preset, data_source=single_value(cell["data_source"]), extra=extra)
     return fig, surface
 
