@@ -24,8 +24,8 @@ from pathlib import Path
 import jax
 
 from pcrepro.budget import training_budget
-from pcrepro.cells import STUDY_CELLS, n_runs, run_cell, train_spec
-from pcrepro.config import load_config, preset_config
+from pcrepro.cells import STUDY_CELLS, n_runs, run_cell, train_spec, training_cells
+from pcrepro.config import load_config
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -53,7 +53,7 @@ def main() -> None:
     args = p.parse_args()
 
     config = load_config(REPO / "config.yaml", REPO / "schemas" / "config.schema.yaml", {"preset": args.preset})
-    cell = matching_cell(STUDY_CELLS[args.study](preset_config(config)), dict(m.split("=", 1) for m in args.match))
+    cell = matching_cell(training_cells(args.study, config), dict(m.split("=", 1) for m in args.match))
     if args.weight_lrs:
         cell = {**cell, "runs": {**cell["runs"], "weight_lrs": args.weight_lrs}}
     if args.max_steps_per_epoch:

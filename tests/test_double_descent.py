@@ -40,6 +40,35 @@ def test_noise_is_drawn_and_not_z_scored_away():
     assert norms[0] / norms[1] == pytest.approx(SETUP.kappa, rel=1e-12)
 
 
+def test_data_follow_the_seeds_random_stream_draw_for_draw():
+    """The seed calls np.random.seed(12) and its linear_model draws, in order, the training inputs,
+    the noise in two halves (then shuffled) and the test inputs from numpy's global legacy
+    generator. A transcription of those calls on the global stream gives the same arrays."""
+    import math
+
+    setup = SETUP
+    n, d = setup.n_samples, setup.dim
+    state = np.random.get_state()
+    try:
+        np.random.seed(setup.seed)
+        x0 = np.random.randn(n * d).reshape(n, d) * np.ones((1, d))   # sigmas = 1, not normalised
+        _, s, vh = np.linalg.svd(x0, full_matrices=True)
+        f = np.sort(np.concatenate([np.ones(math.ceil(d / 2)), np.full(d - math.ceil(d / 2), setup.kappa)]))[::-1]
+        transform = vh.T @ np.diag(1 / s) @ np.diag(f)               # transform_data: Vᵀ S⁻¹ F
+        xs = x0 @ transform
+        split = math.ceil(n / 2)
+        eps = np.concatenate([setup.sigma_noise * np.random.randn(split), setup.sigma_noise * np.random.randn(n - split)])
+        np.random.shuffle(eps)
+        ys = xs @ np.full(d, setup.beta) + eps
+        xt = (np.random.randn(100 * n * d).reshape(100 * n, d) * np.ones((1, d))) @ transform
+    finally:
+        np.random.set_state(state)
+    data = dd.teacher_data(setup)
+    np.testing.assert_allclose(data.x_train, xs, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(data.y_train, ys, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(data.x_test, xt, rtol=0, atol=1e-12)
+
+
 def test_mode_drive_is_minus_the_loss_gradient_in_total_weights():
     data = dd.teacher_data(SETUP)
     rng = np.random.default_rng(3)
@@ -65,7 +94,7 @@ def test_reduced_dynamics_match_the_network_initialised_in_reduced_form(init):
     assert np.max(np.abs(net["w_tot"] - red["w_tot"])) < 1e-9 * scale
     for key in ("loss", "risk", "grad_norms", "u", "z"):
         np.testing.assert_allclose(net[key], red[key], rtol=1e-8, atol=1e-12 * np.max(np.abs(net[key])))
-    assert net["loss"][-1] < 0.1 * net["loss"][0]   # it did train
+    assert net["loss"][-1] < 0.2 * net["loss"][0]   # it did train (20 000 of the seed's 100 000 steps)
 
 
 def test_reduced_dynamics_do_not_describe_a_generic_init():

@@ -323,3 +323,100 @@ def test_a_cell_takes_its_lrs_from_the_selected_row_of_another_sweep():
     assert (runs["weight_lrs"], runs["activity_lrs"], runs["seeds"]) == ([0.01], [0.5], [0, 1])
     with pytest.raises(ValueError, match="expected one selected row of sweep"):
         resolve_selected_lrs(cell, selection.assign(selected=False))
+
+
+def test_orthogonal_tanh_cells_train_with_the_reference_gain():
+    """The μPC reference script inits orthogonal tanh nets with gain 1.05 (1 otherwise): the paper
+    cells carry it, their hidden matrices are 1.05 × orthogonal, and the feedforward activity RMS
+    at depth 128 equals an independent numpy forward pass — several times that of gain 1."""
+    import jax
+    import jax.numpy as jnp
+    import yaml
+    from pathlib import Path
+
+    from pcrepro.cells import train_spec, training_cells
+    from pcrepro.nets import forward, init_params
+
+    config = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text())
+    config["preset"] = "paper"
+    cells = list(training_cells("mupc_pc_sweeps", config).values())
+    gains = {(c["labels"]["variant"], c["net"]["act_fn"]): c["net"]["init_gain"] for c in cells}
+    assert gains[("orthogonal", "tanh")] == 1.05
+    assert gains[("orthogonal", "relu")] == gains[("orthogonal", "linear")] == gains[("GD", "tanh")] == 1.0
+    (cell,) = [c for c in cells if c["labels"]["variant"] == "orthogonal" and c["net"]["act_fn"] == "tanh"
+               and c["net"]["n_hidden"] == 128 and c["dataset"] == "MNIST"]
+    assert "_gain1.05" in cell_id_of(cell)
+
+    x = np.random.default_rng(0).standard_normal((64, 784))
+    rms = {}
+    for gain in (1.05, 1.0):
+        net = train_spec({**cell, "net": {**cell["net"], "init_gain": gain}}).net
+        params = jax.tree_util.tree_map(np.asarray, init_params(jax.random.PRNGKey(0), net, jnp.float64))
+        w_hidden = params["w_hidden"]
+        np.testing.assert_allclose(w_hidden[5] @ w_hidden[5].T, gain**2 * np.eye(128), atol=1e-10)
+        z = x @ params["w_in"].T  # sp, no skips: z_l = W_l tanh(z_{l-1})
+        for w in w_hidden:
+            z = np.tanh(z) @ w.T
+        rms[gain] = float(np.sqrt(np.mean(z**2)))
+        z_net, _ = forward(init_params(jax.random.PRNGKey(0), net, jnp.float64), jnp.asarray(x), net)
+        assert float(jnp.sqrt(jnp.mean(z_net[-1] ** 2))) == pytest.approx(rms[gain], rel=1e-9)
+    assert rms[1.05] > 3 * rms[1.0]
+
+
+def cell_id_of(cell):
+    from pcrepro.cells import cell_id
+
+    return cell_id(cell)
+
+
+def test_a_single_run_state_can_be_donated_to_the_jitted_step():
+    import functools
+
+    import jax
+
+    from pcrepro.train import RunHyper, init_run, train_step
+
+    state = init_run(jax.numpy.uint32(0), SPEC)
+    data = _blobs()
+    hyper = RunHyper(jax.numpy.uint32(0), 2.0, 0.05, 0.0)
+    step = jax.jit(functools.partial(train_step, spec=SPEC), donate_argnums=0)
+    new, (loss, energy, _) = step(state, hyper, data.x_train[:32], data.y_train[:32], 1)
+    assert np.isfinite(float(loss)) and int(new.opt_state.count) == 1
+
+
+def test_training_precision_follows_the_spec_whatever_x64_says():
+    """compute.dtype: float32 cells train in float32 even with x64 on (this suite), float64 ones
+    in float64, from the same initial weights: the first losses agree to float32 round-off."""
+    from pcrepro import train as T
+
+    runs = run_grid([0], [2.0], [0.05], [0.0])
+    seen = {}
+    original = T.init_run
+
+    def spy(seed, spec):
+        state = original(seed, spec)
+        seen[spec.dtype] = state.params["w_hidden"].dtype
+        return state
+
+    T.init_run = spy
+    try:
+        tables = {d: _train(runs, spec=TrainSpec(**{**SPEC.__dict__, "dtype": d})) for d in ("float32", "float64")}
+    finally:
+        T.init_run = original
+    assert str(seen["float32"]) == "float32" and str(seen["float64"]) == "float64"
+    for table in tables.values():
+        assert table["test_acc"].iloc[-1] > 50  # both learn
+    first = [t.sort_values("step")["train_loss"].iloc[0] for t in tables.values()]
+    assert first[0] == pytest.approx(first[1], rel=1e-4) and first[0] != first[1]  # different inits: 2.5 %
+    with pytest.raises(ValueError, match="compute.dtype"):
+        TrainSpec(SPEC.net, dtype="float16")
+
+
+def test_log_lines_are_right_when_every_run_stopped():
+    lines = []
+    spec = TrainSpec(**{**SPEC.__dict__, "no_learning_acc": 101.0})  # every run stops at its first evaluation
+    train_cell(spec, run_grid([0, 1], [2.0], [0.05], [0.0]), _blobs(), log=lines.append, log_every_s=0.0)
+    periods = [line for line in lines if "period" in line]
+    assert periods and not any("nan" in line for line in periods)
+    assert "best test acc so far" in periods[-1]
+    assert lines[-1].endswith("2 of 2 runs stopped early (0 diverged, 2 no learning)")

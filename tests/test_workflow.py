@@ -44,6 +44,17 @@ def _quick_on_standins(repo: Path, workdir: Path, *targets: str) -> dict:
     return yaml.safe_load((repo / "config.yaml").read_text())["presets"]["quick"]
 
 
+def _notebook_curve(runs: pd.DataFrame, min_evals: int = 1, pad_evals: int = 1) -> np.ndarray:
+    """The notebook's compute_metric_stats, transcribed: each run's recorded accuracies (a run
+    with fewer than ``min_evals`` replaced by ``pad_evals`` at 10 %), every run cut to the
+    shortest, the mean per evaluation."""
+    series = [run.sort_values("step")["test_acc"].dropna().to_numpy()
+              for _, run in runs.groupby(["cell", "seed", "activity_lr", "weight_lr", "activity_decay"])]
+    series = [v if len(v) >= min_evals else np.full(pad_evals, 10.0) for v in series]
+    length = min(len(v) for v in series)
+    return np.mean([v[:length] for v in series], axis=0)
+
+
 def _assert_every_file_written(figures: Path, *family_files: dict) -> None:
     """Every file of the families' ``{family: [relative paths]}`` maps exists with real content."""
     for files in (f for mapping in family_files for f in mapping.values()):
@@ -56,8 +67,9 @@ def test_paper_preset_dag_builds_and_stays_small(repo, tmp_path):
     total = _job_count(proc.stdout)
     # mupc_sweeps: 3 activations x (5 depths + 4 further widths) = 27 cells; mupc_pc_sweeps: 2 datasets x
     # 3 activations x (3 depths x 3 variants) + 2 x (5 + 5 + 3 orthogonal depths) = 80 cells; activity decay: 1;
-    # BP baseline: 5; long runs: 2; hp transfer: 57 (below); mupc_vs_pc_vs_bp: 3 BP + 2 x (BP, PC) = 7
-    assert re.search(r"^train_cell\s+179$", proc.stdout, re.M), proc.stdout[-2000:]
+    # BP baseline: 5; long runs: 2; hp transfer: 57 (below); mupc_vs_pc_vs_bp: 3 BP + 2 x (BP, PC) = 7;
+    # κ over μPC training: 3 activations x 3 depths = 9
+    assert re.search(r"^train_cell\s+188$", proc.stdout, re.M), proc.stdout[-2000:]
     assert total < 10_000
 
 
@@ -97,6 +109,7 @@ def test_quick_preset_on_standins_builds_mupc_sweeps_with_real_content(repo, tmp
     _check_transfer_baseline_and_comparison(repo, tmp_path)
     figures = tmp_path / "figures" / "quick" / "mupc_sweeps"
     table = pd.read_parquet(tmp_path / "results" / "quick" / "mupc_sweeps" / "runs.parquet")
+    kappa = pd.read_parquet(tmp_path / "results" / "quick" / "mupc_condition_numbers" / "runs.parquet")
     assert (table["data_source"] == "synthetic stand-in").all()
     n_cells = len(quick["act_fns"]) * 3  # (N=32: H 2, 4) + (N=16: H 2)
     n_runs = len(quick["seeds"]) * len(quick["activity_lrs"])
@@ -111,11 +124,10 @@ def test_quick_preset_on_standins_builds_mupc_sweeps_with_real_content(repo, tmp
             shown = pd.read_csv(figures / f"test_accs_muPC_{act}_{n_hidden}_n_hidden.csv")
             assert (figures / f"test_accs_muPC_{act}_{n_hidden}_n_hidden.pdf").stat().st_size > 5000
             assert sorted(shown["activity_lr"].unique()) == sorted(quick["activity_lrs"])
-            last = shown[shown["step"] == shown["step"].max()].set_index("activity_lr")["mean"]
             cell = table[(table["act_fn"] == act) & (table["n_hidden"] == n_hidden) & (table["width"] == 32)]
-            final = cell[cell["step"] == cell["step"].max()]
-            expected = final.assign(acc=final["test_acc"].fillna(10.0)).groupby("activity_lr")["acc"].mean()
-            pd.testing.assert_series_equal(last.sort_index(), expected.sort_index(), check_names=False)
+            for lr, runs in cell.groupby("activity_lr"):  # as the notebook: cut to the shortest run
+                curve = shown[shown["activity_lr"] == lr].sort_values("step")["mean"].to_numpy()
+                np.testing.assert_allclose(curve, _notebook_curve(runs), rtol=1e-12)
         # the best-lr depth figure uses the selected lr, and the nets learned far above chance
         best_lr = selection[(selection["act_fn"] == act) & selection["selected"]]["activity_lr"].item()
         depth = pd.read_csv(figures / f"best_test_accs_depth_muP_{act}.csv")
@@ -124,17 +136,21 @@ def test_quick_preset_on_standins_builds_mupc_sweeps_with_real_content(repo, tmp
         assert depth.groupby("n_hidden")["mean"].last().min() > 30.0
         width = pd.read_csv(figures / f"best_test_accs_width_muP_{act}.csv")
         assert sorted(width["width"].unique()) == quick["width_sweep"]["widths"]
-        # κ(H_z) over training at the selected lr: step 0 is the runs' initial κ, then one per evaluation
+        # κ(H_z) over training from the κ cells (the notebook's lr and interval): step 0 is the runs'
+        # initial κ, then one per evaluation
+        kappa_cfg = quick["condition_numbers"]
         cond = pd.read_csv(figures / f"best_cond_nums_mupc_{act}.csv")
-        assert sorted(cond["n_hidden"].unique()) == quick["condition_numbers"]["n_hiddens"]
-        for n_hidden in quick["condition_numbers"]["n_hiddens"]:
-            runs = table[(table["act_fn"] == act) & (table["n_hidden"] == n_hidden) & (table["width"] == 32)
-                         & (table["activity_lr"] == best_lr)]
+        assert sorted(cond["n_hidden"].unique()) == kappa_cfg["n_hiddens"]
+        for n_hidden in kappa_cfg["n_hiddens"]:
+            runs = kappa[(kappa["act_fn"] == act) & (kappa["n_hidden"] == n_hidden)]
+            assert set(runs["activity_lr"]) == {kappa_cfg["activity_lr"]}
+            assert sorted(runs["step"].unique()) == list(range(kappa_cfg["test_every"], quick["max_steps_per_epoch"] + 1,
+                                                               kappa_cfg["test_every"]))
             shown = cond[cond["n_hidden"] == n_hidden].set_index("step")["mean"]
             np.testing.assert_allclose(shown[0], runs.drop_duplicates("seed")["cond_num_init"].mean(), rtol=1e-12)
             np.testing.assert_allclose(shown.drop(0).to_numpy(), runs.groupby("step")["cond_num"].mean(), rtol=1e-12)
             assert (shown > 1).all()
-    assert table.loc[table["width"] == 16, "cond_num"].isna().all()  # only the listed depths pay for κ
+    assert "cond_num" not in table  # the sweep cells no longer pay for κ
 
 
 def _check_transfer_baseline_and_comparison(repo, tmp_path):
@@ -142,8 +158,9 @@ def _check_transfer_baseline_and_comparison(repo, tmp_path):
     results, figures = tmp_path / "results" / "quick", tmp_path / "figures" / "quick"
     grid = quick["mupc_hp_transfer"]
     transfer = pd.read_parquet(results / "mupc_hp_transfer" / "runs.parquet")
-    # every contour point is the seed mean of each run's minimum batch loss, recomputed here from
-    # the per-step losses; a point with a stopped run is failed and has no value
+    # every contour point is the seed mean of each run's minimum batch loss (quick: no steps after
+    # the last evaluation, so the per-period minima hold them all), stopped runs included with
+    # their pre-stop minimum, and a point with a stopped run is marked
     for param in grid["param_types"]:
         for act in grid["act_fns"]:
             for h in grid["depth_sweep"]["n_hiddens"]:
@@ -154,12 +171,9 @@ def _check_transfer_baseline_and_comparison(repo, tmp_path):
                 for _, point in shown.iterrows():
                     runs = cell[(cell["weight_lr"] == point["weight_lr"]) & (cell["activity_lr"] == point["activity_lr"])]
                     stopped = (runs.groupby("seed")["status"].first() != "ok").any()
-                    assert bool(point["failed"]) == stopped
-                    if not stopped:
-                        np.testing.assert_allclose(point["value"], runs.groupby("seed")["train_loss_min"].min().mean(),
-                                                   rtol=1e-12)
-                    else:
-                        assert np.isnan(point["value"])
+                    assert bool(point["stopped"]) == stopped
+                    np.testing.assert_allclose(point["value"], runs.groupby("seed")["train_loss_min"].min().mean(),
+                                               rtol=1e-12)
     extra = grid["extra"]
     assert (figures / "mupc_hp_transfer" / "mupc"
             / f"max_test_accs_over_lrs_{extra['dataset']}_relu_width_{extra['width']}.pdf").stat().st_size > 5000
@@ -228,7 +242,7 @@ def test_paper_activity_decay_is_one_cell_of_54_vmapped_runs(repo):
 
 
 def test_paper_preset_mupc_analysis_jobs(repo, tmp_path):
-    from pcrepro.cells import mupc_sweeps_cells
+    from pcrepro.cells import mupc_condition_number_cells, mupc_sweeps_cells
 
     proc = _snakemake(repo, tmp_path, "mupc_activity_hessian", "mupc_forward_pass", "mupc_energy_theory", "-n",
                       "--cores", "1", "--config", "preset=paper")
@@ -238,9 +252,12 @@ def test_paper_preset_mupc_analysis_jobs(repo, tmp_path):
                         ("mupc_energy_theory_width", 2)):
         assert re.search(rf"^{rule}\s+{count}$", proc.stdout, re.M), (rule, proc.stdout[-2000:])
     paper = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["paper"]["mupc_sweeps"]
-    recorded = {(c["net"]["act_fn"], c["net"]["width"], c["net"]["n_hidden"])
-                for c in mupc_sweeps_cells(paper).values() if c["train"]["record_condition_number"]}
-    assert recorded == {(a, 512, h) for a in ("linear", "tanh", "relu") for h in (8, 16, 32)}
+    assert not any(c["train"]["record_condition_number"] for c in mupc_sweeps_cells(paper).values())
+    kappa = list(mupc_condition_number_cells(paper).values())  # the notebook's κ cell: lr 0.5, every 100 steps
+    assert {(c["net"]["act_fn"], c["net"]["width"], c["net"]["n_hidden"]) for c in kappa} == {
+        (a, 512, h) for a in ("linear", "tanh", "relu") for h in (8, 16, 32)}
+    assert all(c["train"]["record_condition_number"] and c["train"]["test_every"] == 100
+               and c["runs"]["activity_lrs"] == [0.5] and c["runs"]["weight_lrs"] == [0.1] for c in kappa)
 
 
 @pytest.mark.workflow
@@ -304,8 +321,7 @@ def _check_pc_sweeps(repo, tmp_path):
                     runs = table[(table["dataset"] == dataset) & (table["variant"] == variant)
                                  & (table["act_fn"] == act) & (table["n_hidden"] == row["n_hidden"])
                                  & (table["activity_lr"] == row["activity_lr"])]
-                    expected = runs.assign(acc=runs["test_acc"].fillna(10.0)).groupby("step")["acc"].mean()
-                    np.testing.assert_allclose(shown.sort_values("step")["mean"], expected.sort_index(), rtol=1e-12)
+                    np.testing.assert_allclose(shown.sort_values("step")["mean"], _notebook_curve(runs), rtol=1e-12)
                     cond = pd.read_csv(figures / dataset / f"best_cond_nums_{variant}_{act}.csv")
                     kappa = cond[(cond["n_hidden"] == row["n_hidden"]) & (cond["step"] > 0)].sort_values("step")
                     np.testing.assert_allclose(kappa["mean"], runs.groupby("step")["cond_num"].mean(), rtol=1e-12)
@@ -325,9 +341,9 @@ def _check_bp_baseline_and_decay(repo, tmp_path):
             shown = pd.read_csv(figures / "mupc_bp_baseline" / block["dataset"]
                                 / f"{act}_best_test_accs_{block['epochs']}_epochs.csv")
             rows = bp[(bp["epochs"] == block["epochs"]) & (bp["act_fn"] == act)]
-            expected = rows.assign(acc=rows["test_acc"].fillna(10.0)).groupby(["weight_lr", "step"])["acc"].mean()
-            np.testing.assert_allclose(shown.set_index(["weight_lr", "step"])["mean"].sort_index(),
-                                       expected.sort_index(), rtol=1e-12)
+            for lr, runs in rows.groupby("weight_lr"):  # the notebook's BP cell: <= 1 evaluation -> 3 at 10 %
+                curve = shown[shown["weight_lr"] == lr].sort_values("step")["mean"].to_numpy()
+                np.testing.assert_allclose(curve, _notebook_curve(runs, min_evals=2, pad_evals=3), rtol=1e-12)
     assert bp.groupby("epochs")["step"].max().to_dict() == {
         b["epochs"]: b["epochs"] * quick["mupc_bp_baseline"]["max_steps_per_epoch"] for b in quick["mupc_bp_baseline"]["blocks"]}
     # activity decay: one cell, every (seed, lr, decay) run present
@@ -338,7 +354,7 @@ def _check_bp_baseline_and_decay(repo, tmp_path):
         len(grid["seeds"]) * len(grid["activity_lrs"]) * len(grid["activity_decays"]))
     for lr in grid["activity_lrs"]:
         assert (figures / "mupc_activity_decay" / f"max_test_accs_per_activity_decay_lr_{lr}.pdf").stat().st_size > 2000
-    # long runs: every epoch is trained and the figure is the seeds' mean (stopped runs at chance)
+    # long runs: every epoch is trained and the figure is the seeds' mean (cut to the shortest run)
     long_runs = pd.read_parquet(results / "mupc_long_runs" / "runs.parquet")
     cfg = quick["mupc_long_runs"]
     for block in cfg["blocks"]:
@@ -347,8 +363,7 @@ def _check_bp_baseline_and_decay(repo, tmp_path):
         assert sorted(rows["seed"].unique()) == block["seeds"]
         shown = pd.read_csv(figures / "mupc_long_runs"
                             / f"mupc_{cfg['n_hidden']}_{block['dataset']}_acc_{block['epochs']}_epochs.csv")
-        expected = rows.assign(acc=rows["test_acc"].fillna(10.0)).groupby("step")["acc"].mean()
-        np.testing.assert_allclose(shown.sort_values("step")["mean"], expected.sort_index(), rtol=1e-12)
+        np.testing.assert_allclose(shown.sort_values("step")["mean"], _notebook_curve(rows), rtol=1e-12)
 
 
 def test_paper_preset_has_one_job_per_chain_depth_and_dln_configuration(repo, tmp_path):

@@ -19,5 +19,6 @@ best = best[(best["param_type"] == "sp") & (best["dataset"] == p.dataset) & best
 with export_session():
     for act, path in zip(p.act_fns, sm.output):
         fig, data = best_curves_figure(best, act_fn=act, vary="n_hidden", fixed={"width": p.width}, label="PC (sp)",
-                                       lr_keys=lr_keys, preset=p.preset, stopped_run_score=p.stopped_run_score)
+                                       lr_keys=lr_keys, preset=p.preset, stopped_run_score=p.stopped_run_score,
+                                       chance_if_all_stopped=True)  # the notebook's "failed" depths
         export(fig, path, data)

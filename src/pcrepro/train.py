@@ -114,7 +114,10 @@ def _all_finite(tree) -> jax.Array:
 
 
 def init_run(seed: jax.Array, spec: TrainSpec) -> RunState:
-    params = init_params(jax.random.PRNGKey(seed), spec.net, jnp.dtype(spec.dtype))
+    # drawn in float32 whatever the precision, so that float64 cells start from the same weights
+    # and the precision changes only the arithmetic
+    params = jax.tree_util.tree_map(lambda w: w.astype(spec.dtype),
+                                    init_params(jax.random.PRNGKey(seed), spec.net, jnp.float32))
     opt_state = adam_init(params) if spec.weight_optim == "adam" else ()
     return RunState(params, opt_state, jnp.int32(RUNNING), jnp.int32(-1))
 

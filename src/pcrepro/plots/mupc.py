@@ -54,8 +54,8 @@ def select_rows(table: pd.DataFrame, what: str, **where) -> pd.DataFrame:
 
 
 def best_curves_figure(best: pd.DataFrame, *, act_fn: str, vary: str, fixed: dict, preset: str,
-                       stopped_run_score: float, label: str = "μPC",
-                       lr_keys: tuple[str, ...] = ("activity_lr",)) -> tuple[go.Figure, pd.DataFrame]:
+                       stopped_run_score: float, label: str = "μPC", lr_keys: tuple[str, ...] = ("activity_lr",),
+                       chance_if_all_stopped: bool = False) -> tuple[go.Figure, pd.DataFrame]:
     """Best-lr test accuracy over training, one curve per value of ``vary`` (n_hidden or width).
 
     ``best``: the runs at their selected lrs (:func:`pcrepro.results.best_runs`). With one lr
@@ -63,7 +63,8 @@ def best_curves_figure(best: pd.DataFrame, *, act_fn: str, vary: str, fixed: dic
     curve's legend names its own.
     """
     rows = select_rows(best, "selected runs", act_fn=act_fn, **fixed)
-    stats = truncated_curve_stats(rows, [vary, *lr_keys], stopped_run_score)
+    stats = truncated_curve_stats(rows, [vary, *lr_keys], stopped_run_score,
+                                  chance_if_all_stopped=chance_if_all_stopped)
     series, scale = ("H", "Blues") if vary == "n_hidden" else ("N", "Reds")
     fixed_text = ", ".join(f"{'H' if k == 'n_hidden' else 'N'}={v}" for k, v in fixed.items())
     if len(lr_keys) == 1:
@@ -267,20 +268,21 @@ def depth_colors(n: int) -> dict[str, list[str]]:
 def mupc_vs_pc_vs_bp_figure(mupc: pd.DataFrame, pc: pd.DataFrame, bp: pd.DataFrame, *, act_fn: str, n_hiddens,
                             preset: str, stopped_run_score: float) -> tuple[go.Figure, pd.DataFrame]:
     """Test accuracy over training at the selected lrs, per depth H: μPC (blue, solid), standard
-    PC (red, dashed) and BP with Depth-μP (black, dashed; at the depths it was run). Stopped
-    runs are drawn at chance for the evaluations they missed, as the notebook draws them."""
+    PC (red, dashed) and BP with Depth-μP (black, dashed; at the depths it was run). As the
+    notebook: every curve ends where its shortest run ends, except a PC depth whose runs all
+    stopped, drawn at chance over the whole run (the notebook's "failed" depths)."""
     colors = depth_colors(len(n_hiddens))
     fig, frames = go.Figure(), []
     for i, h in enumerate(n_hiddens):
         for algo, rows, color, dash in (("μPC", mupc, colors["mupc"][i], "solid"),
                                         ("PC", pc, colors["pc"][i], "dash")):
-            stats = curve_stats(select_rows(rows, f"{algo} runs", act_fn=act_fn, n_hidden=h), ["n_hidden"],
-                                stopped_run_score)
+            stats = truncated_curve_stats(select_rows(rows, f"{algo} runs", act_fn=act_fn, n_hidden=h),
+                                          ["n_hidden"], stopped_run_score, chance_if_all_stopped=algo == "PC")
             _bands(fig, stats, color, dash=dash)
             frames.append(stats.assign(algorithm=algo))
         bp_rows = bp[(bp["act_fn"] == act_fn) & (bp["n_hidden"] == h)]
         if len(bp_rows):
-            stats = curve_stats(bp_rows, ["n_hidden"], stopped_run_score)
+            stats = truncated_curve_stats(bp_rows, ["n_hidden"], stopped_run_score)
             _bands(fig, stats, "black", dash="dash", mode="lines", width=3)
             frames.append(stats.assign(algorithm="BP"))
     fig.update_layout(height=350, width=520, font=dict(size=14), showlegend=False,
@@ -289,7 +291,9 @@ def mupc_vs_pc_vs_bp_figure(mupc: pd.DataFrame, pc: pd.DataFrame, bp: pd.DataFra
                       title=dict(text=f"{ACT_TITLES[act_fn]}: μPC (blue) vs PC (red, dashed) vs BP (black, dashed)",
                                  font=dict(size=13)))
     used = pd.concat([mupc[mupc["act_fn"] == act_fn], pc[pc["act_fn"] == act_fn], bp[bp["act_fn"] == act_fn]])
-    return _note(fig, used, preset, stopped_run_score), pd.concat(frames, ignore_index=True).assign(act_fn=act_fn)
+    text = (f"— curves end where their shortest run ends; a PC depth whose runs all stopped is drawn at "
+            f"{stopped_run_score:g} %")
+    return _note(fig, used, preset, stopped_run_score, text), pd.concat(frames, ignore_index=True).assign(act_fn=act_fn)
 
 
 def deep_comparison_figure(mupc: pd.DataFrame, pc: pd.DataFrame, bp: pd.DataFrame, *, title: str, preset: str,
