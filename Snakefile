@@ -27,6 +27,14 @@ configfile: str(Path(workflow.basedir) / "config.yaml")
 validate_config(config, Path(workflow.basedir) / "schemas" / "config.schema.yaml")
 
 
+# The static-export bound of every figure job (pcrepro.plots.export): through the environment,
+# not as rule params, so that changing it reruns nothing.
+os.environ.update(
+    PCREPRO_EXPORT_TIMEOUT_S=str(config.get("figures", {}).get("export_timeout_s", 60)),
+    PCREPRO_EXPORT_RETRIES=str(config.get("figures", {}).get("export_retries", 2)),
+)
+
+
 report: "report/workflow.rst"
 
 

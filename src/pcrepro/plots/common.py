@@ -1,14 +1,15 @@
 """Shared plotting helpers: plotly line-with-band figures, labels, static export.
 
 Static export uses kaleido 1.x, which drives a Chromium found on the machine
-(on Debian: ``apt-get install chromium``). Files are written atomically.
+(on Debian: ``apt-get install chromium``), through :mod:`pcrepro.plots.export`: every figure
+is bounded in time, a browser that stops answering is replaced, and files are written
+atomically.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -19,6 +20,7 @@ import plotly.graph_objects as go
 from ..data import STANDIN
 from ..atomic import write_atomic
 from ..results import write_table
+from .export import BoundedExporter
 
 
 def power_label(value: float, base: int = 10) -> str:
@@ -89,26 +91,32 @@ def _standin_banner(fig: go.Figure) -> None:
     fig.update_layout(title=dict(text=f"{banner}<br>{title}" if title else banner))
 
 
+_SESSIONS: list[BoundedExporter] = []  # the innermost export_session's exporter is used
+
+
 def export(fig: go.Figure, path: str | Path, data: pd.DataFrame | None = None) -> None:
-    """Write the figure (format from the suffix) and, if given, the data it shows as CSV beside it."""
-    write_atomic(path, lambda tmp: fig.write_image(tmp, format=Path(path).suffix.lstrip(".")))
+    """Write the figure (format from the suffix), bounded in time, and, if given, the data it
+    shows as CSV beside it. Inside :func:`export_session` the session's browser is used."""
+    if _SESSIONS:
+        _SESSIONS[-1].write(fig, path)
+    else:
+        with BoundedExporter() as exporter:
+            exporter.write(fig, path)
     if data is not None:
         write_table(data, Path(path).with_suffix(".csv"))
 
 
 @contextlib.contextmanager
-def export_session(tabs: int = 1):
-    """Keep one headless Chromium (with ``tabs`` tabs) for all exports inside the block
-    (≈0.3 s a figure instead of ≈3 s)."""
-    import kaleido
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*kopts argument is ignored.*")
-        kaleido.start_sync_server(n=tabs, silence_warnings=True)
-        try:
-            yield
-        finally:
-            kaleido.stop_sync_server(silence_warnings=True)
+def export_session():
+    """Keep one export worker (one headless Chromium) for all exports inside the block
+    (≈0.3 s a figure instead of ≈3 s); leaving the block stops it and its browser."""
+    exporter = BoundedExporter()
+    _SESSIONS.append(exporter)
+    try:
+        yield exporter
+    finally:
+        _SESSIONS.remove(exporter)
+        exporter.close()
 
 
 def single_value(values: Sequence) -> object:
@@ -121,21 +129,21 @@ def single_value(values: Sequence) -> object:
 class FigureWriter:
     """Writes one job's many figures in batches, every file atomically.
 
-    Plotly figures are queued and rendered together by one kaleido session with two
-    Chromium tabs (≈0.2 s a figure, against ≈3 s for a browser per file); matplotlib
+    Plotly figures are queued and rendered in batches by one export worker and its browser
+    (≈0.3 s a figure, against ≈3 s for a browser per file; each bounded in time); matplotlib
     figures are saved at once. A GIF is a list of frames (plotly or matplotlib figures)
     rendered to PNG and assembled with Pillow. Given the
     files the rule declared, ``check`` fails naming any file the job did not write.
     Use as a context manager: leaving the block flushes and stops the browser.
     """
 
-    def __init__(self, root: str | Path, *, footer: str = "", batch: int = 40, tabs: int = 2):
+    def __init__(self, root: str | Path, *, footer: str = "", batch: int = 40):
         self.root = Path(root)
         self.footer = footer  # e.g. "preset: quick", written on every figure (not on GIF frames)
         self.written: set[Path] = set()
         self._queue: list[tuple[go.Figure, Path, str]] = []  # (figure, final path, format)
         self._gifs: list[tuple[Path, list, int]] = []          # (final path, frame paths/bytes, ms)
-        self._batch, self._tabs = batch, tabs
+        self._batch = batch
         self._tmpdir = None
         self._session = None
 
@@ -212,40 +220,19 @@ class FigureWriter:
         return self._tmpdir.name
 
     def _flush(self) -> None:
-        import os
-        import tempfile
-
-        import kaleido
-
-        if self._queue:
-            jobs, renames = [], []
-            for fig, path, fmt in self._queue:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                if fmt == "png":  # a GIF frame in the scratch folder: no rename needed
-                    jobs.append(dict(fig=fig, path=str(path), opts=dict(format="png")))
-                    continue
-                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-                os.close(fd)
-                jobs.append(dict(fig=fig, path=tmp, opts=dict(format=fmt)))
-                renames.append((tmp, path))
-            try:
-                kaleido.write_fig_from_object_sync(jobs)
-            except BaseException:
-                for tmp, _ in renames:
-                    Path(tmp).unlink(missing_ok=True)
-                raise
-            for tmp, path in renames:
-                os.replace(tmp, path)
+        while self._queue:
+            fig, path, fmt = self._queue[0]
+            self._session.write(fig, path, fmt)  # atomic; GIF frames go to the scratch folder
+            if fmt != "png":
                 self.written.add(path)
-            self._queue = []
+            self._queue.pop(0)
         for path, frames, duration in self._gifs:
             _write_gif(path, frames, duration)
             self.written.add(path)
         self._gifs = []
 
     def __enter__(self) -> "FigureWriter":
-        self._session = export_session(self._tabs)
-        self._session.__enter__()
+        self._session = BoundedExporter()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -255,7 +242,7 @@ class FigureWriter:
         finally:
             if self._tmpdir is not None:
                 self._tmpdir.cleanup()
-            self._session.__exit__(*exc)
+            self._session.close()
 
 
 def png_bytes(fig, dpi: int = 80) -> bytes:

@@ -1,0 +1,193 @@
+"""Static plotly export that cannot hang: kaleido in a worker process, every figure bounded in time.
+
+kaleido 1.x drives a headless Chromium; now and then that browser stops answering and
+kaleido's synchronous call waits forever. So the browser lives in a worker process
+(:mod:`pcrepro.plots._export_worker`) that renders one figure per request. When a figure
+is not written within ``timeout_s``, the worker, its browser and everything they started
+are killed, a fresh worker is started and the figure is tried again, ``retries`` more
+times; then :class:`ExportTimeout` names the file, the bound and the setting. A figure
+that timed out leaves no file behind (the worker writes to a temporary name that is only
+renamed once it is complete), and a worker whose parent dies (a job killed by
+Snakemake, SLURM or ``kill -9``) kills its browser and itself.
+
+The bound comes from the config's ``figures.export_timeout_s`` / ``figures.export_retries``
+(the Snakefile hands them to every job through the environment, since they do not change
+any figure); outside the workflow the defaults below apply.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+DEFAULT_TIMEOUT_S = 60.0  # a figure takes ≈ 0.3 s (≤ 5 s for the largest) on the 2-core machine
+DEFAULT_RETRIES = 2
+TIMEOUT_ENV, RETRIES_ENV = "PCREPRO_EXPORT_TIMEOUT_S", "PCREPRO_EXPORT_RETRIES"
+
+
+class ExportTimeout(RuntimeError):
+    """A figure was not written within its time bound, in every try."""
+
+
+def export_settings() -> tuple[float, int]:
+    """(timeout per figure in s, retries) from the environment, else the defaults."""
+    return float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT_S)), int(os.environ.get(RETRIES_ENV, DEFAULT_RETRIES))
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a process, all its descendants and their process groups (Chromium runs in a
+    session of its own, so its helpers are found through its group even once reparented)."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return
+    own_group = os.getpgrp()
+    groups = set()
+    for proc in procs:
+        try:
+            groups.add(os.getpgid(proc.pid))
+        except ProcessLookupError:
+            pass
+    for proc in procs:
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            pass
+    for group in groups - {own_group}:
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    psutil.wait_procs(procs, timeout=5)
+
+
+class BoundedExporter:
+    """One worker (one browser) at a time; :meth:`write` renders a figure or raises."""
+
+    def __init__(self, timeout_s: float | None = None, retries: int | None = None,
+                 log: Callable[[str], None] | None = None):
+        default_timeout, default_retries = export_settings()
+        self.timeout_s = float(timeout_s if timeout_s is not None else default_timeout)
+        self.retries = int(retries if retries is not None else default_retries)
+        self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+        self._worker: subprocess.Popen | None = None
+        self._replies: int | None = None
+        self._buffer = b""
+
+    # -- public -----------------------------------------------------------------------
+    def write(self, fig, path: str | Path, fmt: str | None = None) -> None:
+        """Render ``fig`` (a plotly figure) to ``path`` (format from the suffix unless given)."""
+        import plotly.io as pio
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # rendered under a temporary name, renamed once complete: a figure that fails leaves nothing
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+        os.close(fd)
+        request = json.dumps({"fig": json.loads(pio.to_json(fig, validate=False)), "path": tmp,
+                              "format": fmt or path.suffix.lstrip(".")}) + "\n"
+        tries = self.retries + 1
+        try:
+            for attempt in range(1, tries + 1):
+                started = time.monotonic()
+                try:
+                    if self._worker is None:
+                        self._start(started)
+                    self._worker.stdin.write(request.encode())
+                    self._worker.stdin.flush()
+                    reply = self._reply(started)
+                except (TimeoutError, BrokenPipeError, EOFError) as err:
+                    self.log(f"figure export: {path} not written after {time.monotonic() - started:.0f} s "
+                             f"(try {attempt}/{tries}: {err}); killing the browser"
+                             + (" and starting a fresh one" if attempt < tries else ""))
+                    self.close(kill=True)
+                    continue
+                if not reply.get("ok"):
+                    raise RuntimeError(f"figure export of {path} failed: {reply.get('error')}")
+                os.replace(tmp, path)
+                return
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        raise ExportTimeout(
+            f"figure {path} was not written: the browser did not answer within {self.timeout_s:g} s in "
+            f"{tries} tries, each with a fresh browser. Raise figures.export_timeout_s (now "
+            f"{self.timeout_s:g}) or figures.export_retries (now {self.retries}) in the config if the "
+            f"machine is just slow.")
+
+    def close(self, kill: bool = False) -> None:
+        """Stop the worker and its browser (``kill``: at once, without asking)."""
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        if not kill:
+            try:
+                worker.stdin.write(b'{"quit": true}\n')
+                worker.stdin.flush()
+                worker.wait(timeout=10)
+            except (BrokenPipeError, subprocess.TimeoutExpired, OSError):
+                pass
+        kill_tree(worker.pid)
+        worker.wait()
+        for stream in (worker.stdin,):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        if self._replies is not None:
+            os.close(self._replies)
+            self._replies, self._buffer = None, b""
+
+    def __enter__(self) -> "BoundedExporter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- internals --------------------------------------------------------------------
+    def _start(self, started: float) -> None:
+        read_end, write_end = os.pipe()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parents[2]),
+                                                                         os.environ.get("PYTHONPATH")]))}
+        self._worker = subprocess.Popen(
+            [sys.executable, "-m", "pcrepro.plots._export_worker", str(write_end), str(os.getpid())],
+            stdin=subprocess.PIPE, stdout=sys.stderr.fileno() if _has_fileno(sys.stderr) else None,
+            pass_fds=(write_end,), env=env)
+        os.close(write_end)
+        self._replies, self._buffer = read_end, b""
+        if not self._reply(started).get("ready"):
+            raise EOFError("the export worker did not start its browser")
+
+    def _reply(self, started: float) -> dict:
+        """The worker's next reply line, or TimeoutError once ``timeout_s`` have passed since
+        ``started`` (EOFError if the worker died)."""
+        while b"\n" not in self._buffer:
+            remaining = self.timeout_s - (time.monotonic() - started)
+            if remaining <= 0:
+                raise TimeoutError(f"no answer within {self.timeout_s:g} s")
+            ready, _, _ = select.select([self._replies], [], [], remaining)
+            if ready:
+                chunk = os.read(self._replies, 65536)
+                if not chunk:
+                    raise EOFError("the export worker exited")
+                self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(line)
+
+
+def _has_fileno(stream) -> bool:
+    try:
+        stream.fileno()
+        return True
+    except (AttributeError, OSError, ValueError):
+        return False

@@ -1,0 +1,118 @@
+"""Static export cannot hang: a browser that never answers is killed, replaced and, in the end,
+reported with the file, the bound and the setting; nothing half-written, no browser left behind.
+
+The stand-in "browser" is a shell script handed to kaleido through BROWSER_PATH: it accepts
+the launch and then stays silent (sleeps); the second test's script does that once and then
+starts the real Chromium.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import plotly.graph_objects as go
+import psutil
+import pytest
+
+from pcrepro.plots.export import BoundedExporter, ExportTimeout
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def _figure():
+    return go.Figure(go.Scatter(x=[0, 1, 2], y=[1, 3, 2]), layout=dict(width=300, height=200))
+
+
+def _standin(tmp_path: Path, hang_first_n: int) -> Path:
+    """A browser that hangs on its first ``hang_first_n`` launches (counted in a file), then
+    starts the real Chromium."""
+    script = tmp_path / "browser.sh"
+    script.write_text(textwrap.dedent(f"""\
+        #!/bin/sh
+        count=$(cat {tmp_path}/launches 2>/dev/null || echo 0)
+        echo $((count + 1)) > {tmp_path}/launches
+        if [ "$count" -lt {hang_first_n} ]; then exec sleep 3600; fi
+        exec {CHROMIUM or "false"} "$@"
+        """))
+    script.chmod(0o755)
+    return script
+
+
+def _standin_processes(tmp_path: Path) -> list:
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if str(tmp_path) in cmdline or cmdline == "sleep 3600":
+            found.append(proc)
+    return found
+
+
+@pytest.fixture
+def browser(tmp_path, monkeypatch):
+    def use(hang_first_n):
+        monkeypatch.setenv("BROWSER_PATH", str(_standin(tmp_path, hang_first_n)))
+    return use
+
+
+def test_a_browser_that_never_answers_is_retried_then_reported_within_the_bound(tmp_path, browser):
+    browser(hang_first_n=99)
+    out = tmp_path / "figs" / "never.pdf"
+    log = []
+    timeout, retries = 3.0, 1
+    started = time.monotonic()
+    with pytest.raises(ExportTimeout) as err:
+        with BoundedExporter(timeout_s=timeout, retries=retries, log=log.append) as exporter:
+            exporter.write(_figure(), out)
+    elapsed = time.monotonic() - started
+    message = str(err.value)
+    assert str(out) in message and "3 s" in message and "figures.export_timeout_s" in message
+    assert elapsed < (retries + 1) * (timeout + 6)  # each try: its bound plus the kill
+    assert int((tmp_path / "launches").read_text()) == retries + 1  # a fresh browser for every try
+    assert len(log) == retries + 1 and "starting a fresh one" in log[0]
+    assert not out.exists() and list(out.parent.iterdir()) == []  # no partial or temporary file
+    time.sleep(0.5)
+    assert _standin_processes(tmp_path) == []
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (apt-get install chromium)")
+def test_a_figure_is_written_by_the_fresh_browser_when_the_first_one_hangs(tmp_path, browser):
+    browser(hang_first_n=1)
+    out = tmp_path / "figs" / "second.pdf"
+    already = tmp_path / "figs" / "already.pdf"
+    already.parent.mkdir()
+    already.write_bytes(b"%PDF-1.4 an earlier figure")
+    with BoundedExporter(timeout_s=20.0, retries=2, log=lambda m: None) as exporter:
+        exporter.write(_figure(), out)
+        assert int((tmp_path / "launches").read_text()) == 2
+    assert out.read_bytes().startswith(b"%PDF") and out.stat().st_size > 1000
+    assert already.read_bytes() == b"%PDF-1.4 an earlier figure"  # the ones already written stay
+    assert sorted(p.name for p in out.parent.iterdir()) == ["already.pdf", "second.pdf"]
+    time.sleep(0.5)
+    assert _standin_processes(tmp_path) == []
+
+
+def test_a_killed_job_leaves_no_browser_behind(tmp_path, browser):
+    """A job SIGKILLed while its export hangs: its worker notices and kills its browser."""
+    browser(hang_first_n=99)
+    job = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""\
+        import plotly.graph_objects as go
+        from pcrepro.plots.export import BoundedExporter
+        BoundedExporter(timeout_s=600, retries=0).write(go.Figure(), {str(tmp_path / 'x.pdf')!r})
+        """)], env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")})
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "launches").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    assert _standin_processes(tmp_path), "the stand-in browser never started"
+    os.kill(job.pid, signal.SIGKILL)
+    job.wait()
+    deadline = time.monotonic() + 10
+    while _standin_processes(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _standin_processes(tmp_path) == []
+    assert not (tmp_path / "x.pdf").exists()
