@@ -141,7 +141,7 @@ def test_condition_numbers_recorded_at_post_inference_activities_of_first_exampl
     data = _blobs()
     net = NetSpec(12, 6, 3, 10, "tanh", "mupc", True, "standard_gauss")
     spec = TrainSpec(net, "pc", n_infer_steps=4, activity_optim="gd", weight_optim="sgd", batch_size=32,
-                     test_every=3, no_learning_acc=0.0, record_condition_number=True)
+                     test_every=3, no_learning_acc=0.0, record_condition_number=True, dtype="float64")
     table = train_cell(spec, run_grid([3], [0.7], [0.0], [0.0]), data, log=None)
     params = init_run(3, spec).params
     order = np.asarray(data_order(3, 1, 256, 8 * 32))[0]

@@ -44,10 +44,11 @@ def _quick_on_standins(repo: Path, workdir: Path, *targets: str) -> dict:
     return yaml.safe_load((repo / "config.yaml").read_text())["presets"]["quick"]
 
 
-def _notebook_curve(runs: pd.DataFrame, min_evals: int = 1, pad_evals: int = 1) -> np.ndarray:
+def _notebook_curve(runs: pd.DataFrame, min_evals: int = 1, pad_evals: int | None = 1) -> np.ndarray:
     """The notebook's compute_metric_stats, transcribed: each run's recorded accuracies (a run
-    with fewer than ``min_evals`` replaced by ``pad_evals`` at 10 %), every run cut to the
-    shortest, the mean per evaluation."""
+    with fewer than ``min_evals`` replaced by ``pad_evals`` at 10 %; None: a whole run's
+    evaluations), every run cut to the shortest, the mean per evaluation."""
+    pad_evals = runs["step"].nunique() if pad_evals is None else pad_evals
     series = [run.sort_values("step")["test_acc"].dropna().to_numpy()
               for _, run in runs.groupby(["cell", "seed", "activity_lr", "weight_lr", "activity_decay"])]
     series = [v if len(v) >= min_evals else np.full(pad_evals, 10.0) for v in series]
@@ -341,9 +342,9 @@ def _check_bp_baseline_and_decay(repo, tmp_path):
             shown = pd.read_csv(figures / "mupc_bp_baseline" / block["dataset"]
                                 / f"{act}_best_test_accs_{block['epochs']}_epochs.csv")
             rows = bp[(bp["epochs"] == block["epochs"]) & (bp["act_fn"] == act)]
-            for lr, runs in rows.groupby("weight_lr"):  # the notebook's BP cell: <= 1 evaluation -> 3 at 10 %
+            for lr, runs in rows.groupby("weight_lr"):  # the notebook's BP cell: <= 1 evaluation -> a whole run at 10 %
                 curve = shown[shown["weight_lr"] == lr].sort_values("step")["mean"].to_numpy()
-                np.testing.assert_allclose(curve, _notebook_curve(runs, min_evals=2, pad_evals=3), rtol=1e-12)
+                np.testing.assert_allclose(curve, _notebook_curve(runs, min_evals=2, pad_evals=None), rtol=1e-12)
     assert bp.groupby("epochs")["step"].max().to_dict() == {
         b["epochs"]: b["epochs"] * quick["mupc_bp_baseline"]["max_steps_per_epoch"] for b in quick["mupc_bp_baseline"]["blocks"]}
     # activity decay: one cell, every (seed, lr, decay) run present

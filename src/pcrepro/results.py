@@ -112,20 +112,22 @@ def curve_stats(df: pd.DataFrame, by: Sequence[str], stopped_run_score: float,
 
 
 def truncated_curve_stats(df: pd.DataFrame, by: Sequence[str], stopped_run_score: float, *,
-                          min_evals: int = 1, pad_evals: int = 1,
+                          min_evals: int = 1, pad_evals: int | None = 1,
                           chance_if_all_stopped: bool = False) -> pd.DataFrame:
     """Mean and std of test_acc per step and ``by`` group, as the notebook's sweep and best-lr
     curves compute them (``compute_metric_stats``): each run contributes the evaluations it
     recorded before it stopped; a run with fewer than ``min_evals`` of them is replaced by
-    ``pad_evals`` evaluations at ``stopped_run_score`` (the μPC cells: an empty run becomes one
-    point at 10 %; the BP sweep: a run with at most one becomes three); then every run of a
+    ``pad_evals`` evaluations at ``stopped_run_score`` (None: as many as the group's evaluation
+    steps; the μPC cells: an empty run becomes one point at 10 %; the BP sweep: a run with at
+    most one becomes a whole run's worth, three in the notebook); then every run of a
     group is cut to the group's shortest. ``chance_if_all_stopped``: a group whose runs all
     stopped is drawn at ``stopped_run_score`` at every evaluation (the notebook's "failed"
     standard-PC depths, which it hard-codes as chance). The columns of :func:`curve_stats`."""
-    steps = np.sort(df["step"].unique())
     rows = []
     for key, group in df.groupby(list(by), sort=True):
         key = key if isinstance(key, tuple) else (key,)
+        steps = np.sort(group["step"].unique())
+        pad = len(steps) if pad_evals is None else min(pad_evals, len(steps))
         if chance_if_all_stopped and (group["status"] != "ok").all():
             rows += [{**dict(zip(by, key)), "step": step, "mean": stopped_run_score, "std": 0.0,
                       "n": group[list(RUN_KEYS)].drop_duplicates().shape[0]} for step in steps]
@@ -133,7 +135,7 @@ def truncated_curve_stats(df: pd.DataFrame, by: Sequence[str], stopped_run_score
         series = []
         for _, run in group.sort_values("step").groupby(list(RUN_KEYS), sort=False):
             values = run["test_acc"].dropna().to_numpy()
-            series.append(values if len(values) >= min_evals else np.full(pad_evals, stopped_run_score))
+            series.append(values if len(values) >= min_evals else np.full(pad, stopped_run_score))
         length = min(len(v) for v in series)
         stacked = np.stack([v[:length] for v in series]) if length else np.zeros((len(series), 0))
         for i in range(length):

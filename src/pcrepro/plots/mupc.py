@@ -132,13 +132,13 @@ def bp_lr_sweep_figure(table: pd.DataFrame, *, act_fn: str, selected_lr: float, 
     rows = table[table["act_fn"] == act_fn]
     if rows.empty:
         raise ValueError(f"no BP runs for act_fn={act_fn}")
-    # the notebook's BP cell: a run with at most one evaluation becomes three at chance
-    stats = truncated_curve_stats(rows, ["weight_lr"], stopped_run_score, min_evals=2, pad_evals=3)
+    # the notebook's BP cell: a run with at most one evaluation becomes a whole run (its three) at chance
+    stats = truncated_curve_stats(rows, ["weight_lr"], stopped_run_score, min_evals=2, pad_evals=None)
     fig = band_figure(stats, "weight_lr", series_label="η",
                       colorscale="Oranges", height=400, width=575,
                       title=f"{title}, {ACT_TITLES[act_fn]}, selected η: {selected_lr:g}")
-    text = (f"— each curve ends where its lr's shortest run ends; a run with ≤ 1 evaluation counts as 3 at "
-            f"{stopped_run_score:g} %")
+    text = (f"— each curve ends where its lr's shortest run ends; a run with ≤ 1 evaluation counts as a whole "
+            f"run at {stopped_run_score:g} %")
     return _note(fig, rows, preset, stopped_run_score, text), stats.assign(act_fn=act_fn)
 
 
