@@ -212,14 +212,16 @@ def lr_contour_figure(cell: pd.DataFrame, *, metric: str, title: str, preset: st
     finite = np.isfinite(shown)
     colorbar = dict(title=dict(text="Min training loss" if is_loss else "Max test accuracy (%)", side="right"),
                     len=1.05)
-    # explicit levels over whole decades (loss) or the accuracy range: plotly.js's automatic
-    # levels fail to render some grids with a single finite point
+    # colours over the data's range, as the notebook; explicit levels, since plotly.js's automatic
+    # ones fail to render some grids with a single finite point; loss ticks as the notebook's
+    # (six between the whole decades around the data; those outside its range are not drawn)
     lo, hi = (float(np.min(shown[finite])), float(np.max(shown[finite]))) if finite.any() else (0.0, 1.0)
-    lo, hi = (np.floor(lo), np.ceil(hi)) if is_loss else (lo, hi)
     hi = hi if hi > lo else lo + 1.0
     if is_loss:
-        ticks = np.linspace(lo, hi, 6)
-        colorbar.update(tickvals=list(ticks), ticktext=[f"10<sup>{t:.1f}</sup>" for t in ticks])
+        ticks = np.linspace(np.floor(lo), np.ceil(hi), 6)
+        if np.sum((ticks >= lo) & (ticks <= hi)) < 3:  # a narrow range (small grids): ticks across it
+            ticks = np.linspace(lo, hi, 5)
+        colorbar.update(tickvals=list(ticks), ticktext=[f"10<sup>{t:.2g}</sup>" for t in ticks])
     fig = go.Figure(go.Contour(z=np.where(finite, shown, np.nan), x=list(grid.columns), y=list(grid.index),
                                connectgaps=False, colorscale="RdBu_r" if is_loss else "Greens", zmin=lo, zmax=hi,
                                autocontour=False, contours=dict(start=lo, end=hi, size=(hi - lo) / 24,
