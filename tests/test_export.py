@@ -52,6 +52,14 @@ def _standin_processes(tmp_path: Path) -> list:
     return found
 
 
+def _chromium_processes() -> set:
+    found = set()
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        if "chrom" in (proc.info["name"] or "") or "chrom" in " ".join(proc.info["cmdline"] or [])[:200]:
+            found.add(proc.pid)
+    return found
+
+
 @pytest.fixture
 def browser(tmp_path, monkeypatch):
     def use(hang_first_n):
@@ -82,6 +90,7 @@ def test_a_browser_that_never_answers_is_retried_then_reported_within_the_bound(
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (apt-get install chromium)")
 def test_a_figure_is_written_by_the_fresh_browser_when_the_first_one_hangs(tmp_path, browser):
     browser(hang_first_n=1)
+    chromium_before = _chromium_processes()
     out = tmp_path / "figs" / "second.pdf"
     already = tmp_path / "figs" / "already.pdf"
     already.parent.mkdir()
@@ -94,6 +103,7 @@ def test_a_figure_is_written_by_the_fresh_browser_when_the_first_one_hangs(tmp_p
     assert sorted(p.name for p in out.parent.iterdir()) == ["already.pdf", "second.pdf"]
     time.sleep(0.5)
     assert _standin_processes(tmp_path) == []
+    assert _chromium_processes() <= chromium_before  # the real browser went with its worker
 
 
 def test_a_killed_job_leaves_no_browser_behind(tmp_path, browser):

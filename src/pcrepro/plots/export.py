@@ -42,15 +42,25 @@ def export_settings() -> tuple[float, int]:
     return float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT_S)), int(os.environ.get(RETRIES_ENV, DEFAULT_RETRIES))
 
 
-def kill_tree(pid: int) -> None:
-    """SIGKILL a process, all its descendants and their process groups (Chromium runs in a
-    session of its own, so its helpers are found through its group even once reparented)."""
+def process_tree(pid: int) -> list:
+    """The process and all its descendants (psutil processes; empty if it is gone)."""
     import psutil
 
     try:
         root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
+        return [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
+        return []
+
+
+def kill_tree(pid: int, procs: list | None = None) -> None:
+    """SIGKILL a process, all its descendants and their process groups (Chromium runs in a
+    session of its own, so its helpers are found through its group even once reparented).
+    ``procs``: the tree as it was seen earlier (those already reparented are still killed)."""
+    import psutil
+
+    procs = [*(procs or []), *process_tree(pid)]
+    if not procs:
         return
     own_group = os.getpgrp()
     groups = set()
@@ -130,6 +140,7 @@ class BoundedExporter:
         worker, self._worker = self._worker, None
         if worker is None:
             return
+        tree = process_tree(worker.pid)  # seen before the worker exits: its browser may outlive it
         if not kill:
             try:
                 worker.stdin.write(b'{"quit": true}\n')
@@ -137,7 +148,7 @@ class BoundedExporter:
                 worker.wait(timeout=10)
             except (BrokenPipeError, subprocess.TimeoutExpired, OSError):
                 pass
-        kill_tree(worker.pid)
+        kill_tree(worker.pid, tree)
         worker.wait()
         for stream in (worker.stdin,):
             try:
