@@ -76,10 +76,16 @@ def band_figure(
 
 
 def provenance_note(fig: go.Figure, *, preset: str, data_source: str, extra: str = "") -> go.Figure:
-    """Footer naming the preset; a loud banner when the data are a synthetic stand-in."""
-    text = f"preset: {preset}" + (f" · {extra}" if extra else "")
-    fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=0, yshift=-62, yanchor="top",
-                       showarrow=False, font=dict(size=10, color="grey"), xanchor="left")
+    """Footer naming the preset (and ``extra``), wrapped to the figure's width, with room made
+    for it below the plot; a loud banner when the data are a synthetic stand-in."""
+    import textwrap
+
+    usable = (fig.layout.width or 700) - (fig.layout.margin.l if fig.layout.margin.l is not None else 80)
+    lines = textwrap.wrap(f"preset: {preset}" + (f" · {extra}" if extra else ""), width=max(40, int(usable / 5.5)))
+    fig.add_annotation(text="<br>".join(lines), xref="paper", yref="paper", x=0, y=0, yshift=-62, yanchor="top",
+                       align="left", showarrow=False, font=dict(size=10, color="grey"), xanchor="left")
+    bottom = fig.layout.margin.b if fig.layout.margin.b is not None else 80
+    fig.update_layout(margin_b=max(bottom, 62 + 14 * len(lines) + 6))
     if data_source == STANDIN:
         _standin_banner(fig)
     return fig
