@@ -9,7 +9,7 @@
 #   mupc_vs_pc_vs_bp   the main figure (reads the sweeps above, trains BP and the deep PC runs)
 # The analysis families (activity Hessian, forward pass, energy theory) are in mupc_analysis.smk.
 
-from pcrepro.cells import training_cells
+from pcrepro.cells import training_cells, transfer_interval
 from pcrepro.plots.mupc import pc_sweeps_files, transfer_contours
 
 SWEEPS = GRIDS["mupc_sweeps"]
@@ -222,6 +222,7 @@ rule mupc_pc_baseline:
         act_fns=TRANSFER["act_fns"],
         width=TRANSFER["depth_sweep"]["width"],
         n_hiddens=TRANSFER["depth_sweep"]["n_hiddens"],
+        test_every=transfer_interval(TRANSFER, "depth_sweep"),
         select_by=TRANSFER["select_by"],
         stopped_run_score=config["selection"]["stopped_run_score"],
         preset=PRESET,
@@ -264,6 +265,7 @@ rule mupc_vs_pc_vs_bp:
         blocks=LONG_RUNS["blocks"],
         mupc_select_by=SWEEPS["select_by"],
         pc_select_by=TRANSFER["select_by"],
+        pc_test_every=transfer_interval(TRANSFER, "depth_sweep"),
         stopped_run_score=config["selection"]["stopped_run_score"],
         preset=PRESET,
     log:

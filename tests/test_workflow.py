@@ -68,23 +68,33 @@ def test_paper_preset_dag_builds_and_stays_small(repo, tmp_path):
     total = _job_count(proc.stdout)
     # mupc_sweeps: 3 activations x (5 depths + 4 further widths) = 27 cells; mupc_pc_sweeps: 2 datasets x
     # 3 activations x (3 depths x 3 variants) + 2 x (5 + 5 + 3 orthogonal depths) = 80 cells; activity decay: 1;
-    # BP baseline: 5; long runs: 2; hp transfer: 57 (below); mupc_vs_pc_vs_bp: 3 BP + 2 x (BP, PC) = 7;
+    # BP baseline: 5; long runs: 2; hp transfer: 63 (below); mupc_vs_pc_vs_bp: 3 BP + 2 x (BP, PC) = 7;
     # κ over μPC training: 3 activations x 3 depths = 9
-    assert re.search(r"^train_cell\s+188$", proc.stdout, re.M), proc.stdout[-2000:]
+    assert re.search(r"^train_cell\s+194$", proc.stdout, re.M), proc.stdout[-2000:]
     assert total < 10_000
 
 
 def test_paper_hp_transfer_is_one_job_per_static_cell_with_every_lr_pair_vmapped(repo, tmp_path):
     proc = _snakemake(repo, tmp_path, "-n", "--cores", "1", "mupc_hp_transfer", "--config", "preset=paper")
-    # 2 parameterisations x 3 activations x (5 widths at H = 8 + 5 depths at N = 512 - the shared
-    # N = 512, H = 8 cell) = 54, + the Fashion-MNIST cell of muPC per activation = 57 jobs
-    assert re.search(r"^train_cell\s+57$", proc.stdout, re.M), proc.stdout[-2000:]
+    # 2 parameterisations x 3 activations x (5 widths at H = 8, evaluated every 300 steps + 5 depths at
+    # N = 512, every 100: the notebook runs N = 512, H = 8 in both) = 60, + the Fashion-MNIST cell of
+    # muPC per activation = 63 jobs
+    assert re.search(r"^train_cell\s+63$", proc.stdout, re.M), proc.stdout[-2000:]
     from pcrepro.cells import mupc_hp_transfer_cells, n_runs
 
     paper = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["paper"]["mupc_hp_transfer"]
     cells = list(mupc_hp_transfer_cells(paper).values())
-    assert len(cells) == 57
+    assert len(cells) == 63
     assert {n_runs(c) for c in cells} == {4 * 11 * 3}  # weight lrs x activity lrs x seeds in one program
+    intervals = {(c["dataset"], c["net"]["width"], c["net"]["n_hidden"], c["train"]["test_every"]) for c in cells}
+    assert {("MNIST", n, 8, 300) for n in (64, 128, 256, 512, 1024)} <= intervals  # the notebook's width runs
+    assert {("MNIST", 512, h, 100) for h in (8, 16, 32, 64, 128)} <= intervals     # its depth runs
+    assert ("FashionMNIST", 512, 8, 100) in intervals and len(intervals) == 11
+    from pcrepro.plots.mupc import transfer_contours
+
+    contours = {Path(row[-1]).name: row[5] for row in transfer_contours(paper) if row[1] == "mupc"}
+    assert contours["min_train_losses_over_lrs_relu_width_512.pdf"] == 300  # each figure reads its sweep's cell
+    assert contours["min_train_losses_over_lrs_relu_depth_8.pdf"] == 100
     assert all(c["train"]["n_infer_steps"] == c["net"]["n_hidden"] for c in cells)  # T = H
     assert {(c["net"]["param_type"], c["net"]["init"]) for c in cells} == {("mupc", "standard_gauss"),
                                                                            ("sp", "standard")}

@@ -15,8 +15,8 @@ selection = pd.read_csv(sm.input.selection)
 selected = selection[selection["selected"]]
 names = {"mupc": "μPC", "sp": "SP"}
 with export_session():
-    for (dataset, param, act, width, n_hidden, metric), path in zip(sm.params.contours, sm.output):
-        where = dict(dataset=dataset, param_type=param, act_fn=act, width=width, n_hidden=n_hidden)
+    for (dataset, param, act, width, n_hidden, every, metric), path in zip(sm.params.contours, sm.output):
+        where = dict(dataset=dataset, param_type=param, act_fn=act, width=width, n_hidden=n_hidden, test_every=every)
         cell = select_rows(table, "mupc_hp_transfer runs", **where)
         chosen = select_rows(selected, "selected pair", **{k: where[k] for k in sm.params.select_by})
         pair = (float(chosen["weight_lr"].iloc[0]), float(chosen["activity_lr"].iloc[0]))

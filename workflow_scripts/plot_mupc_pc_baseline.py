@@ -15,7 +15,8 @@ p = sm.params
 lr_keys = ("weight_lr", "activity_lr")
 table = pd.read_parquet(sm.input.table)
 best = best_runs(table, pd.read_csv(sm.input.selection), p.select_by, list(lr_keys))
-best = best[(best["param_type"] == "sp") & (best["dataset"] == p.dataset) & best["n_hidden"].isin(p.n_hiddens)]
+best = best[(best["param_type"] == "sp") & (best["dataset"] == p.dataset) & best["n_hidden"].isin(p.n_hiddens)
+            & (best["test_every"] == p.test_every)]  # the depth sweep's cells
 with export_session():
     for act, path in zip(p.act_fns, sm.output):
         fig, data = best_curves_figure(best, act_fn=act, vary="n_hidden", fixed={"width": p.width}, label="PC (sp)",

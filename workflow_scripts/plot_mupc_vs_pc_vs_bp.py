@@ -18,7 +18,8 @@ mupc = best_runs(pd.read_parquet(sm.input.mupc), pd.read_csv(sm.input.mupc_selec
 mupc = mupc[mupc["width"] == grid["width"]]
 pc = best_runs(pd.read_parquet(sm.input.pc), pd.read_csv(sm.input.pc_selection), p.pc_select_by,
                ["weight_lr", "activity_lr"])
-pc = pc[(pc["param_type"] == "sp") & (pc["width"] == grid["width"]) & (pc["dataset"] == grid["dataset"])]
+pc = pc[(pc["param_type"] == "sp") & (pc["width"] == grid["width"]) & (pc["dataset"] == grid["dataset"])
+        & (pc["test_every"] == p.pc_test_every)]  # the transfer sweep's depth cells
 long_runs = pd.read_parquet(sm.input.long_runs)
 comparison = grid["comparison"]
 

@@ -22,7 +22,7 @@ from .train import TrainSpec, run_grid, train_cell
 
 INPUT_DIMS = {"MNIST": 784, "FashionMNIST": 784, "EMNIST": 784, "MNIST-1D": 40}
 STATIC_COLUMNS = ("dataset", "act_fn", "width", "n_hidden", "param_type", "skips", "init", "algorithm",
-                  "n_infer_steps", "activity_optim", "weight_optim", "batch_size", "epochs")
+                  "n_infer_steps", "activity_optim", "weight_optim", "batch_size", "epochs", "test_every")
 
 
 def cell_id(cell: dict) -> str:
@@ -32,6 +32,7 @@ def cell_id(cell: dict) -> str:
     extras = "".join([
         f"_gain{net['init_gain']:g}" if net.get("init_gain", 1.0) != 1.0 else "",
         "_f64" if tr.get("dtype", "float32") == "float64" else "",
+        f"_every{tr['test_every']}" if cell.get("interval_in_id") else "",
     ])
     return (
         f"{cell['dataset']}_{net['act_fn']}_N{net['width']}_H{net['n_hidden']}_{net['param_type']}"
@@ -201,31 +202,31 @@ def mupc_hp_transfer_cells(cfg: dict, study: str = "mupc_hp_transfer") -> dict[s
     one job, per parameterisation, activation and shape — the width sweep at fixed depth, the
     depth sweep at fixed width (T = H) and the extra dataset's cells, each evaluated every
     ``test_every`` steps of its own sweep (the notebook: 300 for widths, 100 for depths and the
-    extra). A shape in several sweeps is one cell, evaluated at the shortest of their intervals."""
-    intervals: dict[tuple, int] = {}
-
-    def add(shape, sweep):
-        every = sweep.get("test_every", cfg["test_every"])
-        intervals[shape] = min(every, intervals.get(shape, every))
-
-    for n in cfg["width_sweep"]["widths"]:
-        add((cfg["dataset"], n, cfg["width_sweep"]["n_hidden"]), cfg["width_sweep"])
-    for h in cfg["depth_sweep"]["n_hiddens"]:
-        add((cfg["dataset"], cfg["depth_sweep"]["width"], h), cfg["depth_sweep"])
-    shapes = dict(intervals)
+    extra). A shape in two sweeps is one cell if they evaluate it at the same interval, else one
+    cell per interval (the notebook's N = 512, H = 8 runs twice). The interval is in every cell's
+    file name and table (``test_every``), so that each figure reads its sweep's cell."""
+    shapes = {(cfg["dataset"], n, cfg["width_sweep"]["n_hidden"], transfer_interval(cfg, "width_sweep"))
+              for n in cfg["width_sweep"]["widths"]}
+    shapes |= {(cfg["dataset"], cfg["depth_sweep"]["width"], h, transfer_interval(cfg, "depth_sweep"))
+               for h in cfg["depth_sweep"]["n_hiddens"]}
     extra = cfg.get("extra")
     cells = {}
     for param_type, init in cfg["param_types"].items():
-        intervals = dict(shapes)
+        todo = set(shapes)
         if extra and param_type in extra["param_types"]:
-            add((extra["dataset"], extra["width"], extra["n_hidden"]), extra)
+            todo.add((extra["dataset"], extra["width"], extra["n_hidden"], transfer_interval(cfg, "extra")))
         for act in cfg["act_fns"]:
-            for (dataset, width, n_hidden), every in sorted(intervals.items()):
+            for dataset, width, n_hidden, every in sorted(todo):
                 cell = pc_cell(study, dataset, {**cfg, "param_type": param_type, "test_every": every}, width=width,
                                n_hidden=n_hidden, act_fn=act, skips=cfg["skips"], init=init,
                                activity_optim=cfg["activity_optim"])
-                cells[cell_id(cell)] = cell
+                cells[cell_id({**cell, "interval_in_id": True})] = {**cell, "interval_in_id": True}
     return cells
+
+
+def transfer_interval(cfg: dict, sweep: str) -> int:
+    """The evaluation interval of one of mupc_hp_transfer's sweeps (its own, else the study's)."""
+    return (cfg.get(sweep) or {}).get("test_every", cfg["test_every"])
 
 
 def _require(condition: bool, message: str) -> None:
@@ -277,7 +278,8 @@ def mupc_vs_pc_vs_bp_cells(grids: dict, study: str = "mupc_vs_pc_vs_bp") -> dict
                **{k: long_runs.get(k) for k in ("batch_size", "max_steps_per_epoch", "test_subset")}}
         cells.append(bp_cell(block["dataset"], run, comparison["n_hidden"], comparison["act_fn"]))
         where = {"dataset": comparison["pc_lrs_from"], "param_type": "sp", "act_fn": comparison["act_fn"],
-                 "width": long_runs["width"], "n_hidden": comparison["n_hidden"]}
+                 "width": long_runs["width"], "n_hidden": comparison["n_hidden"],
+                 "test_every": transfer_interval(pc, "depth_sweep")}
         cells.append(pc_cell(study, block["dataset"], {**pc_cfg, **run}, width=long_runs["width"],
                              n_hidden=comparison["n_hidden"], act_fn=comparison["act_fn"], skips=pc["skips"],
                              init=pc["param_types"]["sp"], activity_optim=pc["activity_optim"],

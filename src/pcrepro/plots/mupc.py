@@ -359,20 +359,25 @@ def pc_sweeps_files(grid: dict) -> dict[str, list[str]]:
 
 def transfer_contours(grid: dict) -> list[tuple]:
     """Family mupc_hp_transfer: one contour per (parameterisation, activation, shape) as
-    (dataset, param_type, act, width, n_hidden, metric, path), seed 002's file names under a
-    folder per parameterisation; the extra dataset adds accuracy contours."""
+    (dataset, param_type, act, width, n_hidden, test_every, metric, path) — the interval picks
+    the sweep's own cell — seed 002's file names under a folder per parameterisation; the extra
+    dataset adds accuracy contours."""
+    from ..cells import transfer_interval
+
     rows = []
+    every = {sweep: transfer_interval(grid, sweep) for sweep in ("width_sweep", "depth_sweep", "extra")}
     for param in grid["param_types"]:
         root = f"mupc_hp_transfer/{param}"
         for act in grid["act_fns"]:
             ds, depth, width = grid["dataset"], grid["depth_sweep"], grid["width_sweep"]
-            rows += [(ds, param, act, n, width["n_hidden"], "loss", f"{root}/min_train_losses_over_lrs_{act}_width_{n}.pdf")
-                     for n in width["widths"]]
-            rows += [(ds, param, act, depth["width"], h, "loss", f"{root}/min_train_losses_over_lrs_{act}_depth_{h}.pdf")
-                     for h in depth["n_hiddens"]]
+            rows += [(ds, param, act, n, width["n_hidden"], every["width_sweep"], "loss",
+                      f"{root}/min_train_losses_over_lrs_{act}_width_{n}.pdf") for n in width["widths"]]
+            rows += [(ds, param, act, depth["width"], h, every["depth_sweep"], "loss",
+                      f"{root}/min_train_losses_over_lrs_{act}_depth_{h}.pdf") for h in depth["n_hiddens"]]
             extra = grid.get("extra")
             if extra and param in extra["param_types"]:
                 n, h, ds = extra["width"], extra["n_hidden"], extra["dataset"]
-                rows += [(ds, param, act, n, h, metric, f"{root}/{prefix}_over_lrs_{ds}_{act}_width_{n}.pdf")
+                rows += [(ds, param, act, n, h, every["extra"], metric,
+                          f"{root}/{prefix}_over_lrs_{ds}_{act}_width_{n}.pdf")
                          for metric, prefix in (("loss", "min_train_losses"), ("accuracy", "max_test_accs"))]
     return rows
