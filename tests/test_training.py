@@ -56,9 +56,9 @@ def test_forced_divergence_is_frozen_and_neighbours_equal_solo_runs():
 
 
 def test_no_learning_rule_freezes_exactly_the_runs_below_threshold():
-    # weight lr 0 never learns (chance accuracy < 15 %); the neighbour learns.
+    # weight lr 0 never learns (its untrained net, seed 1, is at 5.5 % on these blobs); the neighbour learns.
     spec = TrainSpec(SPEC.net, "pc", 3, "gd", "adam", 32, 1, None, 5, no_learning_acc=15.0, dtype="float64")
-    runs = [{"seed": 3, "activity_lr": 2.0, "weight_lr": w, "activity_decay": 0.0} for w in (0.0, 0.05)]
+    runs = [{"seed": 1, "activity_lr": 2.0, "weight_lr": w, "activity_decay": 0.0} for w in (0.0, 0.05)]
     table = _train(runs, spec=spec)
     frozen, learner = _curve(table, weight_lr=0.0), _curve(table, weight_lr=0.05)
     assert frozen["test_acc"].iloc[0] < 15.0  # an untrained net sits near chance on 10 classes
