@@ -217,10 +217,11 @@ def mupc_hp_transfer_cells(cfg: dict, study: str = "mupc_hp_transfer") -> dict[s
             todo.add((extra["dataset"], extra["width"], extra["n_hidden"], transfer_interval(cfg, "extra")))
         for act in cfg["act_fns"]:
             for dataset, width, n_hidden, every in sorted(todo):
-                cell = pc_cell(study, dataset, {**cfg, "param_type": param_type, "test_every": every}, width=width,
-                               n_hidden=n_hidden, act_fn=act, skips=cfg["skips"], init=init,
-                               activity_optim=cfg["activity_optim"])
-                cells[cell_id({**cell, "interval_in_id": True})] = {**cell, "interval_in_id": True}
+                cell = {**pc_cell(study, dataset, {**cfg, "param_type": param_type, "test_every": every},
+                                  width=width, n_hidden=n_hidden, act_fn=act, skips=cfg["skips"], init=init,
+                                  activity_optim=cfg["activity_optim"]),
+                        "interval_in_id": True}
+                cells[cell_id(cell)] = cell
     return cells
 
 

@@ -20,12 +20,14 @@ import warnings
 
 
 def _watch_parent(parent_pid: int) -> None:
+    import psutil
+
     from pcrepro.plots.export import kill_tree
 
     while os.getppid() == parent_pid:
         time.sleep(0.5)
     try:  # the parent died (killed job): take the browser down with us
-        for child in __import__("psutil").Process().children():
+        for child in psutil.Process().children():
             kill_tree(child.pid)
     finally:
         os._exit(1)

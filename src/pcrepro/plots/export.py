@@ -23,10 +23,11 @@ import select
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable
+
+from ..atomic import write_atomic
 
 DEFAULT_TIMEOUT_S = 60.0  # a figure takes ≈ 0.3 s (≤ 5 s for the largest) on the 2-core machine
 DEFAULT_RETRIES = 2
@@ -97,38 +98,36 @@ class BoundedExporter:
 
     # -- public -----------------------------------------------------------------------
     def write(self, fig, path: str | Path, fmt: str | None = None) -> None:
-        """Render ``fig`` (a plotly figure) to ``path`` (format from the suffix unless given)."""
+        """Render ``fig`` (a plotly figure) to ``path`` (format from the suffix unless given),
+        atomically: a figure that fails leaves nothing behind."""
         import plotly.io as pio
 
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # rendered under a temporary name, renamed once complete: a figure that fails leaves nothing
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-        os.close(fd)
-        request = json.dumps({"fig": json.loads(pio.to_json(fig, validate=False)), "path": tmp,
-                              "format": fmt or path.suffix.lstrip(".")}) + "\n"
+        figure_json = pio.to_json(fig, validate=False)  # spliced into the request, not parsed again
+        fmt = fmt or path.suffix.lstrip(".")
+        write_atomic(path, lambda tmp: self._render(
+            f'{{"fig": {figure_json}, "path": {json.dumps(tmp)}, "format": {json.dumps(fmt)}}}\n', path))
+
+    def _render(self, request: str, path: Path) -> None:
+        """Send one request, with a fresh worker after every stall, until it is answered."""
         tries = self.retries + 1
-        try:
-            for attempt in range(1, tries + 1):
-                started = time.monotonic()
-                try:
-                    if self._worker is None:
-                        self._start(started)
-                    self._worker.stdin.write(request.encode())
-                    self._worker.stdin.flush()
-                    reply = self._reply(started)
-                except (TimeoutError, BrokenPipeError, EOFError) as err:
-                    self.log(f"figure export: {path} not written after {time.monotonic() - started:.0f} s "
-                             f"(try {attempt}/{tries}: {err}); killing the browser"
-                             + (" and starting a fresh one" if attempt < tries else ""))
-                    self.close(kill=True)
-                    continue
-                if not reply.get("ok"):
-                    raise RuntimeError(f"figure export of {path} failed: {reply.get('error')}")
-                os.replace(tmp, path)
-                return
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        for attempt in range(1, tries + 1):
+            started = time.monotonic()
+            try:
+                if self._worker is None:
+                    self._start(started)
+                self._worker.stdin.write(request.encode())
+                self._worker.stdin.flush()
+                reply = self._reply(started)
+            except (TimeoutError, BrokenPipeError, EOFError) as err:
+                self.log(f"figure export: {path} not written after {time.monotonic() - started:.0f} s "
+                         f"(try {attempt}/{tries}: {err}); killing the browser"
+                         + (" and starting a fresh one" if attempt < tries else ""))
+                self.close(kill=True)
+                continue
+            if not reply.get("ok"):
+                raise RuntimeError(f"figure export of {path} failed: {reply.get('error')}")
+            return
         raise ExportTimeout(
             f"figure {path} was not written: the browser did not answer within {self.timeout_s:g} s in "
             f"{tries} tries, each with a fresh browser. Raise figures.export_timeout_s (now "
@@ -150,11 +149,10 @@ class BoundedExporter:
                 pass
         kill_tree(worker.pid, tree)
         worker.wait()
-        for stream in (worker.stdin,):
-            try:
-                stream.close()
-            except OSError:
-                pass
+        try:
+            worker.stdin.close()
+        except OSError:
+            pass
         if self._replies is not None:
             os.close(self._replies)
             self._replies, self._buffer = None, b""
