@@ -10,7 +10,7 @@
 import os
 from pathlib import Path
 
-from pcrepro.config import validate_config
+from pcrepro.pipeline.config import validate_config
 
 # Jobs in an environment of their own (--sdm conda) import the science from this checkout.
 # (Set, not required: no envvars directive; update() also keeps the linter from reading it as one.)

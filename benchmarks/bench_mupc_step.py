@@ -20,9 +20,9 @@ import time
 import jax
 import jax.numpy as jnp
 
-from pcrepro.nets import NetSpec
-from pcrepro.budget import step_flops as matmul_flops
-from pcrepro.train import RunHyper, TrainSpec, init_run, train_step
+from pcrepro.core.nets import NetSpec
+from pcrepro.core.training import RunHyper, TrainSpec, init_run, train_step
+from pcrepro.pipeline.budget import step_flops as matmul_flops
 
 
 def bench(spec: TrainSpec, n_runs: int, repeats: int) -> dict:

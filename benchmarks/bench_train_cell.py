@@ -23,9 +23,10 @@ from pathlib import Path
 
 import jax
 
-from pcrepro.budget import training_budget
-from pcrepro.cells import STUDY_CELLS, n_runs, run_cell, train_spec, training_cells
-from pcrepro.config import load_config
+from pcrepro.pipeline.budget import training_budget
+from pcrepro.pipeline.cells import STUDY_CELLS, n_runs, train_spec, training_cells
+from pcrepro.pipeline.config import load_config
+from pcrepro.pipeline.runner import run_cell
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -19,8 +19,9 @@ import jax
 
 jax.config.update("jax_enable_x64", True)  # float64 cells need it; float32 cells stay float32
 
-from pcrepro.cells import run_cell, training_cells  # noqa: E402
-from pcrepro.config import load_config  # noqa: E402
+from pcrepro.pipeline.cells import training_cells  # noqa: E402
+from pcrepro.pipeline.config import load_config  # noqa: E402
+from pcrepro.pipeline.runner import run_cell
 
 REPO = Path(__file__).resolve().parents[1]
 

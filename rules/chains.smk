@@ -4,7 +4,7 @@
 #   chains_curves, chains_stats, chains_loss_landscape, chains_energy_landscape,
 #   chains_predictions, chains_hessian: the figure families (FIGURES.md section 1)
 
-from pcrepro.chains import depths as chain_depths
+from pcrepro.studies.chains import depths as chain_depths
 from pcrepro.plots.chains import FAMILIES as CHAINS_FAMILIES, chains_files
 
 CHAINS = GRIDS["chains"]

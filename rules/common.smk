@@ -4,8 +4,8 @@
 
 from pathlib import Path
 
-from pcrepro.budget import job_minutes
-from pcrepro.config import dataset_normalisation, preset_config
+from pcrepro.pipeline.budget import job_minutes
+from pcrepro.pipeline.config import dataset_normalisation, preset_config
 
 PRESET = config["preset"]
 GRIDS = preset_config(config)  # the chosen preset's study grids
@@ -13,7 +13,7 @@ RESULTS = f"results/{PRESET}"
 FIGURES = f"figures/{PRESET}"
 DATA_DIR = config["data"]["cache_dir"]
 # Small CPU runs are dominated by XLA compile time (one program per shape): the quick
-# preset asks for XLA's cheapest pipeline (pcrepro.runtime.fast_compile) in every compute job.
+# preset asks for XLA's cheapest pipeline (pcrepro.pipeline.runtime.fast_compile) in every compute job.
 FAST_COMPILE = PRESET == "quick"
 
 # Environments for --sdm conda (paths relative to rules/): GPU jobs use the CPU or the CUDA

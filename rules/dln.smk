@@ -3,8 +3,8 @@
 #   dln_loss_hessian, dln_energy_hessian, dln_spectrum, dln_projections: the figure
 #   families (FIGURES.md section 2)
 
-from pcrepro.dln import dln_configs
-from pcrepro.plots.dln import FAMILIES as DLN_FAMILIES, dln_files
+from pcrepro.studies.dln_hessian import dln_configs
+from pcrepro.plots.dln_hessian import FAMILIES as DLN_FAMILIES, dln_files
 
 DLN = GRIDS["dln_hessian"]
 DLN_CONFIGS = {c.id: c for c in dln_configs(DLN)}

@@ -3,7 +3,7 @@
 #   double_descent_figures: draws the six figure families (FIGURES.md section 5), whose ids
 #   dd_training, dd_jacobian, dd_alignment, dd_rank_one, dd_theory, dd_vector_fields are target rules
 
-from pcrepro.double_descent import INITS as DD_INITS
+from pcrepro.studies.double_descent import INITS as DD_INITS
 from pcrepro.plots.double_descent import FAMILIES as DD_FAMILIES, dd_files
 
 DD = GRIDS["double_descent"]

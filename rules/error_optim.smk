@@ -3,7 +3,7 @@
 #   error_optim_figures: draws the three figure families (FIGURES.md section 4), whose ids
 #   eo_convergence, eo_grad_cosine, eo_grad_norms are target rules
 
-from pcrepro.budget import CPU_MEASURED_MINUTES
+from pcrepro.pipeline.budget import CPU_MEASURED_MINUTES
 from pcrepro.plots.error_optim import FAMILIES as EO_FAMILIES, error_optim_files
 
 EO = GRIDS["error_optim"]

@@ -9,7 +9,7 @@
 #   mupc_vs_pc_vs_bp   the main figure (reads the sweeps above, trains BP and the deep PC runs)
 # The analysis families (activity Hessian, forward pass, energy theory) are in mupc_analysis.smk.
 
-from pcrepro.cells import training_cells, transfer_interval
+from pcrepro.pipeline.cells import training_cells, transfer_interval
 from pcrepro.plots.mupc import pc_sweeps_files, transfer_contours
 
 SWEEPS = GRIDS["mupc_sweeps"]

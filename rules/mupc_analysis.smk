@@ -5,7 +5,7 @@
 #   mupc_energy_theory_phase / _width: training on the equilibrated energy
 #   mupc_activity_hessian, mupc_forward_pass, mupc_energy_theory: the figure families
 
-from pcrepro.budget import ANALYSIS_MINUTES
+from pcrepro.pipeline.budget import ANALYSIS_MINUTES
 from pcrepro.plots.mupc_analysis import activity_hessian_files, energy_theory_files, forward_pass_files
 
 ACTIVITY_HESSIAN = GRIDS["mupc_activity_hessian"]

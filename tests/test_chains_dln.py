@@ -5,12 +5,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-
-from pcrepro import chains, dln, hessian, landscape, theory
-from pcrepro.energy import mse_loss, pc_energy
-from pcrepro.inference import euler_inference, euler_inference_halving
-from pcrepro.nets import NetSpec, forward, init_params
 from reference_chains import notebook_runs
+
+from pcrepro.core import hessian, landscape, theory
+from pcrepro.core.energy import mse_loss, pc_energy
+from pcrepro.core.inference import euler_inference, euler_inference_halving
+from pcrepro.core.nets import NetSpec, forward, init_params
+from pcrepro.studies import chains
+from pcrepro.studies import dln_hessian as dln
 
 SETUP = chains.ChainSetup()
 
@@ -166,7 +168,7 @@ def test_chain_runs_equal_the_notebook_loops_draw_for_draw(h, n_bp, stop, seed):
 def test_landscape_grid_points_equal_direct_evaluation():
     rng = np.random.RandomState(0)
     x = 1 + 0.1 * rng.standard_normal(64)
-    land = landscape.chain_landscape(1, x, -x, domain=1.0, resolution=7, n_steps=20, dt=0.1)
+    land = chains.chain_landscape(1, x, -x, domain=1.0, resolution=7, n_steps=20, dt=0.1)
     i, j = 1, 5
     w = np.array([land.axis[i], land.axis[j]])
     assert np.isclose(land.loss[i, j], chains.chain_loss(w, x, -x), rtol=1e-12)
@@ -180,7 +182,7 @@ def test_landscape_grid_points_equal_direct_evaluation():
     assert np.isclose(land.energy[i, j, 5], np.mean(0.5 * e1**2 + 0.5 * e2**2), rtol=1e-12)
     np.testing.assert_allclose(land.energy_descent[i, j, 5], [np.mean(e1 * x), np.mean(e2 * z)], rtol=1e-10)
     # H = 2: axis k of the volume is w_{k+1} (the seed's mesh swapped w1 and w2)
-    vol = landscape.chain_landscape(2, x, -x, domain=2.0, resolution=5, n_steps=20, dt=0.1)
+    vol = chains.chain_landscape(2, x, -x, domain=2.0, resolution=5, n_steps=20, dt=0.1)
     w = np.array([vol.axis[0], vol.axis[3], vol.axis[4]])
     assert np.isclose(vol.loss[0, 3, 4], chains.chain_loss(w, x, -x), rtol=1e-12)
     assert np.isclose(vol.equilibrium[0, 3, 4], chains.chain_equilibrated_energy(w, x, -x), rtol=1e-12)

@@ -5,7 +5,7 @@ import copy
 import pytest
 import yaml
 
-from pcrepro.config import ConfigError, validate_config
+from pcrepro.pipeline.config import ConfigError, validate_config
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SHARED_MNIST
 
 from pcrepro import data as D
-from conftest import SHARED_MNIST
 
 
 def _idx_images(n, seed=0):
@@ -163,8 +163,8 @@ def test_training_cells_normalise_each_dataset_as_the_reference(tmp_path):
     dataset's entry and the loaded inputs are exactly (pixel − mean) / std."""
     import yaml
 
-    from pcrepro.cells import training_cells
-    from pcrepro.config import ConfigError, dataset_normalisation
+    from pcrepro.pipeline.cells import training_cells
+    from pcrepro.pipeline.config import ConfigError, dataset_normalisation
 
     config = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text())
     assert dataset_normalisation(config, "FashionMNIST") == {"mean": 0.5, "std": 0.5}

@@ -8,17 +8,17 @@ import signal
 import subprocess
 import sys
 import time
-import tomllib
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import slurm_cluster
+import tomllib
 import yaml
 from packaging.requirements import Requirement
-
-import slurm_cluster
 from test_workflow import SNAKEMAKE, _snakemake, _standin_override
+
 
 def _train_cli(repo: Path, workdir: Path, study: str, out: Path) -> dict[str, pd.DataFrame]:
     """Every cell of ``study`` (quick preset) trained by the CLI, outside Snakemake and SLURM,

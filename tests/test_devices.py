@@ -5,11 +5,11 @@ import signal
 import subprocess
 import sys
 
-from pcrepro.devices import claim_device, release_devices, visible_gpus
+from pcrepro.pipeline.devices import claim_device, release_devices, visible_gpus
 
 CLAIMER = """
 import os, sys, time
-from pcrepro.devices import claim_device
+from pcrepro.pipeline.devices import claim_device
 device = claim_device(sys.argv[1].split(","), sys.argv[2], poll_s=0.05)
 print(device, os.environ.get("CUDA_VISIBLE_DEVICES"), time.time(), flush=True)
 time.sleep(float(sys.argv[3]))
@@ -78,7 +78,7 @@ def test_under_slurm_the_scheduler_binds_devices(tmp_path, monkeypatch):
 
 
 def test_a_job_without_a_gpu_is_kept_on_the_cpu(tmp_path):
-    code = ("import os; from pcrepro.runtime import start_job; "
+    code = ("import os; from pcrepro.pipeline.runtime import start_job; "
             "d = start_job(False, 0, {'gpu_devices': ['0']}, None); "
             "print(d, os.environ.get('JAX_PLATFORMS'), os.environ.get('CUDA_VISIBLE_DEVICES'))")
     env = {k: v for k, v in _no_slurm().items() if k not in ("JAX_PLATFORMS", "CUDA_VISIBLE_DEVICES")}

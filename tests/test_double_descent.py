@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from pcrepro import double_descent as dd
+from pcrepro.studies import double_descent as dd
 
 SETUP = dd.DDSetup(iterations=20_000)
 

@@ -5,10 +5,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from pcrepro import error_optim as eo
-from pcrepro import theory
-from pcrepro.energy import mse_loss
-from pcrepro.nets import forward, init_params, predict
+from pcrepro.core import theory
+from pcrepro.core.energy import mse_loss
+from pcrepro.core.nets import forward, init_params, predict
+from pcrepro.studies import error_optim as eo
 
 
 def _problem(n_hidden=4, width=8, batch=5, seed=0):

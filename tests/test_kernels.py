@@ -7,14 +7,13 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-
-from pcrepro import theory
-from pcrepro.energy import activity_grad, mse_loss, pc_energy
-from pcrepro.inference import infer_activities
-from pcrepro.nets import NetSpec, forward, init_params, predict
-from pcrepro.optim import adam_init, adam_step
-
 from reference import naive_energy, naive_forward, unstack
+
+from pcrepro.core import theory
+from pcrepro.core.energy import activity_grad, mse_loss, pc_energy
+from pcrepro.core.inference import infer_activities
+from pcrepro.core.nets import NetSpec, forward, init_params, predict
+from pcrepro.core.optim import adam_init, adam_step
 
 CASES = list(itertools.product(["sp", "mupc", "depth_mup"], [False, True], ["linear", "tanh", "relu"]))
 

@@ -10,14 +10,17 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from pcrepro import activity_spectra, energy_theory, forward_pass, theory
-from pcrepro.data import Dataset, REAL
-from pcrepro.energy import mse_loss, pc_energy
-from pcrepro.hessian import activity_hessian, condition_number
-from pcrepro.inference import infer_activities
-from pcrepro.nets import NetSpec, forward, init_params
-from pcrepro.optim import adam_init, adam_step
-from pcrepro.train import TrainSpec, data_order, init_run, run_grid, train_cell
+from pcrepro.core import theory
+from pcrepro.core.energy import mse_loss, pc_energy
+from pcrepro.core.hessian import activity_hessian, condition_number
+from pcrepro.core.inference import infer_activities
+from pcrepro.core.nets import NetSpec, forward, init_params
+from pcrepro.core.optim import adam_init, adam_step
+from pcrepro.core.training import TrainSpec, data_order, init_run
+from pcrepro.data import REAL, Dataset
+from pcrepro.pipeline.cells import run_grid
+from pcrepro.pipeline.runner import train_cell
+from pcrepro.studies.mupc_analysis import activity_spectra, energy_theory, forward_pass
 
 # -- the activity Hessian: numerical = theory = D + O ------------------------------------------
 

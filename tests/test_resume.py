@@ -6,12 +6,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from pcrepro import checkpoint as ckpt
-from pcrepro.atomic import write_atomic
-from pcrepro.train import run_grid, train_cell
-
 from test_training import SPEC, _blobs
+
+from pcrepro.data.atomic import write_atomic
+from pcrepro.pipeline import checkpoint as ckpt
+from pcrepro.pipeline.cells import run_grid
+from pcrepro.pipeline.runner import train_cell
 
 
 class Killed(Exception):
@@ -113,7 +113,7 @@ def test_a_failing_job_leaves_its_progress_once_and_its_traceback_in_its_log(tmp
     import sys
 
     log = tmp_path / "logs" / "job.log"
-    code = (f"from pcrepro.progress import log_output, log_to\nlog_output({str(log)!r})\nlog_output({str(log)!r})\n"
+    code = (f"from pcrepro.pipeline.progress import log_output, log_to\nlog_output({str(log)!r})\nlog_output({str(log)!r})\n"
             f"with log_to({str(log)!r}) as log:\n    log('period 1/2')\n"
             "raise ValueError('unknown dataset EMNST')\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

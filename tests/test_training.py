@@ -4,10 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pcrepro.data import Dataset, REAL
-from pcrepro.nets import NetSpec
-from pcrepro.results import best_runs, select_best
-from pcrepro.train import TrainSpec, run_grid, train_cell
+from pcrepro.core.nets import NetSpec
+from pcrepro.core.training import TrainSpec
+from pcrepro.data import REAL, Dataset
+from pcrepro.pipeline.cells import run_grid
+from pcrepro.pipeline.results import best_runs, select_best
+from pcrepro.pipeline.runner import train_cell
 
 
 def _blobs(n_train=640, n_test=200, dim=20, seed=0):
@@ -140,7 +142,7 @@ def test_activity_decay_figure_scores_each_run_by_its_padded_maximum():
 def test_compare_selection_sets_the_selected_lr_beside_the_notebooks():
     """Hand-made selection tables against seed 002's hard-coded lrs (GD, MNIST, ReLU, H 8: 0.5;
     Fashion-MNIST: 0.1; μPC ReLU: 0.5 for every depth)."""
-    from pcrepro.notebook_lrs import compare_with_notebook
+    from pcrepro.pipeline.notebook_lrs import compare_with_notebook
 
     rows = []
     for dataset, winner in (("MNIST", 0.5), ("FashionMNIST", 0.5)):
@@ -158,8 +160,13 @@ def test_compare_selection_sets_the_selected_lr_beside_the_notebooks():
 
 
 def test_budget_model_reproduces_the_measured_steps_and_counts_runs():
-    from pcrepro.budget import MEASURED_STEPS, seconds_per_run_step, step_flops, training_budget
-    from pcrepro.cells import mupc_sweeps_cells, train_spec
+    from pcrepro.pipeline.budget import (
+        MEASURED_STEPS,
+        seconds_per_run_step,
+        step_flops,
+        training_budget,
+    )
+    from pcrepro.pipeline.cells import mupc_sweeps_cells, train_spec
 
     for (h, n, t), measured in MEASURED_STEPS:
         spec = TrainSpec(NetSpec(784, n, h, 10, "relu", "mupc", True, "standard_gauss"), "pc", n_infer_steps=t)
@@ -291,7 +298,7 @@ def test_sweep_curves_are_cut_to_the_shortest_run_as_the_notebook():
     """compute_metric_stats: every seed truncated to the shortest; an empty run counts as one
     evaluation at 10 %; the BP cell turns a run with at most one evaluation into a whole run (three
     evaluations) at 10 %."""
-    from pcrepro.results import truncated_curve_stats
+    from pcrepro.pipeline.results import truncated_curve_stats
 
     def table(accs_per_seed):
         return pd.DataFrame([dict(cell="c", seed=seed, activity_lr=0.1, weight_lr=0.1, activity_decay=0.0,
@@ -311,7 +318,7 @@ def test_sweep_curves_are_cut_to_the_shortest_run_as_the_notebook():
 
 
 def test_a_cell_takes_its_lrs_from_the_selected_row_of_another_sweep():
-    from pcrepro.cells import pc_cell, resolve_selected_lrs
+    from pcrepro.pipeline.cells import pc_cell, resolve_selected_lrs
 
     cfg = dict(param_type="sp", n_infer_steps="depth", weight_optim="adam", batch_size=64, epochs=1, test_every=10,
                seeds=[0, 1], activity_lrs=None, weight_lrs=None, activity_decays=[0.0])
@@ -330,13 +337,14 @@ def test_orthogonal_tanh_cells_train_with_the_reference_gain():
     """The μPC reference script inits orthogonal tanh nets with gain 1.05 (1 otherwise): the paper
     cells carry it, their hidden matrices are 1.05 × orthogonal, and the feedforward activity RMS
     at depth 128 equals an independent numpy forward pass — several times that of gain 1."""
+    from pathlib import Path
+
     import jax
     import jax.numpy as jnp
     import yaml
-    from pathlib import Path
 
-    from pcrepro.cells import train_spec, training_cells
-    from pcrepro.nets import forward, init_params
+    from pcrepro.core.nets import forward, init_params
+    from pcrepro.pipeline.cells import train_spec, training_cells
 
     config = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text())
     config["preset"] = "paper"
@@ -365,7 +373,7 @@ def test_orthogonal_tanh_cells_train_with_the_reference_gain():
 
 
 def cell_id_of(cell):
-    from pcrepro.cells import cell_id
+    from pcrepro.pipeline.cells import cell_id
 
     return cell_id(cell)
 
@@ -375,7 +383,7 @@ def test_a_single_run_state_can_be_donated_to_the_jitted_step():
 
     import jax
 
-    from pcrepro.train import RunHyper, init_run, train_step
+    from pcrepro.core.training import RunHyper, init_run, train_step
 
     state = init_run(jax.numpy.uint32(0), SPEC)
     data = _blobs()
@@ -388,7 +396,7 @@ def test_a_single_run_state_can_be_donated_to_the_jitted_step():
 def test_training_precision_follows_the_spec_whatever_x64_says():
     """compute.dtype: float32 cells train in float32 even with x64 on (this suite), float64 ones
     in float64, from the same initial weights: the first losses agree to float32 round-off."""
-    from pcrepro import train as T
+    from pcrepro.pipeline import runner as T  # the runner's reference to init_run
 
     runs = run_grid([0], [2.0], [0.05], [0.0])
     seen = {}

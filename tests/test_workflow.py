@@ -80,7 +80,7 @@ def test_paper_hp_transfer_is_one_job_per_static_cell_with_every_lr_pair_vmapped
     # N = 512, every 100: the notebook runs N = 512, H = 8 in both) = 60, + the Fashion-MNIST cell of
     # muPC per activation = 63 jobs
     assert re.search(r"^train_cell\s+63$", proc.stdout, re.M), proc.stdout[-2000:]
-    from pcrepro.cells import mupc_hp_transfer_cells, n_runs
+    from pcrepro.pipeline.cells import mupc_hp_transfer_cells, n_runs
 
     paper = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["paper"]["mupc_hp_transfer"]
     cells = list(mupc_hp_transfer_cells(paper).values())
@@ -227,7 +227,7 @@ def _check_transfer_baseline_and_comparison(repo, tmp_path):
 
 
 def test_paper_pc_sweeps_cells_follow_the_notebook_grid(repo):
-    from pcrepro.cells import mupc_pc_sweeps_cells
+    from pcrepro.pipeline.cells import mupc_pc_sweeps_cells
 
     paper = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["paper"]["mupc_pc_sweeps"]
     cells = list(mupc_pc_sweeps_cells(paper).values())
@@ -243,7 +243,7 @@ def test_paper_pc_sweeps_cells_follow_the_notebook_grid(repo):
 
 
 def test_paper_activity_decay_is_one_cell_of_54_vmapped_runs(repo):
-    from pcrepro.cells import mupc_activity_decay_cells
+    from pcrepro.pipeline.cells import mupc_activity_decay_cells
 
     paper = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["paper"]["mupc_activity_decay"]
     (cell,) = mupc_activity_decay_cells(paper).values()
@@ -253,7 +253,7 @@ def test_paper_activity_decay_is_one_cell_of_54_vmapped_runs(repo):
 
 
 def test_paper_preset_mupc_analysis_jobs(repo, tmp_path):
-    from pcrepro.cells import mupc_condition_number_cells, mupc_sweeps_cells
+    from pcrepro.pipeline.cells import mupc_condition_number_cells, mupc_sweeps_cells
 
     proc = _snakemake(repo, tmp_path, "mupc_activity_hessian", "mupc_forward_pass", "mupc_energy_theory", "-n",
                       "--cores", "1", "--config", "preset=paper")
@@ -273,7 +273,11 @@ def test_paper_preset_mupc_analysis_jobs(repo, tmp_path):
 
 @pytest.mark.workflow
 def test_quick_mupc_analysis_families_write_every_declared_file_with_the_computed_numbers(repo, tmp_path):
-    from pcrepro.plots.mupc_analysis import activity_hessian_files, energy_theory_files, forward_pass_files
+    from pcrepro.plots.mupc_analysis import (
+        activity_hessian_files,
+        energy_theory_files,
+        forward_pass_files,
+    )
 
     quick = _quick_on_standins(repo, tmp_path, "mupc_activity_hessian", "mupc_forward_pass", "mupc_energy_theory")
     figures, results = tmp_path / "figures" / "quick", tmp_path / "results" / "quick"
@@ -388,9 +392,9 @@ def test_paper_preset_has_one_job_per_chain_depth_and_dln_configuration(repo, tm
 def test_quick_chains_and_dln_hessian_write_every_declared_file_with_the_computed_numbers(repo, tmp_path):
     from PIL import Image
 
-    from pcrepro.dln import dln_configs
     from pcrepro.plots.chains import chains_files
-    from pcrepro.plots.dln import dln_files
+    from pcrepro.plots.dln_hessian import dln_files
+    from pcrepro.studies.dln_hessian import dln_configs
 
     quick = _quick_on_standins(repo, tmp_path, "chains", "dln_hessian")
     figures, results = tmp_path / "figures" / "quick", tmp_path / "results" / "quick"
@@ -422,9 +426,9 @@ def test_paper_preset_error_optim_and_double_descent_jobs(repo, tmp_path):
 
 @pytest.mark.workflow
 def test_quick_error_optim_and_double_descent_draw_the_computed_numbers(repo, tmp_path):
-    from pcrepro import error_optim as eo
     from pcrepro.plots.double_descent import dd_files, plot_steps
     from pcrepro.plots.error_optim import error_optim_files
+    from pcrepro.studies import error_optim as eo
 
     quick = _quick_on_standins(repo, tmp_path, "error_optim", "double_descent")
     figures, results = tmp_path / "figures" / "quick", tmp_path / "results" / "quick"

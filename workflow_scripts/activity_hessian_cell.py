@@ -1,7 +1,7 @@
 """Adapter: activity-Hessian spectra of one (setting, activation) over the N x H grid
 (rule mupc_activity_hessian_cell). Outside Snakemake: benchmarks/bench_mupc_analysis.py."""
 
-from pcrepro.runtime import start_job
+from pcrepro.pipeline.runtime import start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 # before JAX starts its backend: XLA flags, and one GPU of its own for a GPU job
@@ -13,10 +13,10 @@ jax.config.update("jax_enable_x64", True)  # for the float64 precision check; th
 
 import numpy as np
 
-from pcrepro.activity_spectra import analyse
-from pcrepro.atomic import write_atomic
-from pcrepro.progress import log_to
-from pcrepro.results import write_table
+from pcrepro.data.atomic import write_atomic
+from pcrepro.pipeline.progress import log_to
+from pcrepro.pipeline.results import write_table
+from pcrepro.studies.mupc_analysis.activity_spectra import analyse
 
 grid = sm.params.grid
 with log_to(sm.log[0]) as log:

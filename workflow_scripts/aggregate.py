@@ -1,9 +1,9 @@
 """Adapter: concatenate a study's per-cell tables (rule aggregate)."""
 
-from pcrepro.progress import log_output
+from pcrepro.pipeline.progress import log_output
 
 log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)
 
-from pcrepro.results import aggregate, write_table
+from pcrepro.pipeline.results import aggregate, write_table
 
 write_table(aggregate(snakemake.input), snakemake.output[0])  # noqa: F821

@@ -1,6 +1,6 @@
 """Adapter: everything seed 000 computes for one chain depth (rule chains_depth)."""
 
-from pcrepro.runtime import start_job
+from pcrepro.pipeline.runtime import start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 # before JAX starts its backend: XLA flags, and one GPU of its own for a GPU job
@@ -12,9 +12,9 @@ jax.config.update("jax_enable_x64", True)  # Hessians and landscapes in float64,
 
 import numpy as np
 
-from pcrepro.atomic import write_atomic
-from pcrepro.chains import analyse_depth, depth_arguments
-from pcrepro.progress import log_to
+from pcrepro.data.atomic import write_atomic
+from pcrepro.pipeline.progress import log_to
+from pcrepro.studies.chains import analyse_depth, depth_arguments
 
 with log_to(sm.log[0]) as log:
     result = analyse_depth(int(sm.wildcards.n_hidden), **depth_arguments(sm.params.grid, int(sm.wildcards.n_hidden)),

@@ -1,6 +1,6 @@
 """Adapter: the two-layer net and its reduced dynamics from one init (rule dd_simulate)."""
 
-from pcrepro.runtime import start_job
+from pcrepro.pipeline.runtime import start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 # before JAX starts its backend: XLA flags, and one GPU of its own for a GPU job
@@ -12,9 +12,9 @@ jax.config.update("jax_enable_x64", True)  # 100 000 steps; the reduced-form agr
 
 import numpy as np
 
-from pcrepro.atomic import write_atomic
-from pcrepro.double_descent import run, setup_from_grid
-from pcrepro.progress import log_to
+from pcrepro.data.atomic import write_atomic
+from pcrepro.pipeline.progress import log_to
+from pcrepro.studies.double_descent import run, setup_from_grid
 
 grid = sm.params.grid
 with log_to(sm.log[0]) as log:

@@ -1,6 +1,6 @@
 """Adapter: Hessians, spectra and projections of one deep-linear-net configuration (rule dln_config)."""
 
-from pcrepro.runtime import start_job
+from pcrepro.pipeline.runtime import start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 # before JAX starts its backend: XLA flags, and one GPU of its own for a GPU job
@@ -12,10 +12,10 @@ jax.config.update("jax_enable_x64", True)  # eigenvalues near zero must not drow
 
 import numpy as np
 
-from pcrepro.atomic import write_atomic
-from pcrepro.dln import analyse, dln_configs, load_sample
-from pcrepro.plots.dln import has_projections
-from pcrepro.progress import log_to
+from pcrepro.data.atomic import write_atomic
+from pcrepro.pipeline.progress import log_to
+from pcrepro.plots.dln_hessian import has_projections
+from pcrepro.studies.dln_hessian import analyse, dln_configs, load_sample
 
 grid = sm.params.grid
 config = {c.id: c for c in dln_configs(grid)}[sm.wildcards.config]

@@ -1,6 +1,6 @@
 """Adapter: nets trained on the equilibrated energy (rules mupc_energy_theory_phase / _width)."""
 
-from pcrepro.runtime import start_job
+from pcrepro.pipeline.runtime import start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 # before JAX starts its backend: XLA flags, and one GPU of its own for a GPU job
@@ -9,9 +9,9 @@ start_job(sm.params.fast_compile, getattr(sm.resources, "gpu", 0), sm.config["co
 import pandas as pd
 
 from pcrepro.data import load_prepared
-from pcrepro.energy_theory import run_grid
-from pcrepro.progress import log_to
-from pcrepro.results import write_table
+from pcrepro.pipeline.progress import log_to
+from pcrepro.pipeline.results import write_table
+from pcrepro.studies.mupc_analysis.energy_theory import run_grid
 
 run, grid = sm.params.run, sm.params.grid
 with log_to(sm.log[0]) as log:

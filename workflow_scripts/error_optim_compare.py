@@ -1,6 +1,6 @@
 """Adapter: the whole error_optim comparison on one batch (rule error_optim_compare)."""
 
-from pcrepro.runtime import start_job
+from pcrepro.pipeline.runtime import start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 # before JAX starts its backend: XLA flags, and one GPU of its own for a GPU job
@@ -12,9 +12,9 @@ jax.config.update("jax_enable_x64", sm.params.grid["dtype"] == "float64")
 
 import numpy as np
 
-from pcrepro.atomic import write_atomic
-from pcrepro.error_optim import run_study
-from pcrepro.progress import log_to
+from pcrepro.data.atomic import write_atomic
+from pcrepro.pipeline.progress import log_to
+from pcrepro.studies.error_optim import run_study
 
 with log_to(sm.log[0]) as log:
     result = run_study(sm.params.grid, sm.input.dataset, log=log)

@@ -1,15 +1,15 @@
 """Adapter: forward-pass norms of one (activation, optimiser) (rule mupc_forward_pass_cell)."""
 
-from pcrepro.runtime import start_job
+from pcrepro.pipeline.runtime import start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 # before JAX starts its backend: XLA flags, and one GPU of its own for a GPU job
 start_job(sm.params.fast_compile, getattr(sm.resources, "gpu", 0), sm.config["compute"], sm.log[0])
 
 from pcrepro.data import load_prepared
-from pcrepro.forward_pass import run_setting_grid
-from pcrepro.progress import log_to
-from pcrepro.results import write_table
+from pcrepro.pipeline.progress import log_to
+from pcrepro.pipeline.results import write_table
+from pcrepro.studies.mupc_analysis.forward_pass import run_setting_grid
 
 grid = sm.params.grid
 with log_to(sm.log[0]) as log:

@@ -1,6 +1,6 @@
 """Adapter: figure family mupc_activity_hessian (rule mupc_activity_hessian)."""
 
-from pcrepro.progress import log_output
+from pcrepro.pipeline.progress import log_output
 
 log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)
 
@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pcrepro.pipeline.results import write_table
 from pcrepro.plots.common import FigureWriter
 from pcrepro.plots.mupc_analysis import draw_activity_hessian
-from pcrepro.results import write_table
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 grid, results = sm.params.grid, Path(sm.params.results)

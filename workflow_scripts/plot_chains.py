@@ -1,6 +1,6 @@
 """Adapter: one figure family of study chains (rules chains_curves … chains_hessian)."""
 
-from pcrepro.progress import log_output
+from pcrepro.pipeline.progress import log_output
 
 log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)
 

@@ -1,6 +1,6 @@
 """Adapter: one figure family of study dln_hessian (rules dln_loss_hessian … dln_projections)."""
 
-from pcrepro.progress import log_output
+from pcrepro.pipeline.progress import log_output
 
 log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pcrepro.dln import dln_configs
 from pcrepro.plots import dln as plots
 from pcrepro.plots.common import FigureWriter
+from pcrepro.studies.dln_hessian import dln_configs
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 family, grid = sm.params.family, sm.params.grid

@@ -1,6 +1,6 @@
 """Adapter: figure family mupc_energy_theory (rule mupc_energy_theory)."""
 
-from pcrepro.progress import log_output
+from pcrepro.pipeline.progress import log_output
 
 log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)
 
@@ -10,7 +10,10 @@ import pandas as pd
 
 from pcrepro.data import STANDIN
 from pcrepro.plots.common import FigureWriter
-from pcrepro.plots.mupc_analysis import draw_energy_theory_phase, draw_energy_theory_width
+from pcrepro.plots.mupc_analysis import (
+    draw_energy_theory_phase,
+    draw_energy_theory_width,
+)
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 grid = sm.params.grid

@@ -1,6 +1,6 @@
 """Adapter: figures of family mupc_activity_decay (rule mupc_activity_decay)."""
 
-from pcrepro.progress import log_output
+from pcrepro.pipeline.progress import log_output
 
 log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)
 

@@ -1,14 +1,14 @@
 """Adapter: figures of family mupc_pc_baseline (rule mupc_pc_baseline)."""
 
-from pcrepro.progress import log_output
+from pcrepro.pipeline.progress import log_output
 
 log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)
 
 import pandas as pd
 
+from pcrepro.pipeline.results import best_runs
 from pcrepro.plots.common import export, export_session
 from pcrepro.plots.mupc import best_curves_figure
-from pcrepro.results import best_runs
 
 sm = snakemake  # noqa: F821
 p = sm.params

@@ -1,15 +1,19 @@
 """Adapter: figures of family mupc_pc_sweeps (rule mupc_pc_sweeps_figures)."""
 
-from pcrepro.progress import log_output
+from pcrepro.pipeline.progress import log_output
 
 log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)
 
 import pandas as pd
 
-from pcrepro.cells import variant_depths
+from pcrepro.pipeline.cells import variant_depths
+from pcrepro.pipeline.results import best_runs
 from pcrepro.plots.common import export, export_session
-from pcrepro.plots.mupc import best_curves_figure, condition_number_figure, lr_sweep_figure
-from pcrepro.results import best_runs
+from pcrepro.plots.mupc import (
+    best_curves_figure,
+    condition_number_figure,
+    lr_sweep_figure,
+)
 
 sm = snakemake  # noqa: F821
 grid, preset, pad = sm.params.grid, sm.params.preset, sm.params.stopped_run_score

@@ -1,14 +1,19 @@
 """Adapter: figures of family mupc_vs_pc_vs_bp (rule mupc_vs_pc_vs_bp)."""
 
-from pcrepro.progress import log_output
+from pcrepro.pipeline.progress import log_output
 
 log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)
 
 import pandas as pd
 
+from pcrepro.pipeline.results import best_runs, rows_where
 from pcrepro.plots.common import export, export_session
-from pcrepro.plots.mupc import ACT_TITLES, deep_comparison_figure, depth_legend_figure, mupc_vs_pc_vs_bp_figure
-from pcrepro.results import best_runs, rows_where
+from pcrepro.plots.mupc import (
+    ACT_TITLES,
+    deep_comparison_figure,
+    depth_legend_figure,
+    mupc_vs_pc_vs_bp_figure,
+)
 
 sm = snakemake  # noqa: F821
 p, grid = sm.params, sm.params.grid

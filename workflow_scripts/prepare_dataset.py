@@ -1,13 +1,13 @@
 """Adapter: obtain, verify and cache one image dataset (rule prepare_dataset)."""
 
-from pcrepro.progress import log_output
+from pcrepro.pipeline.progress import log_output
 
 log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)
 
 from pathlib import Path
 
 from pcrepro.data import FetchOptions, prepare_image_dataset
-from pcrepro.progress import log_to
+from pcrepro.pipeline.progress import log_to
 
 cfg = snakemake.params.data  # noqa: F821
 with log_to(snakemake.log[0]) as log:  # noqa: F821

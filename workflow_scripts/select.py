@@ -1,12 +1,12 @@
 """Adapter: best learning rates of a study's sweep (rule select)."""
 
-from pcrepro.progress import log_output
+from pcrepro.pipeline.progress import log_output
 
 log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)
 
 import pandas as pd
 
-from pcrepro.results import select_best, write_table
+from pcrepro.pipeline.results import select_best, write_table
 
 rule = snakemake.params.selection  # noqa: F821
 table = select_best(

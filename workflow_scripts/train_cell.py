@@ -1,6 +1,6 @@
 """Adapter: train one grid cell (rule train_cell). Outside Snakemake: `pcrepro train-cell`."""
 
-from pcrepro.runtime import start_job
+from pcrepro.pipeline.runtime import start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 # before JAX starts its backend: XLA flags, and one GPU of its own for a GPU job
@@ -10,9 +10,9 @@ import jax
 
 jax.config.update("jax_enable_x64", sm.params.cell["train"]["dtype"] == "float64")  # compute.dtype
 
-from pcrepro.cells import run_cell
-from pcrepro.progress import log_to
-from pcrepro.results import write_table
+from pcrepro.pipeline.progress import log_to
+from pcrepro.pipeline.results import write_table
+from pcrepro.pipeline.runner import run_cell
 
 with log_to(sm.log[0]) as log:
     table = run_cell(

@@ -15,11 +15,13 @@ import argparse
 import json
 from pathlib import Path
 
-from .cells import STUDY_CELLS, run_cell, training_cells
-from .config import load_config, preset_config
+from pcrepro.pipeline.cells import STUDY_CELLS, training_cells
+from pcrepro.pipeline.config import load_config, preset_config
+from pcrepro.pipeline.progress import log_to
+from pcrepro.pipeline.results import write_table
+from pcrepro.pipeline.runner import run_cell
+
 from .data import FetchOptions, prepare_image_dataset
-from .progress import log_to
-from .results import write_table
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
                              checkpoint_every_s=args.checkpoint_every_s)
         write_table(table, args.out)
     elif args.command == "budget":
-        from .budget import paper_budget
+        from pcrepro.pipeline.budget import paper_budget
 
         config = load_config(args.config, REPO / "schemas" / "config.schema.yaml", {"preset": args.preset})
         table = paper_budget(preset_config(config))
@@ -110,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
         import jax
         import numpy as np
 
-        from .atomic import write_atomic
+        from pcrepro.data.atomic import write_atomic
 
         config = load_config(args.config, REPO / "schemas" / "config.schema.yaml", {"preset": args.preset})
         study = args.command.replace("-", "_")
@@ -118,20 +120,20 @@ def main(argv: list[str] | None = None) -> None:
         jax.config.update("jax_enable_x64", study == "double_descent" or grid["dtype"] == "float64")
         with log_to(args.log) as log:
             if study == "error_optim":
-                from .config import dataset_normalisation
-                from .error_optim import run_study
+                from pcrepro.pipeline.config import dataset_normalisation
+                from pcrepro.studies.error_optim import run_study
 
                 grid = {**grid, "normalisation": dataset_normalisation(config, grid["dataset"])}
                 result = run_study(grid, args.dataset, log=log)
             else:
-                from .double_descent import run, setup_from_grid
+                from pcrepro.studies.double_descent import run, setup_from_grid
 
                 result = run(setup_from_grid(grid), args.init, tuple(grid["snapshots"]), log=log)
         write_atomic(args.out, lambda tmp: np.savez(tmp, **result))
     elif args.command == "compare-selection":
         import pandas as pd
 
-        from .notebook_lrs import compare_with_notebook
+        from pcrepro.pipeline.notebook_lrs import compare_with_notebook
 
         table = compare_with_notebook(pd.read_csv(args.selection), args.study)
         print(table.to_string(index=False))

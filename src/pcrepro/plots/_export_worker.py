@@ -22,7 +22,7 @@ import warnings
 def _watch_parent(parent_pid: int) -> None:
     import psutil
 
-    from pcrepro.plots.export import kill_tree
+    from .export import kill_tree
 
     while os.getppid() == parent_pid:
         time.sleep(0.5)

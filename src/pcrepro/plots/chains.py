@@ -10,11 +10,24 @@ from typing import Mapping
 
 import numpy as np
 
-from ..chains import chain_equilibrated_energy, chain_loss
+from pcrepro.studies.chains import chain_equilibrated_energy, chain_loss
+
 from .common import FigureWriter, subsample
-from .landscapes import (ENERGY, LAYER_COLORS, LOSS, contour_figure, heatmap_series, hessian_heatmap, layer_names,
-                         lines_figure, predictions_gif, spectrum_overlay, stats_figure, surface_figure,
-                         volume_figure)
+from .landscapes import (
+    ENERGY,
+    LAYER_COLORS,
+    LOSS,
+    contour_figure,
+    heatmap_series,
+    hessian_heatmap,
+    layer_names,
+    lines_figure,
+    predictions_gif,
+    spectrum_overlay,
+    stats_figure,
+    surface_figure,
+    volume_figure,
+)
 
 FAMILIES = ("chains_curves", "chains_stats", "chains_loss_landscape", "chains_energy_landscape",
             "chains_predictions", "chains_hessian")

@@ -17,9 +17,10 @@ import pandas as pd
 import plotly.colors as pcolors
 import plotly.graph_objects as go
 
-from ..data import STANDIN
-from ..atomic import write_atomic
-from ..results import write_table
+from pcrepro.data import STANDIN
+from pcrepro.data.atomic import write_atomic
+from pcrepro.pipeline.results import write_table
+
 from .export import BoundedExporter
 
 

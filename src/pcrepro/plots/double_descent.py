@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .. import double_descent as dd
+from pcrepro.studies import double_descent as dd
 
 FAMILIES = ("dd_training", "dd_jacobian", "dd_alignment", "dd_rank_one", "dd_theory", "dd_vector_fields")
 FIELD_PLANES = ("u_z1", "u_z2", "z1_z2", "total_weights", "weight_error")

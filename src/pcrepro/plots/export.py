@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from ..atomic import write_atomic
+from pcrepro.data.atomic import write_atomic
 
 DEFAULT_TIMEOUT_S = 60.0  # a figure takes ≈ 0.3 s (≤ 5 s for the largest) on the 2-core machine
 DEFAULT_RETRIES = 2

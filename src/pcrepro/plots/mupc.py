@@ -3,7 +3,7 @@ the plotly figure and the tidy table it draws (written beside it as CSV).
 
 Stopped runs (diverged / no learning) are drawn as the notebook's cell for that figure
 draws them, and each figure says how: the lr-sweep, best-lr, BP-sweep and long-run curves
-end where the group's shortest run stopped (:func:`pcrepro.results.truncated_curve_stats`);
+end where the group's shortest run stopped (:func:`pcrepro.pipeline.results.truncated_curve_stats`);
 the main figure and the deep comparison draw the evaluations a run missed at chance.
 """
 
@@ -13,8 +13,21 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..results import RUN_KEYS, curve_stats, rows_where, run_scores, truncated_curve_stats
-from .common import band_figure, power_label, provenance_note, sample_colors, single_value
+from pcrepro.pipeline.results import (
+    RUN_KEYS,
+    curve_stats,
+    rows_where,
+    run_scores,
+    truncated_curve_stats,
+)
+
+from .common import (
+    band_figure,
+    power_label,
+    provenance_note,
+    sample_colors,
+    single_value,
+)
 
 ACT_TITLES = {"linear": "Linear", "tanh": "Tanh", "relu": "ReLU"}
 
@@ -58,7 +71,7 @@ def best_curves_figure(best: pd.DataFrame, *, act_fn: str, vary: str, fixed: dic
                        chance_if_all_stopped: bool = False) -> tuple[go.Figure, pd.DataFrame]:
     """Best-lr test accuracy over training, one curve per value of ``vary`` (n_hidden or width).
 
-    ``best``: the runs at their selected lrs (:func:`pcrepro.results.best_runs`). With one lr
+    ``best``: the runs at their selected lrs (:func:`pcrepro.pipeline.results.best_runs`). With one lr
     key the title lists the selected values; with several (a joint choice per curve) each
     curve's legend names its own.
     """
@@ -342,7 +355,7 @@ def depth_legend_figure(n_hiddens, algorithm: str) -> go.Figure:
 def pc_sweeps_files(grid: dict) -> dict[str, list[str]]:
     """Family mupc_pc_sweeps, per dataset and variant: the lr sweep per (activation, depth), the
     best-lr accuracy and κ(H_z) per activation (seed 002's file names, one pattern for every variant)."""
-    from ..cells import variant_depths
+    from pcrepro.pipeline.cells import variant_depths
 
     files = {"lr_sweep": [], "best": [], "cond_nums": []}
     for dataset in grid["datasets"]:
@@ -362,7 +375,7 @@ def transfer_contours(grid: dict) -> list[tuple]:
     (dataset, param_type, act, width, n_hidden, test_every, metric, path) — the interval picks
     the sweep's own cell — seed 002's file names under a folder per parameterisation; the extra
     dataset adds accuracy contours."""
-    from ..cells import transfer_interval
+    from pcrepro.pipeline.cells import transfer_interval
 
     rows = []
     every = {sweep: transfer_interval(grid, sweep) for sweep in ("width_sweep", "depth_sweep", "extra")}

@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..activity_spectra import matrices_for
-from ..energy_theory import LINEAR_SOLUTION_NOTE
-from ..forward_pass import LAYER_LABELS
+from pcrepro.studies.mupc_analysis.activity_spectra import matrices_for
+from pcrepro.studies.mupc_analysis.energy_theory import LINEAR_SOLUTION_NOTE
+from pcrepro.studies.mupc_analysis.forward_pass import LAYER_LABELS
+
 from .common import FigureWriter, power_label, sample_colors
 
 ACT_TITLES = {"linear": "Linear", "tanh": "Tanh", "relu": "ReLU"}

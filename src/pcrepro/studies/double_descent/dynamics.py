@@ -1,13 +1,6 @@
-"""Two-layer linear network vs its reduced mode dynamics (seed 004; THEORY.md, "Reduced dynamics").
+"""Two-layer linear network vs its reduced mode dynamics (seed 004).
 
-Data (:func:`pcrepro.data.linear_teacher_data`, the seed's ``linear_model`` with
-``transform_data=True`` and κ): a linear teacher
-y = x·β + noise. Gaussian training inputs X₀ = U S Wᵀ (n × d) are mapped to X = X₀ W S⁺ F,
-so that X = U_r diag(f) with orthonormal U_r and **right singular vectors V = I**: the
-training inputs have exactly the singular values f = diag(F), (d − p) of them equal to κ
-("large" features, first) and p = ⌈r/2⌉ equal to 1 ("small"), r = min(n, d) (the d − r
-others are 0 when n < d). Test inputs (100 n, noiseless targets) go through the same map.
-The seed then z-scores X, which undoes that spectrum; that is not done here.
+Data: :mod:`.teacher` (X = U_r diag(f), right singular vectors V = I, κ spectrum).
 
 Network: ŷ = W₂ W₁ x (W₁ ∈ ℝ^{h×d}, W₂ ∈ ℝ^{1×h}, no biases), loss 𝓛 = Σ_n (y_n − ŷ_n)² on
 the training set and risk = the same sum on the test set, full-batch gradient descent with
@@ -33,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .data import TeacherData, linear_teacher_data
+from .teacher import TeacherData, linear_teacher_data
 
 INITS = ("constant", "rank_one")
 
@@ -63,7 +56,7 @@ class DDSetup:
 
 
 def teacher_data(setup: DDSetup) -> TeacherData:
-    """The seed's linear-teacher data for ``setup`` (:func:`pcrepro.data.linear_teacher_data`)."""
+    """The seed's linear-teacher data for ``setup`` (:func:`pcrepro.studies.double_descent.teacher.linear_teacher_data`)."""
     return linear_teacher_data(setup.dim, setup.n_samples, setup.kappa, setup.sigma_noise, setup.beta,
                                setup.test_factor, setup.seed)
 

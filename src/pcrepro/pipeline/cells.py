@@ -9,16 +9,16 @@ exactly the jobs it touches.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 
+from pcrepro.core.nets import NetSpec, resolve_init_gain
+from pcrepro.core.training import TrainSpec
+from pcrepro.data import REFERENCE_NORMALISATION
+
 from .config import dataset_normalisation, preset_config
-from .data import REFERENCE_NORMALISATION, load_prepared
-from .nets import NetSpec, resolve_init_gain
 from .results import rows_where
-from .train import TrainSpec, run_grid, train_cell
 
 INPUT_DIMS = {"MNIST": 784, "FashionMNIST": 784, "EMNIST": 784, "MNIST-1D": 40}
 STATIC_COLUMNS = ("dataset", "act_fn", "width", "n_hidden", "param_type", "skips", "init", "algorithm",
@@ -289,39 +289,19 @@ def mupc_vs_pc_vs_bp_cells(grids: dict, study: str = "mupc_vs_pc_vs_bp") -> dict
     return {cell_id(c): c for c in cells}
 
 
+def run_grid(seeds, activity_lrs, weight_lrs, activity_decays) -> list[dict]:
+    """The runs of a cell: the Cartesian product of its vmapped values."""
+    return [
+        {"seed": s, "activity_lr": a, "weight_lr": w, "activity_decay": d}
+        for s in seeds
+        for a in activity_lrs
+        for w in weight_lrs
+        for d in activity_decays
+    ]
+
+
 def train_spec(cell: dict) -> TrainSpec:
     return TrainSpec(net=NetSpec(**cell["net"]), **cell["train"])
-
-
-def run_cell(cell: dict, dataset_path: str | Path, *, max_runs_per_program: int = 16,
-             log: Callable[[str], None] | None = print, selection_path: str | Path | None = None,
-             checkpoint: str | Path | None = None, checkpoint_every_s: float = 300.0) -> pd.DataFrame:
-    """Train one cell on a prepared dataset; the tidy table with its static keys as columns.
-    A cell whose lrs come from another sweep (``runs.lrs_from``) needs that sweep's
-    ``selection_path``. ``checkpoint``: see :func:`pcrepro.train.train_cell`."""
-    if cell["runs"].get("lrs_from"):
-        if selection_path is None:
-            raise ValueError(f"cell {cell_id(cell)} takes its lrs from the selection of "
-                             f"{cell['runs']['lrs_from']['study']}: give its selection.csv")
-        cell = resolve_selected_lrs(cell, pd.read_csv(selection_path))
-    if not cell.get("normalisation"):
-        raise ValueError(f"cell {cell_id(cell)} has no input normalisation for dataset {cell['dataset']!r}: "
-                         "set data.normalisation in the config")
-    data = load_prepared(Path(dataset_path), cell["normalisation"], test_subset=cell.get("test_subset"))
-    r = cell["runs"]
-    runs = run_grid(r["seeds"], r["activity_lrs"], r["weight_lrs"], r["activity_decays"])
-    cid = cell_id(cell)
-    table = train_cell(train_spec(cell), runs, data, max_runs_per_program=max_runs_per_program,
-                       log=log, label=cid, checkpoint=checkpoint, checkpoint_every_s=checkpoint_every_s)
-    static = {**cell["net"], **cell["train"], "dataset": cell["dataset"]}
-    for key in STATIC_COLUMNS:
-        table[key] = static[key]
-    for key, value in cell.get("labels", {}).items():
-        table[key] = value
-    table["study"] = cell["study"]
-    table["cell"] = cid
-    table["data_source"] = data.source
-    return table
 
 
 def training_cells(study: str, config: dict) -> dict[str, dict]:

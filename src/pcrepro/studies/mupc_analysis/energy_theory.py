@@ -4,7 +4,7 @@ energy while training on the equilibrated energy.
 Residual nets (skips on hidden-to-hidden layers, no biases, 784 → N → … → 10) are trained for
 one epoch of MNIST by Adam on F at the exact equilibrium of a linear net,
 
-    z* = H_z⁻¹ b  (THEORY.md; :func:`pcrepro.theory.equilibrium_activities`),
+    z* = H_z⁻¹ b  (THEORY.md; :func:`pcrepro.core.theory.equilibrium_activities`),
     F* = F(z*),  update W ← Adam(∂F/∂W at z* held fixed),
 
 which for linear nets is the gradient of F*(W) itself (∂F/∂z = 0 at z*). Each step records
@@ -26,11 +26,11 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from . import theory
-from .data import shuffled_batches
-from .energy import mse_loss, pc_energy
-from .nets import NetSpec, Params, init_params, predict
-from .optim import adam_init, adam_step
+from pcrepro.core import theory
+from pcrepro.core.energy import mse_loss, pc_energy
+from pcrepro.core.nets import NetSpec, Params, init_params, predict
+from pcrepro.core.optim import adam_init, adam_step
+from pcrepro.data import shuffled_batches
 
 PARAM_INITS = {"sp": "standard", "mupc": "standard_gauss"}
 LINEAR_SOLUTION_NOTE = "z* from the linear closed form (not the equilibrium of this nonlinear net)"

@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .atomic import write_atomic
+from pcrepro.data.atomic import write_atomic
 
 RUN_KEYS = ("cell", "seed", "activity_lr", "weight_lr", "activity_decay")
 

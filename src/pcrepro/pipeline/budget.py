@@ -17,8 +17,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from pcrepro.core.training import TrainSpec
+
 from .cells import n_runs
-from .train import TrainSpec
 
 # (depth H, width N, inference steps T, runs vmapped) -> measured s per batch per run (H100, 2026-11-23)
 MEASURED_STEPS = (
@@ -50,7 +51,7 @@ def step_flops(spec: TrainSpec) -> float:
 
 
 def _measured_points() -> tuple[np.ndarray, np.ndarray]:
-    from .nets import NetSpec
+    from pcrepro.core.nets import NetSpec
 
     flops, seconds = [], []
     for (h, n, t), s in MEASURED_STEPS:

@@ -1,7 +1,6 @@
-"""Loss and energy landscapes: chains on a full weight grid, deep nets on 2-D projections.
+"""Loss and energy landscapes of a scalar chain on its full weight grid (seed 000).
 
-Grids are ``ij``-indexed: axis k of a returned array runs over the k-th coordinate
-(w_{k+1} for chains; the first / second direction for projections), so
+Grids are ``ij``-indexed: axis k of a returned array runs over w_{k+1}, so
 ``values[i, j] = f(grid[i], grid[j])``.
 """
 
@@ -13,12 +12,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .chains import chain_params, chain_spec
-from .energy import mse_loss, pc_energy
-from .hessian import flatten_weights, unflatten_weights
-from .inference import euler_inference, euler_inference_halving
-from .nets import NetSpec, forward, predict
-from .theory import equilibrated_energy
+from ...core.energy import mse_loss, pc_energy
+from ...core.hessian import flatten_weights
+from ...core.inference import euler_inference
+from ...core.nets import forward, predict
+from ...core.theory import equilibrated_energy
+from .dynamics import chain_params, chain_spec
 
 
 class ChainLandscape(NamedTuple):
@@ -65,37 +64,3 @@ def chain_landscape(n_hidden: int, x, y, domain: float, resolution: int, n_steps
     shape = (resolution,) * n_layers
     values = [np.asarray(v).reshape(shape + v.shape[1:]) for v in point(mesh)]
     return ChainLandscape(np.asarray(axis), *values)
-
-
-def projection_axes(domain: float, resolution: int) -> np.ndarray:
-    return np.linspace(-domain, domain, resolution)
-
-
-def _projected_points(w_center, directions, domain, resolution):
-    axis = jnp.asarray(projection_axes(domain, resolution), w_center.dtype)
-    a, b = jnp.meshgrid(axis, axis, indexing="ij")
-    return w_center + a.reshape(-1, 1) * directions[0] + b.reshape(-1, 1) * directions[1]
-
-
-def projected_loss(spec: NetSpec, w_center, directions, x, y, domain: float, resolution: int) -> np.ndarray:
-    """𝓛(W₀ + a·d₁ + b·d₂) on the (a, b) grid [R, R] (flat weights, :mod:`pcrepro.hessian` order)."""
-    points = _projected_points(w_center, directions, domain, resolution)
-
-    def loss(w):
-        return mse_loss(predict(unflatten_weights(w, spec), x, spec), y)
-
-    return np.asarray(jax.jit(jax.vmap(loss))(points)).reshape(resolution, resolution)
-
-
-def projected_energy(spec: NetSpec, w_center, directions, x, y, domain: float, resolution: int,
-                     n_steps: int, dt: float) -> np.ndarray:
-    """F over inference steps t = 0 … T at W₀ + a·d₁ + b·d₂ [R, R, T+1]: activities start at
-    the feedforward pass of each grid point and follow seed 001's step-halving Euler rule."""
-    points = _projected_points(w_center, directions, domain, resolution)
-
-    def energies(w):
-        params = unflatten_weights(w, spec)
-        z0, _ = forward(params, x, spec)
-        return euler_inference_halving(params, z0, x, y, spec, dt=dt, n_steps=n_steps)
-
-    return np.asarray(jax.jit(jax.vmap(energies))(points)).reshape(resolution, resolution, n_steps + 1)

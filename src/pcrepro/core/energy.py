@@ -12,7 +12,13 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .nets import NetSpec, Params, hidden_predictions, input_prediction, output_prediction
+from .nets import (
+    NetSpec,
+    Params,
+    hidden_predictions,
+    input_prediction,
+    output_prediction,
+)
 
 
 def mse_loss(y_hat: jax.Array, y: jax.Array) -> jax.Array:

@@ -158,7 +158,7 @@ def origin_energy_hessian(x: jnp.ndarray, y: jnp.ndarray, spec: NetSpec) -> jnp.
     the last layer's block is −Σ_yy ⊗ I_N (Σ_yy = YᵀY/B); for H = 1 the W_1–W_2 blocks are
     −Σ_xy ⊗ I_N (Σ_xy = XᵀY/B) up to the vectorisation; every other entry is zero.
 
-    Laid out in :mod:`pcrepro.hessian`'s order (each W_ℓ [out, in] row-major), where the
+    Laid out in :mod:`pcrepro.core.hessian`'s order (each W_ℓ [out, in] row-major), where the
     cross block reads ∂²F*/∂W_1[a, b] ∂W_2[i, j] = −δ_aj Σ_xy[b, i]."""
     if spec.act_fn != "linear" or spec.skips or spec.param_type != "sp":
         raise ValueError("the origin closed form holds for linear sp nets without skips")

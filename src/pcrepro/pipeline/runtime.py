@@ -22,7 +22,7 @@ def start_job(fast_compile_xla: bool, gpus_held: int, compute: dict, log_path: s
 
     ``gpus_held``: the job's ``gpu`` resource; ``compute``: the config's ``compute`` section
     (``gpu_devices``, ``device_lock_dir``). A GPU job claims one free device of its own
-    (:func:`pcrepro.devices.claim_device`); a job that holds no GPU is kept off them
+    (:func:`pcrepro.pipeline.devices.claim_device`); a job that holds no GPU is kept off them
     (``JAX_PLATFORMS=cpu``), so that on a GPU machine it neither preallocates memory on a
     device another job holds nor competes for it. Returns the claimed device id (None: none
     claimed). From here on the process's stdout and stderr are copied into ``log_path``.

@@ -6,9 +6,16 @@ from typing import Mapping
 
 import numpy as np
 
-from ..dln import DLNConfig, dln_configs
+from pcrepro.studies.dln_hessian import DLNConfig, dln_configs
+
 from .common import FigureWriter
-from .landscapes import eigen_histogram, heatmap_series, hessian_heatmap, spectrum_overlay, surface_figure
+from .landscapes import (
+    eigen_histogram,
+    heatmap_series,
+    hessian_heatmap,
+    spectrum_overlay,
+    surface_figure,
+)
 
 FAMILIES = ("dln_loss_hessian", "dln_energy_hessian", "dln_spectrum", "dln_projections")
 

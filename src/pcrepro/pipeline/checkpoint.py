@@ -1,6 +1,6 @@
 """Checkpoints of a long job's state, so that a killed job resumes where it stopped.
 
-A checkpoint is one ``.npz`` written atomically (:func:`pcrepro.atomic.write_atomic`):
+A checkpoint is one ``.npz`` written atomically (:func:`pcrepro.data.atomic.write_atomic`):
 the leaves of a pytree of host arrays, named arrays beside it, and a *fingerprint* of
 everything the state depends on. A checkpoint whose fingerprint differs (the cell's
 settings, its runs or its data changed) is never resumed from: it is ignored and
@@ -17,7 +17,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from .atomic import write_atomic
+from pcrepro.data.atomic import write_atomic
 
 _FINGERPRINT = "__fingerprint__"
 _LEAF = "__leaf_{}__"

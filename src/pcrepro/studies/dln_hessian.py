@@ -4,7 +4,7 @@ One configuration = (dataset, H hidden layers of width N, init type). For one ba
 64 examples it computes the loss Hessian, the energy Hessian after each listed number
 of Euler inference steps (through the unrolled steps), their spectra, the closed form at
 the origin, and — where asked — the loss and energy projected on the Hessians' extreme
-eigenvectors. Matrices are in :mod:`pcrepro.hessian`'s vectorisation order.
+eigenvectors. Matrices are in :mod:`pcrepro.core.hessian`'s vectorisation order.
 """
 
 from __future__ import annotations
@@ -17,11 +17,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .data import REAL, load_prepared
-from .hessian import eigenvalues, energy_hessians, flatten_weights, loss_hessian, pooled_for_display
-from .landscape import projected_energy, projected_loss
-from .nets import NetSpec, Params, init_matrix
-from .theory import origin_energy_hessian
+from pcrepro.core.hessian import (
+    eigenvalues,
+    energy_hessians,
+    flatten_weights,
+    loss_hessian,
+    pooled_for_display,
+)
+from pcrepro.core.landscape import projected_energy, projected_loss
+from pcrepro.core.nets import NetSpec, Params, init_matrix
+from pcrepro.core.theory import origin_energy_hessian
+from pcrepro.data import REAL, load_prepared
 
 INIT_TYPES = ("origin", "other_saddle")
 DATASETS = ("toy_gaussian", "MNIST", "MNIST-1D")

@@ -28,9 +28,9 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from . import theory
-from .hessian import activity_hessian, condition_number
-from .nets import NetSpec, forward, init_params
+from pcrepro.core import theory
+from pcrepro.core.hessian import activity_hessian, condition_number
+from pcrepro.core.nets import NetSpec, forward, init_params
 
 # The two settings of FIGURES.md §3: the notebook's cell and its μPC alternative.
 SETTINGS = {

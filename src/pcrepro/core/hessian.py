@@ -2,7 +2,7 @@
 activity Hessian H_z = ∂²F/∂z² with its condition number.
 
 Vectorisation order (used by every matrix this module returns and by
-:func:`pcrepro.theory.origin_energy_hessian`): the weight matrices W_1 … W_L in layer
+:func:`pcrepro.core.theory.origin_energy_hessian`): the weight matrices W_1 … W_L in layer
 order, each flattened row-major from its [out, in] layout, i.e. entry (i, j) of W_ℓ
 sits at offset_ℓ + i·fan_in + j. This is the order of seed 001's ``reshape_to_hessian_matrix``.
 

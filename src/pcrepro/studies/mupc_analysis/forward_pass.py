@@ -12,7 +12,7 @@ first ``n_steps`` updates it records, at the layers ℓ ∈ {1, L/4, L/2, 3L/4, 
   * ``weight_spectral`` the largest singular value of the raw W_ℓ;
 
 where z_ℓ is layer ℓ's output (z_L = ŷ). Settings: standard parameterisation ± skips,
-Depth-μP ± skips (see :mod:`pcrepro.nets` for its scalings without skips), and sp with an
+Depth-μP ± skips (see :mod:`pcrepro.core.nets` for its scalings without skips), and sp with an
 orthogonal init (gain 1.05 for tanh, as the reference).
 """
 
@@ -26,9 +26,9 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from .data import shuffled_batches
-from .nets import NetSpec, Params, forward, init_params, reference_init_gain
-from .optim import adam_init, adam_step, sgd_step
+from pcrepro.core.nets import NetSpec, Params, forward, init_params, reference_init_gain
+from pcrepro.core.optim import adam_init, adam_step, sgd_step
+from pcrepro.data import shuffled_batches
 
 SETTINGS = {
     "sp": dict(param_type="sp", init="standard", skips=False),

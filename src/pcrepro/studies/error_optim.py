@@ -14,7 +14,7 @@ recomputed from them, s_ℓ = W_ℓ s_{ℓ−1} + ε_ℓ, and the *error energy*
 equals E_s at those states; ε = 0 is the feedforward pass. EO moves every layer at once
 through ŷ(ε), SO only passes the output error down one layer per step, which is why EO
 reaches the same equilibrium in far fewer steps. The exact equilibrium is the solution of
-the block-tridiagonal system of THEORY.md (:func:`pcrepro.theory.equilibrium_activities`).
+the block-tridiagonal system of THEORY.md (:func:`pcrepro.core.theory.equilibrium_activities`).
 
 One EO step of size η from ε = 0 sets ε_ℓ = η·δ_ℓ, the backprop error of layer ℓ, so the
 local weight gradients −ε_ℓ s_{ℓ−1}ᵀ are η × the backprop gradients to first order in η
@@ -33,11 +33,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .data import shuffled_batches
-from .energy import mse_loss, pc_energy
-from .nets import NetSpec, Params, forward, init_params, predict
-from .optim import adam_init, adam_step
-from .theory import equilibrium_activities
+from pcrepro.core.energy import mse_loss, pc_energy
+from pcrepro.core.nets import NetSpec, Params, forward, init_params, predict
+from pcrepro.core.optim import adam_init, adam_step
+from pcrepro.core.theory import equilibrium_activities
+from pcrepro.data import shuffled_batches
 
 RELAXATIONS = ("error", "state")
 QUANTILES = (25.0, 50.0, 75.0)  # median and IQR over the batch
@@ -97,7 +97,7 @@ def states_from_errors(params: Params, errors: jax.Array, x: jax.Array) -> jax.A
 
 
 def state_energy(states: jax.Array, params: Params, x: jax.Array, y: jax.Array, spec: NetSpec) -> jax.Array:
-    """E_s summed over the batch (= B × the PC energy F of :mod:`pcrepro.energy`)."""
+    """E_s summed over the batch (= B × the PC energy F of :mod:`pcrepro.core.energy`)."""
     return x.shape[0] * pc_energy(params, states, x, y, spec)
 
 
@@ -298,7 +298,7 @@ def run_study(grid: dict, dataset_path, log: Callable[[str], None] = lambda _: N
     dataset's entry of data.normalisation: EMNIST to [−1, 1] as seed 003), the orthogonally initialised
     net, BP pre-training, one batch drawn with ``seed``, and :func:`compare`. Needs
     ``jax_enable_x64`` when ``grid["dtype"]`` is float64."""
-    from .data import load_prepared
+    from pcrepro.data import load_prepared
 
     dtype = jnp.dtype(grid["dtype"])
     if dtype == jnp.float64 and not jax.config.jax_enable_x64:
