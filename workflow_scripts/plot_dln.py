@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pcrepro.plots import dln as plots
+from pcrepro.plots import dln_hessian as plots
 from pcrepro.plots.common import FigureWriter
 from pcrepro.studies.dln_hessian import dln_configs
 

@@ -1,5 +1,5 @@
 """Closed forms for linear nets (φ = identity), used as references by the tests
-and by the analysis studies. See ``shared/design/THEORY.md``.
+and by the analysis studies.
 
 All functions take the same ``Params`` / ``NetSpec`` as the numerical core and
 work on one batch.

@@ -1,4 +1,4 @@
-"""Data layer: IDX verification, mirrors (offline and HTTP on loopback), clear errors, stand-ins."""
+"""pcrepro.data: acquisition with checksums, offline mirrors, stand-ins, prepared files and their normalisation."""
 
 import functools
 import gzip
@@ -48,6 +48,11 @@ def _write_mirror(root: Path, name: str, files: dict) -> Path:
     return root
 
 
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
 def test_corrupted_file_is_rejected_by_checksum(tiny_dataset, tmp_path):
     ds, files = tiny_dataset
     good = tmp_path / "good.gz"
@@ -84,11 +89,6 @@ def test_no_network_and_no_mirror_is_one_clear_error(tmp_path):
     message = str(err.value)
     assert "FashionMNIST" in message and "data.mirror" in message and "data.synthetic_standin" in message
     assert not (tmp_path / "FashionMNIST" / "raw").exists() or not any((tmp_path / "FashionMNIST" / "raw").iterdir())
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 def test_download_retries_over_mirrors_and_never_keeps_a_corrupt_copy(tiny_dataset, tmp_path):
@@ -166,7 +166,7 @@ def test_training_cells_normalise_each_dataset_as_the_reference(tmp_path):
     from pcrepro.pipeline.cells import training_cells
     from pcrepro.pipeline.config import ConfigError, dataset_normalisation
 
-    config = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text())
+    config = yaml.safe_load((Path(__file__).parents[2] / "config.yaml").read_text())
     assert dataset_normalisation(config, "FashionMNIST") == {"mean": 0.5, "std": 0.5}
     assert dataset_normalisation(config, "MNIST") == {"mean": 0.1307, "std": 0.3081}
     config["preset"] = "paper"

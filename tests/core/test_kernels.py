@@ -1,4 +1,4 @@
-"""The stacked JAX core against a naive per-layer implementation and closed forms (float64)."""
+"""pcrepro.core: the stacked-layer nets, energies, inference and optimisers against naive per-layer code, closed forms and optax."""
 
 import itertools
 
@@ -27,6 +27,16 @@ def _problem(param_type, skips, act_fn, n_hidden=4, width=6, d_in=5, d_out=3, ba
     y = jax.random.normal(k3, (batch, d_out))
     z = jax.random.normal(k4, (n_hidden, batch, width))
     return spec, params, x, y, z
+
+
+def _activity_norm_ratio(param_type, depth, width=128, seed=0):
+    init = "standard" if param_type == "sp" else "standard_gauss"
+    spec = NetSpec(784, width, depth, 10, "relu", param_type, True, init)
+    params = init_params(jax.random.PRNGKey(seed), spec)
+    x = jax.random.normal(jax.random.PRNGKey(1), (16, 784))
+    z, _ = forward(params, x, spec)
+    norms = jnp.linalg.norm(z, axis=-1).mean(axis=1)  # per layer, mean over the batch
+    return float(norms[-1] / norms[0]), float(norms[-1])
 
 
 @pytest.mark.parametrize("param_type,skips,act_fn", CASES)
@@ -92,16 +102,6 @@ def test_theoretical_activity_hessian_equals_autodiff(skips):
     flat = lambda v: pc_energy(params, v.reshape(z.shape), x, y, spec, decay)  # noqa: E731
     numerical = jax.hessian(flat)(z.reshape(-1))
     np.testing.assert_allclose(numerical, theory.activity_hessian(params, spec, decay), atol=1e-10)
-
-
-def _activity_norm_ratio(param_type, depth, width=128, seed=0):
-    init = "standard" if param_type == "sp" else "standard_gauss"
-    spec = NetSpec(784, width, depth, 10, "relu", param_type, True, init)
-    params = init_params(jax.random.PRNGKey(seed), spec)
-    x = jax.random.normal(jax.random.PRNGKey(1), (16, 784))
-    z, _ = forward(params, x, spec)
-    norms = jnp.linalg.norm(z, axis=-1).mean(axis=1)  # per layer, mean over the batch
-    return float(norms[-1] / norms[0]), float(norms[-1])
 
 
 def test_mupc_keeps_activity_norms_order_one_while_sp_explodes():

@@ -1,4 +1,4 @@
-"""Local multi-GPU: concurrent GPU jobs each claim a device of their own (fake devices, real processes)."""
+"""pcrepro.pipeline.devices: one GPU per job, released when a job dies; CPU jobs stay on the CPU."""
 
 import os
 import signal

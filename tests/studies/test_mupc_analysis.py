@@ -1,6 +1,4 @@
-"""μPC analysis studies (seed 002) against closed forms and independent computations (float64):
-activity Hessians, their condition numbers during training, the energy-theory loop, and
-forward-pass norm scaling."""
+"""Study mupc_analysis (seed 002): activity-Hessian spectra, forward pass and energy theory against theory and dense eigenvalues."""
 
 import dataclasses
 import math
@@ -8,80 +6,21 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
 
 from pcrepro.core import theory
 from pcrepro.core.energy import mse_loss, pc_energy
-from pcrepro.core.hessian import activity_hessian, condition_number
+from pcrepro.core.hessian import condition_number
 from pcrepro.core.inference import infer_activities
-from pcrepro.core.nets import NetSpec, forward, init_params
+from pcrepro.core.nets import forward, init_params
 from pcrepro.core.optim import adam_init, adam_step
-from pcrepro.core.training import TrainSpec, data_order, init_run
-from pcrepro.data import REAL, Dataset
-from pcrepro.pipeline.cells import run_grid
-from pcrepro.pipeline.runner import train_cell
 from pcrepro.studies.mupc_analysis import activity_spectra, energy_theory, forward_pass
 
-# -- the activity Hessian: numerical = theory = D + O ------------------------------------------
 
-
-def _linear_net(param_type, skips, n_hidden=4, width=5, d_in=6, d_out=3, seed=0):
-    init = "standard" if param_type == "sp" else "standard_gauss"
-    spec = NetSpec(d_in, width, n_hidden, d_out, "linear", param_type, skips, init)
-    k1, k2, k3 = jax.random.split(jax.random.PRNGKey(seed), 3)
-    params = init_params(k1, spec)
-    x = jax.random.normal(k2, (1, d_in))
-    y = jax.random.normal(k3, (1, d_out))
-    return spec, params, x, y
-
-
-def _blocks_from_theory_md(params, spec, decay):
-    """THEORY.md's block formulas written out layer by layer (an independent transcription)."""
-    a, n, h = spec.scalings, spec.width, spec.n_hidden
-    eye = np.eye(n)
-    full = np.zeros((h * n, h * n))
-    for ell in range(h):  # 0-based hidden layer ℓ+1
-        if ell < h - 1:
-            w = np.asarray(params["w_hidden"][ell])
-            s = a.a_hidden
-            if spec.skips:
-                diag = 2 * eye + s**2 * w.T @ w + s * (w + w.T)
-                off = -(s * w.T + eye)
-            else:
-                diag = eye + s**2 * w.T @ w
-                off = -s * w.T
-            full[ell * n:(ell + 1) * n, (ell + 1) * n:(ell + 2) * n] = off
-            full[(ell + 1) * n:(ell + 2) * n, ell * n:(ell + 1) * n] = off.T
-        else:
-            w = np.asarray(params["w_out"])
-            diag = eye + a.a_out**2 * w.T @ w
-        full[ell * n:(ell + 1) * n, ell * n:(ell + 1) * n] = diag + decay * eye
-    return full
-
-
-@pytest.mark.parametrize("param_type", ["sp", "mupc"])
-@pytest.mark.parametrize("skips", [False, True])
-@pytest.mark.parametrize("decay", [0.0, 0.3])
-def test_numerical_activity_hessian_equals_theory_d_plus_o(param_type, skips, decay):
-    spec, params, x, y = _linear_net(param_type, skips)
-    z = jax.random.normal(jax.random.PRNGKey(7), (spec.n_hidden, 1, spec.width))  # any z: H_z is constant
-    numerical = activity_hessian(params, z, x, y, spec, decay)
-    closed = theory.activity_hessian(params, spec, decay)
-    d, o = theory.activity_hessian_parts(params, spec, decay)
-    np.testing.assert_allclose(numerical, closed, atol=1e-6, rtol=0)
-    np.testing.assert_allclose(d + o, closed, atol=1e-12, rtol=0)
-    np.testing.assert_allclose(closed, _blocks_from_theory_md(params, spec, decay), atol=1e-12, rtol=0)
-    # D holds exactly the diagonal blocks, O exactly the rest
-    n = spec.width
-    mask = np.kron(np.eye(spec.n_hidden), np.ones((n, n))).astype(bool)
-    assert np.all(np.asarray(o)[mask] == 0) and np.all(np.asarray(d)[~mask] == 0)
-
-
-def test_decay_adds_identity_only():
-    spec, params, *_ = _linear_net("mupc", True)
-    without = theory.activity_hessian(params, spec)
-    with_decay = theory.activity_hessian(params, spec, 0.25)
-    np.testing.assert_allclose(with_decay - without, 0.25 * np.eye(without.shape[0]), atol=1e-14)
+def _rms_at_init(setting, depth, act="linear", width=64, seed=0):
+    spec = forward_pass.net_spec(setting, act, width, depth)
+    params = init_params(jax.random.PRNGKey(seed), spec)
+    x = jax.random.normal(jax.random.PRNGKey(1), (32, 784))
+    return np.asarray(forward_pass.layer_norms(params, x, spec)[1])  # RMS at layers 1, L/4, L/2, 3L/4, L
 
 
 def test_cell_spectra_match_dense_eigenvalues_of_each_matrix():
@@ -123,60 +62,6 @@ def test_float32_spectra_within_stated_accuracy_of_float64():
     assert row["num_cond_rel_err"] < 1e-3
     assert row["theory_cond_rel_err"] < 1e-3
 
-
-# -- condition numbers during training ------------------------------------------------------------
-
-def _blobs(n_train=256, n_test=100, dim=12, seed=0):
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(size=(10, dim)) * 2.0
-
-    def draw(n):
-        labels = rng.integers(0, 10, n)
-        return centres[labels] + rng.normal(size=(n, dim)), np.eye(10)[labels]
-
-    return Dataset(*draw(n_train), *draw(n_test), "blobs", REAL)
-
-
-def test_condition_numbers_recorded_at_post_inference_activities_of_first_example():
-    """Rebuild the recorded κ independently: with weight lr 0 the weights stay at their init, so
-    κ at an evaluation is that of H_z at the inferred activities of the first example of the
-    last batch before it, and κ at step 0 that of the feedforward activities of the first one."""
-    data = _blobs()
-    net = NetSpec(12, 6, 3, 10, "tanh", "mupc", True, "standard_gauss")
-    spec = TrainSpec(net, "pc", n_infer_steps=4, activity_optim="gd", weight_optim="sgd", batch_size=32,
-                     test_every=3, no_learning_acc=0.0, record_condition_number=True, dtype="float64")
-    table = train_cell(spec, run_grid([3], [0.7], [0.0], [0.0]), data, log=None)
-    params = init_run(3, spec).params
-    order = np.asarray(data_order(3, 1, 256, 8 * 32))[0]
-
-    def kappa(z, idx):
-        x, y = data.x_train[idx][None], data.y_train[idx][None]
-        return float(condition_number(jnp.linalg.eigvalsh(activity_hessian(params, z, x, y, net))))
-
-    x0 = data.x_train[order[:1]]
-    z0, _ = forward(params, x0, net)
-    np.testing.assert_allclose(table["cond_num_init"], kappa(z0, order[0]), rtol=1e-8)
-    for _, row in table.iterrows():
-        last = order[(int(row["step"]) - 1) * 32:int(row["step"]) * 32]
-        xb, yb = data.x_train[last], data.y_train[last]
-        zb, _ = forward(params, xb, net)
-        z = infer_activities(params, zb, xb, yb, net, optim="gd", activity_lr=0.7, n_steps=4)
-        np.testing.assert_allclose(row["cond_num"], kappa(z[:, :1], last[0]), rtol=1e-8)
-
-
-def test_condition_numbers_off_by_default_and_runs_unchanged():
-    data = _blobs()
-    net = NetSpec(12, 6, 2, 10, "linear", "mupc", True, "standard_gauss")
-    spec = TrainSpec(net, "pc", n_infer_steps=2, batch_size=32, test_every=4, no_learning_acc=0.0)
-    runs = run_grid([0], [0.5], [0.01], [0.0])
-    plain = train_cell(spec, runs, data, log=None)
-    recorded = train_cell(dataclasses.replace(spec, record_condition_number=True), runs, data, log=None)
-    assert "cond_num" not in plain and recorded["cond_num"].notna().all()
-    np.testing.assert_array_equal(plain["test_acc"], recorded["test_acc"])
-    np.testing.assert_array_equal(plain["train_loss"], recorded["train_loss"])
-
-
-# -- the energy-theory loop -----------------------------------------------------------------------
 
 def test_energy_theory_step_uses_the_equilibrated_energy():
     """F recorded by the loop = the energy of GD-equilibrated activities = the closed form F*;
@@ -222,15 +107,6 @@ def test_nonlinear_energy_theory_uses_the_linear_closed_form():
     _, energy, _ = energy_theory.equilibrated_step(params, x, y, spec)
     z_lin = theory.equilibrium_activities(params, x, y, dataclasses.replace(spec, act_fn="linear"))
     np.testing.assert_allclose(energy, pc_energy(params, z_lin, x, y, spec), rtol=1e-12)
-
-
-# -- forward-pass norms ---------------------------------------------------------------------------
-
-def _rms_at_init(setting, depth, act="linear", width=64, seed=0):
-    spec = forward_pass.net_spec(setting, act, width, depth)
-    params = init_params(jax.random.PRNGKey(seed), spec)
-    x = jax.random.normal(jax.random.PRNGKey(1), (32, 784))
-    return np.asarray(forward_pass.layer_norms(params, x, spec)[1])  # RMS at layers 1, L/4, L/2, 3L/4, L
 
 
 def test_depth_mup_activity_norms_stay_bounded_while_sp_explodes_or_vanishes():

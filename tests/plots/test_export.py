@@ -1,10 +1,4 @@
-"""Static export cannot hang: a browser that never answers is killed, replaced and, in the end,
-reported with the file, the bound and the setting; nothing half-written, no browser left behind.
-
-The stand-in "browser" is a shell script handed to kaleido through BROWSER_PATH: it accepts
-the launch and then stays silent (sleeps); the second test's script does that once and then
-starts the real Chromium.
-"""
+"""pcrepro.plots.export: static export is bounded; a hung browser is retried, then reported; no browser outlives its job."""
 
 import os
 import shutil
@@ -113,7 +107,7 @@ def test_a_killed_job_leaves_no_browser_behind(tmp_path, browser):
         import plotly.graph_objects as go
         from pcrepro.plots.export import BoundedExporter
         BoundedExporter(timeout_s=600, retries=0).write(go.Figure(), {str(tmp_path / 'x.pdf')!r})
-        """)], env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")})
+        """)], env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")})
     deadline = time.monotonic() + 60
     while not (tmp_path / "launches").exists() and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -1,4 +1,4 @@
-"""The workflow itself: DAG sizes, and a quick-preset run end to end on synthetic stand-ins."""
+"""Snakemake end to end: the paper DAG, the quick preset's families on stand-ins, config errors."""
 
 import re
 import subprocess
@@ -9,6 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+
+from pcrepro.pipeline.config import preset_config
+
+pytestmark = pytest.mark.slow  # Snakemake end to end
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
@@ -41,7 +45,7 @@ def _quick_on_standins(repo: Path, workdir: Path, *targets: str) -> dict:
     override = _standin_override(workdir)
     _snakemake(repo, workdir, *targets, "--cores", "2", "--configfile", str(repo / "config.yaml"), str(override),
                "--config", "preset=quick")
-    return yaml.safe_load((repo / "config.yaml").read_text())["presets"]["quick"]
+    return preset_config(yaml.safe_load((repo / "config.yaml").read_text()), "quick")
 
 
 def _notebook_curve(runs: pd.DataFrame, min_evals: int = 1, pad_evals: int | None = 1) -> np.ndarray:
@@ -63,109 +67,8 @@ def _assert_every_file_written(figures: Path, *family_files: dict) -> None:
             assert (figures / f).stat().st_size > 2000, f
 
 
-def test_paper_preset_dag_builds_and_stays_small(repo, tmp_path):
-    proc = _snakemake(repo, tmp_path, "-n", "--cores", "1", "--config", "preset=paper")
-    total = _job_count(proc.stdout)
-    # mupc_sweeps: 3 activations x (5 depths + 4 further widths) = 27 cells; mupc_pc_sweeps: 2 datasets x
-    # 3 activations x (3 depths x 3 variants) + 2 x (5 + 5 + 3 orthogonal depths) = 80 cells; activity decay: 1;
-    # BP baseline: 5; long runs: 2; hp transfer: 63 (below); mupc_vs_pc_vs_bp: 3 BP + 2 x (BP, PC) = 7;
-    # κ over μPC training: 3 activations x 3 depths = 9
-    assert re.search(r"^train_cell\s+194$", proc.stdout, re.M), proc.stdout[-2000:]
-    assert total < 10_000
-
-
-def test_paper_hp_transfer_is_one_job_per_static_cell_with_every_lr_pair_vmapped(repo, tmp_path):
-    proc = _snakemake(repo, tmp_path, "-n", "--cores", "1", "mupc_hp_transfer", "--config", "preset=paper")
-    # 2 parameterisations x 3 activations x (5 widths at H = 8, evaluated every 300 steps + 5 depths at
-    # N = 512, every 100: the notebook runs N = 512, H = 8 in both) = 60, + the Fashion-MNIST cell of
-    # muPC per activation = 63 jobs
-    assert re.search(r"^train_cell\s+63$", proc.stdout, re.M), proc.stdout[-2000:]
-    from pcrepro.pipeline.cells import mupc_hp_transfer_cells, n_runs
-
-    paper = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["paper"]["mupc_hp_transfer"]
-    cells = list(mupc_hp_transfer_cells(paper).values())
-    assert len(cells) == 63
-    assert {n_runs(c) for c in cells} == {4 * 11 * 3}  # weight lrs x activity lrs x seeds in one program
-    intervals = {(c["dataset"], c["net"]["width"], c["net"]["n_hidden"], c["train"]["test_every"]) for c in cells}
-    assert {("MNIST", n, 8, 300) for n in (64, 128, 256, 512, 1024)} <= intervals  # the notebook's width runs
-    assert {("MNIST", 512, h, 100) for h in (8, 16, 32, 64, 128)} <= intervals     # its depth runs
-    assert ("FashionMNIST", 512, 8, 100) in intervals and len(intervals) == 11
-    from pcrepro.plots.mupc import transfer_contours
-
-    contours = {Path(row[-1]).name: row[5] for row in transfer_contours(paper) if row[1] == "mupc"}
-    assert contours["min_train_losses_over_lrs_relu_width_512.pdf"] == 300  # each figure reads its sweep's cell
-    assert contours["min_train_losses_over_lrs_relu_depth_8.pdf"] == 100
-    assert all(c["train"]["n_infer_steps"] == c["net"]["n_hidden"] for c in cells)  # T = H
-    assert {(c["net"]["param_type"], c["net"]["init"]) for c in cells} == {("mupc", "standard_gauss"),
-                                                                           ("sp", "standard")}
-
-
-def test_misspelt_config_key_stops_the_workflow_naming_it(repo, tmp_path):
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("data:\n  mirrror: /somewhere\n")
-    cmd = [*SNAKEMAKE, "--snakefile", str(repo / "Snakefile"), "--directory", str(tmp_path), "-n",
-           "--configfile", str(repo / "config.yaml"), str(bad)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert proc.returncode != 0
-    assert "unknown config key data.mirrror" in proc.stdout + proc.stderr
-
-
-@pytest.mark.workflow
-def test_quick_preset_on_standins_builds_mupc_sweeps_with_real_content(repo, tmp_path):
-    quick = _quick_on_standins(repo, tmp_path, "mupc_sweeps", "mupc_pc_sweeps", "mupc_activity_decay",
-                               "mupc_bp_baseline", "mupc_long_runs", "mupc_hp_transfer", "mupc_pc_baseline",
-                               "mupc_vs_pc_vs_bp")["mupc_sweeps"]
-    _check_pc_sweeps(repo, tmp_path)
-    _check_bp_baseline_and_decay(repo, tmp_path)
-    _check_transfer_baseline_and_comparison(repo, tmp_path)
-    figures = tmp_path / "figures" / "quick" / "mupc_sweeps"
-    table = pd.read_parquet(tmp_path / "results" / "quick" / "mupc_sweeps" / "runs.parquet")
-    kappa = pd.read_parquet(tmp_path / "results" / "quick" / "mupc_condition_numbers" / "runs.parquet")
-    assert (table["data_source"] == "synthetic stand-in").all()
-    n_cells = len(quick["act_fns"]) * 3  # (N=32: H 2, 4) + (N=16: H 2)
-    n_runs = len(quick["seeds"]) * len(quick["activity_lrs"])
-    assert table["cell"].nunique() == n_cells
-    assert len(table) == n_cells * n_runs * (quick["max_steps_per_epoch"] // quick["test_every"])
-
-    selection = pd.read_csv(tmp_path / "results" / "quick" / "mupc_sweeps" / "selection.csv")
-    assert selection.groupby("act_fn")["selected"].sum().tolist() == [1] * len(quick["act_fns"])
-    for act in quick["act_fns"]:
-        # the lr-sweep figure shows one curve per activity lr, and its data are the table's means
-        for n_hidden in quick["depth_sweep"]["n_hiddens"]:
-            shown = pd.read_csv(figures / f"test_accs_muPC_{act}_{n_hidden}_n_hidden.csv")
-            assert (figures / f"test_accs_muPC_{act}_{n_hidden}_n_hidden.pdf").stat().st_size > 5000
-            assert sorted(shown["activity_lr"].unique()) == sorted(quick["activity_lrs"])
-            cell = table[(table["act_fn"] == act) & (table["n_hidden"] == n_hidden) & (table["width"] == 32)]
-            for lr, runs in cell.groupby("activity_lr"):  # as the notebook: cut to the shortest run
-                curve = shown[shown["activity_lr"] == lr].sort_values("step")["mean"].to_numpy()
-                np.testing.assert_allclose(curve, _notebook_curve(runs), rtol=1e-12)
-        # the best-lr depth figure uses the selected lr, and the nets learned far above chance
-        best_lr = selection[(selection["act_fn"] == act) & selection["selected"]]["activity_lr"].item()
-        depth = pd.read_csv(figures / f"best_test_accs_depth_muP_{act}.csv")
-        assert set(depth["activity_lr"]) == {best_lr}
-        assert sorted(depth["n_hidden"].unique()) == quick["depth_sweep"]["n_hiddens"]
-        assert depth.groupby("n_hidden")["mean"].last().min() > 30.0
-        width = pd.read_csv(figures / f"best_test_accs_width_muP_{act}.csv")
-        assert sorted(width["width"].unique()) == quick["width_sweep"]["widths"]
-        # κ(H_z) over training from the κ cells (the notebook's lr and interval): step 0 is the runs'
-        # initial κ, then one per evaluation
-        kappa_cfg = quick["condition_numbers"]
-        cond = pd.read_csv(figures / f"best_cond_nums_mupc_{act}.csv")
-        assert sorted(cond["n_hidden"].unique()) == kappa_cfg["n_hiddens"]
-        for n_hidden in kappa_cfg["n_hiddens"]:
-            runs = kappa[(kappa["act_fn"] == act) & (kappa["n_hidden"] == n_hidden)]
-            assert set(runs["activity_lr"]) == {kappa_cfg["activity_lr"]}
-            assert sorted(runs["step"].unique()) == list(range(kappa_cfg["test_every"], quick["max_steps_per_epoch"] + 1,
-                                                               kappa_cfg["test_every"]))
-            shown = cond[cond["n_hidden"] == n_hidden].set_index("step")["mean"]
-            np.testing.assert_allclose(shown[0], runs.drop_duplicates("seed")["cond_num_init"].mean(), rtol=1e-12)
-            np.testing.assert_allclose(shown.drop(0).to_numpy(), runs.groupby("step")["cond_num"].mean(), rtol=1e-12)
-            assert (shown > 1).all()
-    assert "cond_num" not in table  # the sweep cells no longer pay for κ
-
-
 def _check_transfer_baseline_and_comparison(repo, tmp_path):
-    quick = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["quick"]
+    quick = preset_config(yaml.safe_load((repo / "config.yaml").read_text()), "quick")
     results, figures = tmp_path / "results" / "quick", tmp_path / "figures" / "quick"
     grid = quick["mupc_hp_transfer"]
     transfer = pd.read_parquet(results / "mupc_hp_transfer" / "runs.parquet")
@@ -226,30 +129,170 @@ def _check_transfer_baseline_and_comparison(repo, tmp_path):
         assert (figures / "mupc_vs_pc_vs_bp" / f"n_hiddens_{colour}_legend.pdf").stat().st_size > 1000
 
 
-def test_paper_pc_sweeps_cells_follow_the_notebook_grid(repo):
-    from pcrepro.pipeline.cells import mupc_pc_sweeps_cells
+def _check_pc_sweeps(repo, tmp_path):
+    """Standard-PC sweeps: one selected lr per (dataset, variant, act, H), the best figure draws
+    exactly those runs, the κ figure their recorded κ."""
+    grid = preset_config(yaml.safe_load((repo / "config.yaml").read_text()), "quick")["mupc_pc_sweeps"]
+    results, figures = tmp_path / "results" / "quick" / "mupc_pc_sweeps", tmp_path / "figures" / "quick" / "mupc_pc_sweeps"
+    table = pd.read_parquet(results / "runs.parquet")
+    selection = pd.read_csv(results / "selection.csv")
+    groups = selection.groupby(grid["select_by"])["selected"].sum()
+    assert (groups == 1).all() and len(groups) == table.groupby(grid["select_by"]).ngroups
+    for dataset in grid["datasets"]:
+        for variant in grid["variants"]:
+            for act in grid["act_fns"]:
+                chosen = selection[(selection["dataset"] == dataset) & (selection["variant"] == variant)
+                                   & (selection["act_fn"] == act) & selection["selected"]]
+                best = pd.read_csv(figures / dataset / f"best_test_accs_{variant}_{act}.csv")
+                for _, row in chosen.iterrows():
+                    shown = best[best["n_hidden"] == row["n_hidden"]]
+                    assert set(shown["activity_lr"]) == {row["activity_lr"]}
+                    runs = table[(table["dataset"] == dataset) & (table["variant"] == variant)
+                                 & (table["act_fn"] == act) & (table["n_hidden"] == row["n_hidden"])
+                                 & (table["activity_lr"] == row["activity_lr"])]
+                    np.testing.assert_allclose(shown.sort_values("step")["mean"], _notebook_curve(runs), rtol=1e-12)
+                    cond = pd.read_csv(figures / dataset / f"best_cond_nums_{variant}_{act}.csv")
+                    kappa = cond[(cond["n_hidden"] == row["n_hidden"]) & (cond["step"] > 0)].sort_values("step")
+                    np.testing.assert_allclose(kappa["mean"], runs.groupby("step")["cond_num"].mean(), rtol=1e-12)
 
-    paper = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["paper"]["mupc_pc_sweeps"]
-    cells = list(mupc_pc_sweeps_cells(paper).values())
-    assert len(cells) == 80
-    assert all(c["train"]["record_condition_number"] and c["train"]["n_infer_steps"] == 500 for c in cells)
-    assert {len(c["runs"]["seeds"]) * len(c["runs"]["activity_lrs"]) for c in cells} == {9}
-    ortho = {(c["net"]["act_fn"], c["net"]["n_hidden"]) for c in cells if c["labels"]["variant"] == "orthogonal"}
-    assert ortho == {(a, h) for a in ("linear", "tanh") for h in (8, 16, 32, 64, 128)} | {
-        ("relu", h) for h in (8, 16, 32)}
-    adam = [c for c in cells if c["labels"]["variant"] == "Adam"]
-    assert all(c["train"]["activity_optim"] == "adam" and not c["net"]["skips"] for c in adam)
-    assert all(c["net"]["skips"] for c in cells if c["labels"]["variant"] == "GD_skips")
+
+def _check_bp_baseline_and_decay(repo, tmp_path):
+    quick = preset_config(yaml.safe_load((repo / "config.yaml").read_text()), "quick")
+    results, figures = tmp_path / "results" / "quick", tmp_path / "figures" / "quick"
+    # BP: the weight lr is what is selected, one per (dataset, epochs, activation); the figure
+    # draws every weight lr's mean curve from the table
+    bp = pd.read_parquet(results / "mupc_bp_baseline" / "runs.parquet")
+    selection = pd.read_csv(results / "mupc_bp_baseline" / "selection.csv")
+    assert (selection.groupby(["dataset", "epochs", "act_fn"])["selected"].sum() == 1).all()
+    assert sorted(selection["weight_lr"].unique()) == sorted(quick["mupc_bp_baseline"]["weight_lrs"])
+    for block in quick["mupc_bp_baseline"]["blocks"]:
+        for act in block["act_fns"]:
+            shown = pd.read_csv(figures / "mupc_bp_baseline" / block["dataset"]
+                                / f"{act}_best_test_accs_{block['epochs']}_epochs.csv")
+            rows = bp[(bp["epochs"] == block["epochs"]) & (bp["act_fn"] == act)]
+            for lr, runs in rows.groupby("weight_lr"):  # the notebook's BP cell: <= 1 evaluation -> a whole run at 10 %
+                curve = shown[shown["weight_lr"] == lr].sort_values("step")["mean"].to_numpy()
+                np.testing.assert_allclose(curve, _notebook_curve(runs, min_evals=2, pad_evals=None), rtol=1e-12)
+    assert bp.groupby("epochs")["step"].max().to_dict() == {
+        b["epochs"]: b["epochs"] * quick["mupc_bp_baseline"]["max_steps_per_epoch"] for b in quick["mupc_bp_baseline"]["blocks"]}
+    # activity decay: one cell, every (seed, lr, decay) run present
+    decay = pd.read_parquet(results / "mupc_activity_decay" / "runs.parquet")
+    grid = quick["mupc_activity_decay"]
+    assert decay["cell"].nunique() == 1
+    assert len(decay.drop_duplicates(["seed", "activity_lr", "activity_decay"])) == (
+        len(grid["seeds"]) * len(grid["activity_lrs"]) * len(grid["activity_decays"]))
+    for lr in grid["activity_lrs"]:
+        assert (figures / "mupc_activity_decay" / f"max_test_accs_per_activity_decay_lr_{lr}.pdf").stat().st_size > 2000
+    # long runs: every epoch is trained and the figure is the seeds' mean (cut to the shortest run)
+    long_runs = pd.read_parquet(results / "mupc_long_runs" / "runs.parquet")
+    cfg = quick["mupc_long_runs"]
+    for block in cfg["blocks"]:
+        rows = long_runs[(long_runs["dataset"] == block["dataset"]) & (long_runs["epochs"] == block["epochs"])]
+        assert rows["step"].max() == block["epochs"] * cfg["max_steps_per_epoch"]
+        assert sorted(rows["seed"].unique()) == block["seeds"]
+        shown = pd.read_csv(figures / "mupc_long_runs"
+                            / f"mupc_{cfg['n_hidden']}_{block['dataset']}_acc_{block['epochs']}_epochs.csv")
+        np.testing.assert_allclose(shown.sort_values("step")["mean"], _notebook_curve(rows), rtol=1e-12)
 
 
-def test_paper_activity_decay_is_one_cell_of_54_vmapped_runs(repo):
-    from pcrepro.pipeline.cells import mupc_activity_decay_cells
+def test_paper_preset_dag_builds_and_stays_small(repo, tmp_path):
+    proc = _snakemake(repo, tmp_path, "-n", "--cores", "1", "--config", "preset=paper")
+    total = _job_count(proc.stdout)
+    # mupc_sweeps: 3 activations x (5 depths + 4 further widths) = 27 cells; mupc_pc_sweeps: 2 datasets x
+    # 3 activations x (3 depths x 3 variants) + 2 x (5 + 5 + 3 orthogonal depths) = 80 cells; activity decay: 1;
+    # BP baseline: 5; long runs: 2; hp transfer: 63 (below); mupc_vs_pc_vs_bp: 3 BP + 2 x (BP, PC) = 7;
+    # κ over μPC training: 3 activations x 3 depths = 9
+    assert re.search(r"^train_cell\s+194$", proc.stdout, re.M), proc.stdout[-2000:]
+    assert total < 10_000
 
-    paper = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["paper"]["mupc_activity_decay"]
-    (cell,) = mupc_activity_decay_cells(paper).values()
-    runs = cell["runs"]
-    assert len(runs["seeds"]) * len(runs["activity_lrs"]) * len(runs["activity_decays"]) == 54
-    assert (cell["net"]["width"], cell["net"]["n_hidden"], cell["train"]["n_infer_steps"]) == (128, 8, 500)
+
+def test_paper_hp_transfer_is_one_job_per_static_cell_with_every_lr_pair_vmapped(repo, tmp_path):
+    proc = _snakemake(repo, tmp_path, "-n", "--cores", "1", "mupc_hp_transfer", "--config", "preset=paper")
+    # 2 parameterisations x 3 activations x (5 widths at H = 8, evaluated every 300 steps + 5 depths at
+    # N = 512, every 100: the notebook runs N = 512, H = 8 in both) = 60, + the Fashion-MNIST cell of
+    # muPC per activation = 63 jobs
+    assert re.search(r"^train_cell\s+63$", proc.stdout, re.M), proc.stdout[-2000:]
+    from pcrepro.pipeline.cells import mupc_hp_transfer_cells, n_runs
+
+    paper = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["paper"]["mupc_hp_transfer"]
+    cells = list(mupc_hp_transfer_cells(paper).values())
+    assert len(cells) == 63
+    assert {n_runs(c) for c in cells} == {4 * 11 * 3}  # weight lrs x activity lrs x seeds in one program
+    intervals = {(c["dataset"], c["net"]["width"], c["net"]["n_hidden"], c["train"]["test_every"]) for c in cells}
+    assert {("MNIST", n, 8, 300) for n in (64, 128, 256, 512, 1024)} <= intervals  # the notebook's width runs
+    assert {("MNIST", 512, h, 100) for h in (8, 16, 32, 64, 128)} <= intervals     # its depth runs
+    assert ("FashionMNIST", 512, 8, 100) in intervals and len(intervals) == 11
+    from pcrepro.plots.mupc import transfer_contours
+
+    contours = {Path(row[-1]).name: row[5] for row in transfer_contours(paper) if row[1] == "mupc"}
+    assert contours["min_train_losses_over_lrs_relu_width_512.pdf"] == 300  # each figure reads its sweep's cell
+    assert contours["min_train_losses_over_lrs_relu_depth_8.pdf"] == 100
+    assert all(c["train"]["n_infer_steps"] == c["net"]["n_hidden"] for c in cells)  # T = H
+    assert {(c["net"]["param_type"], c["net"]["init"]) for c in cells} == {("mupc", "standard_gauss"),
+                                                                           ("sp", "standard")}
+
+
+def test_misspelt_config_key_stops_the_workflow_naming_it(repo, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("data:\n  mirrror: /somewhere\n")
+    cmd = [*SNAKEMAKE, "--snakefile", str(repo / "Snakefile"), "--directory", str(tmp_path), "-n",
+           "--configfile", str(repo / "config.yaml"), str(bad)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert "unknown config key data.mirrror" in proc.stdout + proc.stderr
+
+
+def test_quick_preset_on_standins_builds_mupc_sweeps_with_real_content(repo, tmp_path):
+    quick = _quick_on_standins(repo, tmp_path, "mupc_sweeps", "mupc_pc_sweeps", "mupc_activity_decay",
+                               "mupc_bp_baseline", "mupc_long_runs", "mupc_hp_transfer", "mupc_pc_baseline",
+                               "mupc_vs_pc_vs_bp")["mupc_sweeps"]
+    _check_pc_sweeps(repo, tmp_path)
+    _check_bp_baseline_and_decay(repo, tmp_path)
+    _check_transfer_baseline_and_comparison(repo, tmp_path)
+    figures = tmp_path / "figures" / "quick" / "mupc_sweeps"
+    table = pd.read_parquet(tmp_path / "results" / "quick" / "mupc_sweeps" / "runs.parquet")
+    kappa = pd.read_parquet(tmp_path / "results" / "quick" / "mupc_condition_numbers" / "runs.parquet")
+    assert (table["data_source"] == "synthetic stand-in").all()
+    n_cells = len(quick["act_fns"]) * 3  # (N=32: H 2, 4) + (N=16: H 2)
+    n_runs = len(quick["seeds"]) * len(quick["activity_lrs"])
+    assert table["cell"].nunique() == n_cells
+    assert len(table) == n_cells * n_runs * (quick["max_steps_per_epoch"] // quick["test_every"])
+
+    selection = pd.read_csv(tmp_path / "results" / "quick" / "mupc_sweeps" / "selection.csv")
+    assert selection.groupby("act_fn")["selected"].sum().tolist() == [1] * len(quick["act_fns"])
+    for act in quick["act_fns"]:
+        # the lr-sweep figure shows one curve per activity lr, and its data are the table's means
+        for n_hidden in quick["depth_sweep"]["n_hiddens"]:
+            shown = pd.read_csv(figures / f"test_accs_muPC_{act}_{n_hidden}_n_hidden.csv")
+            assert (figures / f"test_accs_muPC_{act}_{n_hidden}_n_hidden.pdf").stat().st_size > 5000
+            assert sorted(shown["activity_lr"].unique()) == sorted(quick["activity_lrs"])
+            cell = table[(table["act_fn"] == act) & (table["n_hidden"] == n_hidden) & (table["width"] == 32)]
+            for lr, runs in cell.groupby("activity_lr"):  # as the notebook: cut to the shortest run
+                curve = shown[shown["activity_lr"] == lr].sort_values("step")["mean"].to_numpy()
+                np.testing.assert_allclose(curve, _notebook_curve(runs), rtol=1e-12)
+        # the best-lr depth figure uses the selected lr, and the nets learned far above chance
+        best_lr = selection[(selection["act_fn"] == act) & selection["selected"]]["activity_lr"].item()
+        depth = pd.read_csv(figures / f"best_test_accs_depth_muP_{act}.csv")
+        assert set(depth["activity_lr"]) == {best_lr}
+        assert sorted(depth["n_hidden"].unique()) == quick["depth_sweep"]["n_hiddens"]
+        assert depth.groupby("n_hidden")["mean"].last().min() > 30.0
+        width = pd.read_csv(figures / f"best_test_accs_width_muP_{act}.csv")
+        assert sorted(width["width"].unique()) == quick["width_sweep"]["widths"]
+        # κ(H_z) over training from the κ cells (the notebook's lr and interval): step 0 is the runs'
+        # initial κ, then one per evaluation
+        kappa_cfg = quick["condition_numbers"]
+        cond = pd.read_csv(figures / f"best_cond_nums_mupc_{act}.csv")
+        assert sorted(cond["n_hidden"].unique()) == kappa_cfg["n_hiddens"]
+        for n_hidden in kappa_cfg["n_hiddens"]:
+            runs = kappa[(kappa["act_fn"] == act) & (kappa["n_hidden"] == n_hidden)]
+            assert set(runs["activity_lr"]) == {kappa_cfg["activity_lr"]}
+            assert sorted(runs["step"].unique()) == list(range(kappa_cfg["test_every"], quick["max_steps_per_epoch"] + 1,
+                                                               kappa_cfg["test_every"]))
+            shown = cond[cond["n_hidden"] == n_hidden].set_index("step")["mean"]
+            np.testing.assert_allclose(shown[0], runs.drop_duplicates("seed")["cond_num_init"].mean(), rtol=1e-12)
+            np.testing.assert_allclose(shown.drop(0).to_numpy(), runs.groupby("step")["cond_num"].mean(), rtol=1e-12)
+            assert (shown > 1).all()
+    assert "cond_num" not in table  # the sweep cells no longer pay for κ
 
 
 def test_paper_preset_mupc_analysis_jobs(repo, tmp_path):
@@ -271,7 +314,6 @@ def test_paper_preset_mupc_analysis_jobs(repo, tmp_path):
                and c["runs"]["activity_lrs"] == [0.5] and c["runs"]["weight_lrs"] == [0.1] for c in kappa)
 
 
-@pytest.mark.workflow
 def test_quick_mupc_analysis_families_write_every_declared_file_with_the_computed_numbers(repo, tmp_path):
     from pcrepro.plots.mupc_analysis import (
         activity_hessian_files,
@@ -315,72 +357,6 @@ def test_quick_mupc_analysis_families_write_every_declared_file_with_the_compute
     assert sp.iloc[-1] < 0.1 * sp.iloc[0]
 
 
-def _check_pc_sweeps(repo, tmp_path):
-    """Standard-PC sweeps: one selected lr per (dataset, variant, act, H), the best figure draws
-    exactly those runs, the κ figure their recorded κ."""
-    grid = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["quick"]["mupc_pc_sweeps"]
-    results, figures = tmp_path / "results" / "quick" / "mupc_pc_sweeps", tmp_path / "figures" / "quick" / "mupc_pc_sweeps"
-    table = pd.read_parquet(results / "runs.parquet")
-    selection = pd.read_csv(results / "selection.csv")
-    groups = selection.groupby(grid["select_by"])["selected"].sum()
-    assert (groups == 1).all() and len(groups) == table.groupby(grid["select_by"]).ngroups
-    for dataset in grid["datasets"]:
-        for variant in grid["variants"]:
-            for act in grid["act_fns"]:
-                chosen = selection[(selection["dataset"] == dataset) & (selection["variant"] == variant)
-                                   & (selection["act_fn"] == act) & selection["selected"]]
-                best = pd.read_csv(figures / dataset / f"best_test_accs_{variant}_{act}.csv")
-                for _, row in chosen.iterrows():
-                    shown = best[best["n_hidden"] == row["n_hidden"]]
-                    assert set(shown["activity_lr"]) == {row["activity_lr"]}
-                    runs = table[(table["dataset"] == dataset) & (table["variant"] == variant)
-                                 & (table["act_fn"] == act) & (table["n_hidden"] == row["n_hidden"])
-                                 & (table["activity_lr"] == row["activity_lr"])]
-                    np.testing.assert_allclose(shown.sort_values("step")["mean"], _notebook_curve(runs), rtol=1e-12)
-                    cond = pd.read_csv(figures / dataset / f"best_cond_nums_{variant}_{act}.csv")
-                    kappa = cond[(cond["n_hidden"] == row["n_hidden"]) & (cond["step"] > 0)].sort_values("step")
-                    np.testing.assert_allclose(kappa["mean"], runs.groupby("step")["cond_num"].mean(), rtol=1e-12)
-
-
-def _check_bp_baseline_and_decay(repo, tmp_path):
-    quick = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["quick"]
-    results, figures = tmp_path / "results" / "quick", tmp_path / "figures" / "quick"
-    # BP: the weight lr is what is selected, one per (dataset, epochs, activation); the figure
-    # draws every weight lr's mean curve from the table
-    bp = pd.read_parquet(results / "mupc_bp_baseline" / "runs.parquet")
-    selection = pd.read_csv(results / "mupc_bp_baseline" / "selection.csv")
-    assert (selection.groupby(["dataset", "epochs", "act_fn"])["selected"].sum() == 1).all()
-    assert sorted(selection["weight_lr"].unique()) == sorted(quick["mupc_bp_baseline"]["weight_lrs"])
-    for block in quick["mupc_bp_baseline"]["blocks"]:
-        for act in block["act_fns"]:
-            shown = pd.read_csv(figures / "mupc_bp_baseline" / block["dataset"]
-                                / f"{act}_best_test_accs_{block['epochs']}_epochs.csv")
-            rows = bp[(bp["epochs"] == block["epochs"]) & (bp["act_fn"] == act)]
-            for lr, runs in rows.groupby("weight_lr"):  # the notebook's BP cell: <= 1 evaluation -> a whole run at 10 %
-                curve = shown[shown["weight_lr"] == lr].sort_values("step")["mean"].to_numpy()
-                np.testing.assert_allclose(curve, _notebook_curve(runs, min_evals=2, pad_evals=None), rtol=1e-12)
-    assert bp.groupby("epochs")["step"].max().to_dict() == {
-        b["epochs"]: b["epochs"] * quick["mupc_bp_baseline"]["max_steps_per_epoch"] for b in quick["mupc_bp_baseline"]["blocks"]}
-    # activity decay: one cell, every (seed, lr, decay) run present
-    decay = pd.read_parquet(results / "mupc_activity_decay" / "runs.parquet")
-    grid = quick["mupc_activity_decay"]
-    assert decay["cell"].nunique() == 1
-    assert len(decay.drop_duplicates(["seed", "activity_lr", "activity_decay"])) == (
-        len(grid["seeds"]) * len(grid["activity_lrs"]) * len(grid["activity_decays"]))
-    for lr in grid["activity_lrs"]:
-        assert (figures / "mupc_activity_decay" / f"max_test_accs_per_activity_decay_lr_{lr}.pdf").stat().st_size > 2000
-    # long runs: every epoch is trained and the figure is the seeds' mean (cut to the shortest run)
-    long_runs = pd.read_parquet(results / "mupc_long_runs" / "runs.parquet")
-    cfg = quick["mupc_long_runs"]
-    for block in cfg["blocks"]:
-        rows = long_runs[(long_runs["dataset"] == block["dataset"]) & (long_runs["epochs"] == block["epochs"])]
-        assert rows["step"].max() == block["epochs"] * cfg["max_steps_per_epoch"]
-        assert sorted(rows["seed"].unique()) == block["seeds"]
-        shown = pd.read_csv(figures / "mupc_long_runs"
-                            / f"mupc_{cfg['n_hidden']}_{block['dataset']}_acc_{block['epochs']}_epochs.csv")
-        np.testing.assert_allclose(shown.sort_values("step")["mean"], _notebook_curve(rows), rtol=1e-12)
-
-
 def test_paper_preset_has_one_job_per_chain_depth_and_dln_configuration(repo, tmp_path):
     proc = _snakemake(repo, tmp_path, "chains", "dln_hessian", "-n", "--cores", "1", "--config", "preset=paper")
     assert re.search(r"^chains_depth\s+4$", proc.stdout, re.M), proc.stdout[-2000:]  # H = 1, 2, 5, 10
@@ -388,7 +364,6 @@ def test_paper_preset_has_one_job_per_chain_depth_and_dln_configuration(repo, tm
     assert re.search(r"^dln_config\s+18$", proc.stdout, re.M), proc.stdout[-2000:]
 
 
-@pytest.mark.workflow
 def test_quick_chains_and_dln_hessian_write_every_declared_file_with_the_computed_numbers(repo, tmp_path):
     from PIL import Image
 
@@ -424,7 +399,6 @@ def test_paper_preset_error_optim_and_double_descent_jobs(repo, tmp_path):
     assert "data/prepared/EMNIST.npz" in proc.stdout                                # the paper runs on EMNIST
 
 
-@pytest.mark.workflow
 def test_quick_error_optim_and_double_descent_draw_the_computed_numbers(repo, tmp_path):
     from pcrepro.plots.double_descent import dd_files, plot_steps
     from pcrepro.plots.error_optim import error_optim_files

@@ -1,5 +1,4 @@
-"""Running the workflow for real: through a real SLURM cluster, killed and resumed, reported,
-linted, and with conda environments that match pyproject.toml."""
+"""Deployment: SLURM, a killed run resumed, the report, lint, conda environments."""
 
 import json
 import os
@@ -19,6 +18,8 @@ import yaml
 from packaging.requirements import Requirement
 from test_workflow import SNAKEMAKE, _snakemake, _standin_override
 
+pytestmark = pytest.mark.slow  # Snakemake end to end
+
 
 def _train_cli(repo: Path, workdir: Path, study: str, out: Path) -> dict[str, pd.DataFrame]:
     """Every cell of ``study`` (quick preset) trained by the CLI, outside Snakemake and SLURM,
@@ -36,8 +37,6 @@ def _train_cli(repo: Path, workdir: Path, study: str, out: Path) -> dict[str, pd
         tables[cell.stem] = pd.read_parquet(table_path)
     return tables
 
-
-# -- 1. SLURM ----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def slurm(tmp_path_factory):
@@ -64,6 +63,28 @@ def _gpu_free_profile(repo: Path, target: Path) -> Path:
     target.mkdir(parents=True)
     (target / "config.yaml").write_text(yaml.safe_dump(profile))
     return target
+
+
+def _wait_for(predicate, timeout_s, what):
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _env_requirements(path: Path) -> dict[str, Requirement]:
+    env = yaml.safe_load(path.read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    return {Requirement(r).name.lower(): Requirement(r) for r in pip}
+
+
+def _lower_bound(req: Requirement):
+    bounds = [s.version for s in req.specifier if s.operator in (">=", "==", "~=")]
+    assert bounds, f"{req} has no minimum version"
+    from packaging.version import Version
+    return max(Version(b) for b in bounds)
 
 
 def test_slurm_profile_runs_training_jobs_through_sbatch_on_a_real_cluster(repo, tmp_path, slurm):
@@ -99,17 +120,6 @@ def test_slurm_profile_runs_training_jobs_through_sbatch_on_a_real_cluster(repo,
     for path in runs:
         pd.testing.assert_frame_equal(pd.read_parquet(path), expected[path.stem])
     assert all(f.stat().st_size > 5000 for f in (tmp_path / "figures" / "quick" / "mupc_bp_baseline").rglob("*.pdf"))
-
-
-# -- 2. killed and resumed -----------------------------------------------------------------------
-
-def _wait_for(predicate, timeout_s, what):
-    deadline = time.time() + timeout_s
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_killed_run_resumes_where_it_stopped_and_ends_as_an_uninterrupted_one(repo, tmp_path):
@@ -153,8 +163,6 @@ def test_a_killed_run_resumes_where_it_stopped_and_ends_as_an_uninterrupted_one(
     again = _snakemake(repo, killed, *target, "--configfile", str(repo / "config.yaml"), str(override))
     assert "Nothing to be done" in again.stdout + again.stderr
 
-
-# -- 3. report, lint, envs -------------------------------------------------------------------------
 
 def test_report_holds_every_figure_with_its_caption(repo, tmp_path):
     # two fake GPUs: the training job claims one and sees only it (JAX itself stays on the CPU here)
@@ -214,19 +222,6 @@ def test_lint_is_clean(repo):
     proc = subprocess.run([*SNAKEMAKE, "--snakefile", str(repo / "Snakefile"), "--lint"], capture_output=True,
                           text=True, cwd=repo, timeout=600)
     assert proc.returncode == 0 and "Lints for" not in proc.stdout + proc.stderr, proc.stdout[-4000:]
-
-
-def _env_requirements(path: Path) -> dict[str, Requirement]:
-    env = yaml.safe_load(path.read_text())
-    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    return {Requirement(r).name.lower(): Requirement(r) for r in pip}
-
-
-def _lower_bound(req: Requirement):
-    bounds = [s.version for s in req.specifier if s.operator in (">=", "==", "~=")]
-    assert bounds, f"{req} has no minimum version"
-    from packaging.version import Version
-    return max(Version(b) for b in bounds)
 
 
 @pytest.mark.parametrize("env_file, extra", [("jax-cpu.yaml", None), ("jax-cuda.yaml", "gpu")])

@@ -1,4 +1,4 @@
-"""Study double_descent (seed 004): the teacher data, the network and its reduced dynamics."""
+"""Study double_descent (seed 004): the teacher data and the network against its reduced dynamics."""
 
 import dataclasses
 

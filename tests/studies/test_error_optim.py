@@ -1,4 +1,4 @@
-"""Study error_optim (seed 003): exact equilibrium, EO vs SO, the backprop reference."""
+"""Study error_optim (seed 003): exact equilibria, error- vs state-based relaxations, speed-ups."""
 
 import jax
 import jax.numpy as jnp

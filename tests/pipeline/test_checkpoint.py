@@ -1,5 +1,4 @@
-"""A training cell killed mid-way resumes from its checkpoint and ends exactly where an uninterrupted
-run ends; atomic writes never leave a partial file under the final name."""
+"""Checkpoints and logs: a killed cell resumes exactly, atomic writes, progress and tracebacks in job logs."""
 
 from pathlib import Path
 

@@ -1,0 +1,173 @@
+"""pcrepro.core.hessian / theory / landscape: numerical Hessians and landscapes against closed forms and direct evaluation."""
+
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from pcrepro.core import hessian, landscape, theory
+from pcrepro.core.energy import mse_loss, pc_energy
+from pcrepro.core.hessian import activity_hessian
+from pcrepro.core.inference import euler_inference_halving
+from pcrepro.core.nets import NetSpec, forward, init_params
+from pcrepro.studies import dln_hessian as dln
+
+
+def _zero_params(spec):
+    n = spec.width
+    return {"w_in": jnp.zeros((n, spec.input_dim)), "w_hidden": jnp.zeros((spec.n_hidden - 1, n, n)),
+            "w_out": jnp.zeros((spec.output_dim, n))}
+
+
+CASES = [  # (input dim, width, H, output dim): chains, then deep linear nets
+    (1, 1, 1, 1), (1, 1, 2, 1), (1, 1, 5, 1), (1, 1, 10, 1), (2, 10, 1, 2), (2, 5, 2, 2), (3, 4, 3, 3), (3, 4, 4, 3)]
+
+
+def _linear_net(param_type, skips, n_hidden=4, width=5, d_in=6, d_out=3, seed=0):
+    init = "standard" if param_type == "sp" else "standard_gauss"
+    spec = NetSpec(d_in, width, n_hidden, d_out, "linear", param_type, skips, init)
+    k1, k2, k3 = jax.random.split(jax.random.PRNGKey(seed), 3)
+    params = init_params(k1, spec)
+    x = jax.random.normal(k2, (1, d_in))
+    y = jax.random.normal(k3, (1, d_out))
+    return spec, params, x, y
+
+
+def _blocks_from_theory_md(params, spec, decay):
+    """THEORY.md's block formulas written out layer by layer (an independent transcription)."""
+    a, n, h = spec.scalings, spec.width, spec.n_hidden
+    eye = np.eye(n)
+    full = np.zeros((h * n, h * n))
+    for ell in range(h):  # 0-based hidden layer ℓ+1
+        if ell < h - 1:
+            w = np.asarray(params["w_hidden"][ell])
+            s = a.a_hidden
+            if spec.skips:
+                diag = 2 * eye + s**2 * w.T @ w + s * (w + w.T)
+                off = -(s * w.T + eye)
+            else:
+                diag = eye + s**2 * w.T @ w
+                off = -s * w.T
+            full[ell * n:(ell + 1) * n, (ell + 1) * n:(ell + 2) * n] = off
+            full[(ell + 1) * n:(ell + 2) * n, ell * n:(ell + 1) * n] = off.T
+        else:
+            w = np.asarray(params["w_out"])
+            diag = eye + a.a_out**2 * w.T @ w
+        full[ell * n:(ell + 1) * n, ell * n:(ell + 1) * n] = diag + decay * eye
+    return full
+
+
+@pytest.mark.parametrize("d, n, h, d_y", CASES)
+def test_energy_hessian_at_origin_tends_to_the_closed_form_strict_saddle(d, n, h, d_y):
+    x, y = dln.toy_sample(0, h, 64, 1.0, 0.1) if d > 1 else (None, None)
+    if d == 1:
+        x = 1 + 0.1 * np.random.RandomState(h).standard_normal((64, 1))
+        y = -x
+    x, y = jnp.asarray(x[:, :d]), jnp.asarray(y[:, :d_y])
+    spec = NetSpec(d, n, h, d_y)
+    zero = _zero_params(spec)
+    # At W = 0 the activities relax as (1 − dt)^t, so 300 steps put the Hessian within
+    # ~(0.9)^600 ≈ 1e-27 of its limit: we hold it to 1e-10.
+    numeric = hessian.energy_hessians(spec, zero, x, y, [0, 300], dt=0.1)[300]
+    closed = np.asarray(theory.origin_energy_hessian(x, y, spec))
+    np.testing.assert_allclose(numeric, closed, atol=1e-10)
+    sigma_yy = np.asarray(y.T @ y) / x.shape[0]
+    lam = np.linalg.eigvalsh(numeric)
+    lam_yy = np.linalg.eigvalsh(sigma_yy)[-1]
+    assert lam[0] < 0  # a strict saddle
+    if h >= 2:  # only the last block is non-zero: λ_min = −λ_max(Σ_yy)
+        assert np.isclose(lam[0], -lam_yy, rtol=1e-8)
+    else:  # the cross block pushes it further down
+        assert lam[0] < -lam_yy
+    loss = hessian.loss_hessian(spec, zero, x, y)
+    if h >= 2:
+        assert np.abs(loss).max() == 0.0  # the loss is flat to second order at the origin
+    else:  # H = 1: the loss Hessian is exactly the cross term, and the energy adds −Σ_yy ⊗ I
+        np.testing.assert_allclose(loss[: n * d, n * d:], closed[: n * d, n * d:], atol=1e-12)
+
+
+def test_dense_hessian_equals_jax_hessian():
+    w = jnp.asarray(np.random.RandomState(1).standard_normal(37))
+
+    def f(v):
+        return jnp.sum(jnp.sin(v) * jnp.roll(v, 1) ** 2) + jnp.sum(v) ** 3
+
+    np.testing.assert_allclose(hessian.dense_hessian(f, w, chunk_size=8), jax.hessian(f)(w), rtol=1e-12)
+
+
+def test_flat_order_is_row_major_per_layer():
+    spec = NetSpec(3, 4, 3, 2)
+    params = init_params(jax.random.PRNGKey(0), spec)
+    flat = hessian.flatten_weights(params)
+    s = hessian.layer_slices(spec)
+    assert flat[s[0]][1 * 3 + 2] == params["w_in"][1, 2]      # W_1[i, j] at i·fan_in + j
+    assert flat[s[2]][3 * 4 + 0] == params["w_hidden"][1, 3, 0]
+    back = hessian.unflatten_weights(flat, spec)
+    assert all(np.array_equal(back[k], params[k]) for k in params)
+
+
+def test_pooled_heatmap_keeps_the_largest_entry_of_each_block():
+    m = np.zeros((10, 10))
+    m[0, 1], m[7, 8], m[9, 9] = -3.0, 2.0, 0.5
+    pooled, k = hessian.pooled_for_display(m, 4)
+    assert k == 3 and pooled.shape == (4, 4)
+    assert pooled[0, 0] == -3.0 and pooled[2, 2] == 2.0 and pooled[3, 3] == 0.5
+
+
+def test_step_halving_rule_matches_a_direct_transcription():
+    spec = NetSpec(2, 3, 2, 2)
+    params = jax.tree.map(lambda w: 3.0 * w, init_params(jax.random.PRNGKey(2), spec, jnp.float64))
+    x, y = (jnp.asarray(a) for a in dln.toy_sample(0, 2, 64, 1.0, 0.1))
+    z0, _ = forward(params, x, spec)
+    got = np.asarray(euler_inference_halving(params, z0, x, y, spec, dt=0.1, n_steps=30))
+    # seed 001's infer_train, step by step
+    grad = jax.grad(pc_energy, argnums=1)
+    z, step, energies = z0, 0.1, []
+    for t in range(30):
+        z = z - step * 64 * grad(params, z, x, y, spec)
+        energies.append(float(pc_energy(params, z, x, y, spec)))
+        if t > 0 and energies[t] >= energies[t - 1] and step > 0.025:
+            step /= 2
+            if step <= 0.025:
+                break
+    energies += [energies[-1]] * (30 - len(energies))
+    assert len(set(np.round(np.diff(got[1:]), 14))) > 1
+    np.testing.assert_allclose(got, [float(pc_energy(params, z0, x, y, spec))] + energies, rtol=1e-12)
+
+
+def test_projected_loss_grid_point_equals_direct_loss():
+    spec = NetSpec(3, 4, 3, 3)
+    x, y = (jnp.asarray(a) for a in dln.toy_sample(0, 3, 64, 1.0, 0.1))
+    params = dln.init_dln(spec, "other_saddle", 0)
+    w0 = hessian.flatten_weights(params)
+    dirs = jnp.asarray(np.random.RandomState(0).standard_normal((2, w0.shape[0])))
+    grid = landscape.projected_loss(spec, w0, dirs, x, y, domain=0.5, resolution=5)
+    a, b = landscape.projection_axes(0.5, 5)[[1, 4]]
+    direct = mse_loss(forward(hessian.unflatten_weights(w0 + a * dirs[0] + b * dirs[1], spec), x, spec)[1], y)
+    assert np.isclose(grid[1, 4], direct, rtol=1e-12)
+
+
+@pytest.mark.parametrize("param_type", ["sp", "mupc"])
+@pytest.mark.parametrize("skips", [False, True])
+@pytest.mark.parametrize("decay", [0.0, 0.3])
+def test_numerical_activity_hessian_equals_theory_d_plus_o(param_type, skips, decay):
+    spec, params, x, y = _linear_net(param_type, skips)
+    z = jax.random.normal(jax.random.PRNGKey(7), (spec.n_hidden, 1, spec.width))  # any z: H_z is constant
+    numerical = activity_hessian(params, z, x, y, spec, decay)
+    closed = theory.activity_hessian(params, spec, decay)
+    d, o = theory.activity_hessian_parts(params, spec, decay)
+    np.testing.assert_allclose(numerical, closed, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(d + o, closed, atol=1e-12, rtol=0)
+    np.testing.assert_allclose(closed, _blocks_from_theory_md(params, spec, decay), atol=1e-12, rtol=0)
+    # D holds exactly the diagonal blocks, O exactly the rest
+    n = spec.width
+    mask = np.kron(np.eye(spec.n_hidden), np.ones((n, n))).astype(bool)
+    assert np.all(np.asarray(o)[mask] == 0) and np.all(np.asarray(d)[~mask] == 0)
+
+
+def test_decay_adds_identity_only():
+    spec, params, *_ = _linear_net("mupc", True)
+    without = theory.activity_hessian(params, spec)
+    with_decay = theory.activity_hessian(params, spec, 0.25)
+    np.testing.assert_allclose(with_decay - without, 0.25 * np.eye(without.shape[0]), atol=1e-14)

@@ -1,0 +1,102 @@
+"""pcrepro.pipeline.cells and budget: the paper grids expand to the notebooks' cells; the budget model."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from pcrepro.core.nets import NetSpec
+from pcrepro.core.training import TrainSpec
+
+
+def cell_id_of(cell):
+    from pcrepro.pipeline.cells import cell_id
+
+    return cell_id(cell)
+
+
+def test_budget_model_reproduces_the_measured_steps_and_counts_runs():
+    from pcrepro.pipeline.budget import (
+        MEASURED_STEPS,
+        seconds_per_run_step,
+        step_flops,
+        training_budget,
+    )
+    from pcrepro.pipeline.cells import mupc_sweeps_cells, train_spec
+
+    for (h, n, t), measured in MEASURED_STEPS:
+        spec = TrainSpec(NetSpec(784, n, h, 10, "relu", "mupc", True, "standard_gauss"), "pc", n_infer_steps=t)
+        assert seconds_per_run_step(step_flops(spec)) == pytest.approx(measured, rel=1e-9)
+    cfg = {"dataset": "MNIST", "act_fns": ["relu"], "depth_sweep": {"width": 32, "n_hiddens": [2, 4]},
+           "width_sweep": {"n_hidden": 2, "widths": [16]}, "param_type": "mupc", "skips": True,
+           "init": "standard_gauss", "n_infer_steps": "depth", "activity_optim": "gd", "activity_lrs": [1.0, 0.1],
+           "weight_optim": "adam", "weight_lrs": [0.1], "activity_decays": [0.0], "batch_size": 64, "epochs": 2,
+           "test_every": 100, "seeds": [0, 1, 2], "select_by": ["act_fn"]}
+    row = training_budget("s", mupc_sweeps_cells(cfg), train_spec, {"MNIST": 6400})
+    assert (row["cells"], row["runs"], row["run_epochs"]) == (3, 18, 36)
+    assert row["gpu_hours"] > 0
+
+
+def test_orthogonal_tanh_cells_train_with_the_reference_gain():
+    """The μPC reference script inits orthogonal tanh nets with gain 1.05 (1 otherwise): the paper
+    cells carry it, their hidden matrices are 1.05 × orthogonal, and the feedforward activity RMS
+    at depth 128 equals an independent numpy forward pass — several times that of gain 1."""
+
+    import jax
+    import jax.numpy as jnp
+    import yaml
+
+    from pcrepro.core.nets import forward, init_params
+    from pcrepro.pipeline.cells import train_spec, training_cells
+
+    config = yaml.safe_load((Path(__file__).parents[2] / "config.yaml").read_text())
+    config["preset"] = "paper"
+    cells = list(training_cells("mupc_pc_sweeps", config).values())
+    gains = {(c["labels"]["variant"], c["net"]["act_fn"]): c["net"]["init_gain"] for c in cells}
+    assert gains[("orthogonal", "tanh")] == 1.05
+    assert gains[("orthogonal", "relu")] == gains[("orthogonal", "linear")] == gains[("GD", "tanh")] == 1.0
+    (cell,) = [c for c in cells if c["labels"]["variant"] == "orthogonal" and c["net"]["act_fn"] == "tanh"
+               and c["net"]["n_hidden"] == 128 and c["dataset"] == "MNIST"]
+    assert "_gain1.05" in cell_id_of(cell)
+
+    x = np.random.default_rng(0).standard_normal((64, 784))
+    rms = {}
+    for gain in (1.05, 1.0):
+        net = train_spec({**cell, "net": {**cell["net"], "init_gain": gain}}).net
+        params = jax.tree_util.tree_map(np.asarray, init_params(jax.random.PRNGKey(0), net, jnp.float64))
+        w_hidden = params["w_hidden"]
+        np.testing.assert_allclose(w_hidden[5] @ w_hidden[5].T, gain**2 * np.eye(128), atol=1e-10)
+        z = x @ params["w_in"].T  # sp, no skips: z_l = W_l tanh(z_{l-1})
+        for w in w_hidden:
+            z = np.tanh(z) @ w.T
+        rms[gain] = float(np.sqrt(np.mean(z**2)))
+        z_net, _ = forward(init_params(jax.random.PRNGKey(0), net, jnp.float64), jnp.asarray(x), net)
+        assert float(jnp.sqrt(jnp.mean(z_net[-1] ** 2))) == pytest.approx(rms[gain], rel=1e-9)
+    assert rms[1.05] > 3 * rms[1.0]
+
+
+def test_paper_pc_sweeps_cells_follow_the_notebook_grid(repo):
+    from pcrepro.pipeline.cells import mupc_pc_sweeps_cells
+
+    paper = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["paper"]["mupc_pc_sweeps"]
+    cells = list(mupc_pc_sweeps_cells(paper).values())
+    assert len(cells) == 80
+    assert all(c["train"]["record_condition_number"] and c["train"]["n_infer_steps"] == 500 for c in cells)
+    assert {len(c["runs"]["seeds"]) * len(c["runs"]["activity_lrs"]) for c in cells} == {9}
+    ortho = {(c["net"]["act_fn"], c["net"]["n_hidden"]) for c in cells if c["labels"]["variant"] == "orthogonal"}
+    assert ortho == {(a, h) for a in ("linear", "tanh") for h in (8, 16, 32, 64, 128)} | {
+        ("relu", h) for h in (8, 16, 32)}
+    adam = [c for c in cells if c["labels"]["variant"] == "Adam"]
+    assert all(c["train"]["activity_optim"] == "adam" and not c["net"]["skips"] for c in adam)
+    assert all(c["net"]["skips"] for c in cells if c["labels"]["variant"] == "GD_skips")
+
+
+def test_paper_activity_decay_is_one_cell_of_54_vmapped_runs(repo):
+    from pcrepro.pipeline.cells import mupc_activity_decay_cells
+
+    paper = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["paper"]["mupc_activity_decay"]
+    (cell,) = mupc_activity_decay_cells(paper).values()
+    runs = cell["runs"]
+    assert len(runs["seeds"]) * len(runs["activity_lrs"]) * len(runs["activity_decays"]) == 54
+    assert (cell["net"]["width"], cell["net"]["n_hidden"], cell["train"]["n_infer_steps"]) == (128, 8, 500)

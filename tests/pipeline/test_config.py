@@ -1,0 +1,91 @@
+"""Config validation: the schema accepts config.yaml and names the key of any error."""
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pcrepro.pipeline.cells import transfer_interval
+from pcrepro.pipeline.config import (
+    ConfigError,
+    merge_overlay,
+    preset_config,
+    validate_config,
+)
+
+
+@pytest.fixture
+def config(repo):
+    return yaml.safe_load((repo / "config.yaml").read_text())
+
+
+@pytest.fixture
+def schema(repo):
+    return repo / "schemas" / "config.schema.yaml"
+
+
+def test_shipped_config_is_valid(config, schema):
+    validate_config(config, schema)
+
+
+def test_misspelt_key_is_rejected_with_its_path(config, schema):
+    bad = copy.deepcopy(config)
+    bad["presets"]["paper"]["mupc_sweeps"]["sedes"] = bad["presets"]["paper"]["mupc_sweeps"].pop("seeds")
+    with pytest.raises(ConfigError) as err:
+        validate_config(bad, schema)
+    assert "presets.paper.mupc_sweeps.sedes" in str(err.value)
+    assert "presets.paper.mupc_sweeps: 'seeds' is a required property" in str(err.value)
+
+
+def test_wrong_type_is_rejected_with_its_path(config, schema):
+    bad = copy.deepcopy(config)
+    bad["presets"]["paper"]["mupc_sweeps"]["epochs"] = "one"
+    bad["data"]["synthetic_standin"] = "yes"
+    with pytest.raises(ConfigError) as err:
+        validate_config(bad, schema)
+    assert "presets.paper.mupc_sweeps.epochs: 'one' is not of type 'integer'" in str(err.value)
+    assert "data.synthetic_standin" in str(err.value)
+
+
+def test_unknown_preset_is_rejected(config, schema):
+    with pytest.raises(ConfigError, match="config key preset"):
+        validate_config({**config, "preset": "fast"}, schema)
+
+
+def test_merged_presets_equal_the_presets_written_in_full_before_the_overlay(config):
+    """quick is written as changes to paper; merged, both presets are what they were when each was
+    written in full (a frozen copy), study by study."""
+    before = yaml.safe_load((Path(__file__).parent / "presets_before_overlay.yaml").read_text())
+    for preset in ("paper", "quick"):
+        merged = preset_config(config, preset)
+        assert sorted(merged) == sorted(before[preset])
+        for study in before[preset]:
+            assert merged[study] == before[preset][study], f"{preset}.{study}"
+    # the frozen quick names its transfer sweeps' intervals; before, they fell back to the study's
+    hp = before["quick"]["mupc_hp_transfer"]
+    sweeps = ("width_sweep", "depth_sweep", "extra")
+    without = {**hp, **{s: {k: v for k, v in hp[s].items() if k != "test_every"} for s in sweeps}}
+    assert all(transfer_interval(without, s) == hp[s]["test_every"] for s in sweeps)
+
+
+def test_overlay_merges_mappings_and_replaces_lists_and_values():
+    base = {"a": {"x": 1, "y": [1, 2], "z": {"p": 1, "q": 2}}, "b": 3}
+    merged = merge_overlay(base, {"a": {"y": [9], "z": {"q": 5}}, "c": 4})
+    assert merged == {"a": {"x": 1, "y": [9], "z": {"p": 1, "q": 5}}, "b": 3, "c": 4}
+    assert base == {"a": {"x": 1, "y": [1, 2], "z": {"p": 1, "q": 2}}, "b": 3}  # untouched
+
+
+def test_an_error_in_the_overlay_is_reported_under_its_preset(config, schema):
+    bad = copy.deepcopy(config)
+    bad["presets"]["quick"]["chains"]["seedz"] = [1]
+    bad["presets"]["quick"]["mupc_sweeps"]["epochs"] = 0
+    with pytest.raises(ConfigError) as err:
+        validate_config(bad, schema)
+    assert "presets.quick.chains.seedz" in str(err.value)
+    assert "presets.quick.mupc_sweeps.epochs" in str(err.value)
+    assert "presets.paper" not in str(err.value)
+    # a value the overlay does not touch is paper's
+    paper_lrs = config["presets"]["paper"]["mupc_sweeps"]["weight_lrs"]
+    assert "weight_lrs" not in config["presets"]["quick"]["mupc_sweeps"]
+    assert preset_config(config, "quick")["mupc_sweeps"]["weight_lrs"] == paper_lrs
