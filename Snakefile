@@ -2,7 +2,8 @@
 #
 #   snakemake --cores all                          # quick preset (config.yaml default)
 #   snakemake --cores all --config preset=paper    # the notebooks' grids (GPU)
-#   snakemake --cores all mupc_sweeps              # one figure family, by its id in FIGURES.md
+#   snakemake --cores all mupc_sweeps              # one figure family, by its id
+#   snakemake --cores all claims                   # which findings the results reproduce
 #
 # Data flow: prepare_dataset -> train_cell (one job per grid cell, runs vmapped)
 #            -> aggregate -> select (best learning rates) -> figure rules.
@@ -47,6 +48,7 @@ include: "rules/chains.smk"
 include: "rules/dln.smk"
 include: "rules/error_optim.smk"
 include: "rules/double_descent.smk"
+include: "rules/claims.smk"
 
 
 rule all:
@@ -57,3 +59,14 @@ rule all:
         rules.dln_hessian.input,
         rules.error_optim.input,
         rules.double_descent.input,
+        rules.claims.output,
+
+
+onsuccess:
+    # the run ends by saying which findings it reproduced (when it built the claims table)
+    _claims = Path(f"results/{config['preset']}/claims.csv")
+    if _claims.exists():
+        import pandas as _pd
+        from pcrepro.claims import summary_line
+
+        print(f"Claims ({_claims}): {summary_line(_pd.read_csv(_claims))}")

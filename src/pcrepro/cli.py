@@ -7,6 +7,7 @@
   pcrepro compare-selection --study mupc_pc_sweeps --selection results/paper/mupc_pc_sweeps/selection.csv
   pcrepro error-optim --preset paper --dataset data/prepared/EMNIST.npz --out results/paper/error_optim/EMNIST.npz
   pcrepro double-descent --preset paper --init constant --out results/paper/double_descent/constant.npz
+  pcrepro claims --preset quick [--results results]                # which findings the results reproduce
 """
 
 from __future__ import annotations
@@ -79,6 +80,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--log", type=Path, default=None)
 
+    p = sub.add_parser("claims", help="which findings of the seeds the results reproduce (a verdict per claim)")
+    p.add_argument("--preset", choices=["quick", "paper"], required=True)
+    p.add_argument("--config", type=Path, default=REPO / "config.yaml")
+    p.add_argument("--results", type=Path, default=Path("results"), help="holds <preset>/<study>/… (default ./results)")
+    p.add_argument("--csv", type=Path, default=None, help="also write the table as CSV")
+
     args = parser.parse_args(argv)
     if args.command == "prepare-dataset":
         opts = FetchOptions(mirror=args.mirror, download=not args.no_download)
@@ -130,6 +137,15 @@ def main(argv: list[str] | None = None) -> None:
 
                 result = run(setup_from_grid(grid), args.init, tuple(grid["snapshots"]), log=log)
         write_atomic(args.out, lambda tmp: np.savez(tmp, **result))
+    elif args.command == "claims":
+        from pcrepro.claims import CLAIMS, evaluate
+        from pcrepro.claims.tables import COLUMNS, to_text
+
+        config = load_config(args.config, REPO / "schemas" / "config.schema.yaml", {"preset": args.preset})
+        table = evaluate(CLAIMS, args.results / args.preset, preset_config(config), args.preset)
+        print(to_text(table))
+        if args.csv:
+            write_table(table[COLUMNS], args.csv)
     elif args.command == "compare-selection":
         import pandas as pd
 

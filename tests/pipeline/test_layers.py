@@ -14,8 +14,9 @@ ALLOWED = {
     "data": {"data"},
     "studies": {"core", "data", "studies"},
     "pipeline": {"core", "data", "studies", "pipeline"},
+    "claims": {"core", "data", "studies", "pipeline", "claims"},
     "plots": {"core", "data", "studies", "pipeline", "plots"},
-    "cli": {"core", "data", "studies", "pipeline", "plots", "cli"},
+    "cli": {"core", "data", "studies", "pipeline", "claims", "plots", "cli"},
 }
 
 

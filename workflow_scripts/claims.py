@@ -1,0 +1,13 @@
+"""Adapter: every study's verdicts in one table, CSV, JSON and the report's page (rule claims)."""
+
+from pcrepro.pipeline.progress import log_output
+
+log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)
+
+from pcrepro.claims import summary_line
+from pcrepro.claims.tables import read_json, write_claims
+
+sm = snakemake  # noqa: F821
+table = read_json(sm.input)
+write_claims(table, sm.params.preset, csv=sm.output.csv, json_path=sm.output.json, html_path=sm.output.html)
+print(summary_line(table))

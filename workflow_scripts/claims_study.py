@@ -1,0 +1,14 @@
+"""Adapter: the verdicts of one study's claims (rule claims_study)."""
+
+from pcrepro.pipeline.progress import log_output
+
+log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)
+
+from pcrepro.claims import claims_of, evaluate
+from pcrepro.claims.tables import write_json
+
+sm = snakemake  # noqa: F821
+table = evaluate(claims_of(sm.wildcards.study), sm.params.results, sm.params.grids, sm.params.preset)
+for row in table.itertuples():
+    print(f"{row.claim}: {row.verdict} — {row.measured}")
+write_json(table, sm.output[0])
