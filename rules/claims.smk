@@ -21,7 +21,7 @@ rule claims_study:
     params:
         grids={k: GRIDS[k] for k in CLAIM_GRIDS},
         preset=PRESET,
-        results=RESULTS,
+        results=under(RESULTS),
     log:
         f"logs/{PRESET}/claims/{{study}}.log",
     localrule: True

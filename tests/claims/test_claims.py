@@ -8,8 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pcrepro.claims import (CLAIMS, FAILED, NEEDS_PAPER_SCALE, NOT_BUILT, NOT_REPRODUCED, REPRODUCED, SYNTHETIC,
-                            claim_files, evaluate, summary_line)
+from pcrepro.claims import (
+    CLAIMS,
+    FAILED,
+    NEEDS_PAPER_SCALE,
+    NOT_BUILT,
+    NOT_REPRODUCED,
+    REPRODUCED,
+    SYNTHETIC,
+    claim_files,
+    evaluate,
+    summary_line,
+)
 from pcrepro.claims.seed000 import escape_iteration
 from pcrepro.data import REAL, STANDIN
 

@@ -58,6 +58,7 @@ def _blocks_from_theory_md(params, spec, decay):
     return full
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("d, n, h, d_y", CASES)
 def test_energy_hessian_at_origin_tends_to_the_closed_form_strict_saddle(d, n, h, d_y):
     x, y = dln.toy_sample(0, h, 64, 1.0, 0.1) if d > 1 else (None, None)
@@ -115,6 +116,7 @@ def test_pooled_heatmap_keeps_the_largest_entry_of_each_block():
     assert pooled[0, 0] == -3.0 and pooled[2, 2] == 2.0 and pooled[3, 3] == 0.5
 
 
+@pytest.mark.slow
 def test_step_halving_rule_matches_a_direct_transcription():
     spec = NetSpec(2, 3, 2, 2)
     params = jax.tree.map(lambda w: 3.0 * w, init_params(jax.random.PRNGKey(2), spec, jnp.float64))

@@ -95,6 +95,7 @@ def test_scalar_output_equilibrated_energy_is_loss_over_s():
     np.testing.assert_allclose(theory.equilibrated_energy(params, x, y, spec), mse_loss(y_hat, y) / s, rtol=1e-10)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("skips", [False, True])
 def test_theoretical_activity_hessian_equals_autodiff(skips):
     spec, params, x, y, z = _problem("mupc", skips, "linear", n_hidden=3, width=4, batch=1)
@@ -104,6 +105,7 @@ def test_theoretical_activity_hessian_equals_autodiff(skips):
     np.testing.assert_allclose(numerical, theory.activity_hessian(params, spec, decay), atol=1e-10)
 
 
+@pytest.mark.slow
 def test_mupc_keeps_activity_norms_order_one_while_sp_explodes():
     """μPC's 1/√(N·L) residual scaling keeps ‖z_H‖ within a constant factor of ‖z_1‖ from depth 8
     to 128; sp with skips (no scaling) grows without bound."""

@@ -157,6 +157,7 @@ def test_mnist1d_is_regenerated_locally(tmp_path):
     assert sorted(np.unique(ds.y_train.argmax(1))) == list(range(10)) and ds.source == D.REAL
 
 
+@pytest.mark.slow
 def test_training_cells_normalise_each_dataset_as_the_reference(tmp_path):
     """data.normalisation defaults to the reference code's: Fashion-MNIST (and EMNIST) to
     [−1, 1] with mean = std = 0.5, MNIST by 0.1307 / 0.3081; every training cell carries its

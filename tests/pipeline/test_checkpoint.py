@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_training import SPEC, _blobs
+from synthetic import SPEC, blobs
 
 from pcrepro.data.atomic import write_atomic
 from pcrepro.pipeline import checkpoint as ckpt
@@ -34,8 +34,9 @@ def _cell(data, **kw):
     return train_cell(SPEC, RUNS, data, max_runs_per_program=2, label="t", **kw)
 
 
+@pytest.mark.slow
 def test_a_killed_cell_resumes_from_its_checkpoint_and_equals_an_uninterrupted_run(tmp_path):
-    data = _blobs()
+    data = blobs()
     uninterrupted = _cell(data, log=None)
     path = tmp_path / "cell.parquet.checkpoint.npz"
 
@@ -58,27 +59,29 @@ def test_a_killed_cell_resumes_from_its_checkpoint_and_equals_an_uninterrupted_r
     assert len(resumed) == len(RUNS) * n_periods
 
 
+@pytest.mark.slow
 def test_a_checkpoint_of_other_runs_or_data_is_ignored_not_resumed(tmp_path):
-    data = _blobs()
+    data = blobs()
     path = tmp_path / "c.npz"
     with pytest.raises(Killed):
         _cell(data, log=_killer(2, []), checkpoint=path, checkpoint_every_s=0, log_every_s=0)
-    other_data = _blobs(seed=1)
+    other_data = blobs(seed=1)
     lines = []
     table = _cell(other_data, log=lines.append, checkpoint=path, checkpoint_every_s=0, log_every_s=0)
     assert any("ignoring checkpoint" in m for m in lines) and not any("resuming" in m for m in lines)
     pd.testing.assert_frame_equal(table, _cell(other_data, log=None))
 
 
+@pytest.mark.slow
 def test_progress_lines_count_runs_done_and_steps_per_second():
     lines = []
-    _cell(_blobs(), log=lines.append, log_every_s=0)
+    _cell(blobs(), log=lines.append, log_every_s=0)
     periods = [m for m in lines if "(period " in m]
     assert len(periods) == 640 // 32 // SPEC.test_every
     assert "runs done 1/5" in periods[0]  # the diverged run stopped at step 1
     assert "runs done 5/5" in periods[-1] and "steps/s" in periods[-1]
     quiet = []
-    _cell(_blobs(), log=quiet.append, log_every_s=3600)  # a long interval: only the last period is logged
+    _cell(blobs(), log=quiet.append, log_every_s=3600)  # a long interval: only the last period is logged
     assert len([m for m in quiet if "(period " in m]) == 1
 
 

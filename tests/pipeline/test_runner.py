@@ -29,6 +29,7 @@ def _curve(table, **run):
 
 
 
+@pytest.mark.slow
 def test_forced_divergence_is_frozen_and_neighbours_equal_solo_runs():
     good = run_grid([0, 1], [2.0], [0.05], [0.0])
     bad = {"seed": 0, "activity_lr": 1e200, "weight_lr": 0.05, "activity_decay": 0.0}  # overflows to inf
@@ -45,6 +46,7 @@ def test_forced_divergence_is_frozen_and_neighbours_equal_solo_runs():
         assert in_group["test_acc"].iloc[-1] > 50  # these runs do learn
 
 
+@pytest.mark.slow
 def test_no_learning_rule_freezes_exactly_the_runs_below_threshold():
     # weight lr 0 never learns (its untrained net, seed 1, is at 5.5 % on these blobs); the neighbour learns.
     spec = TrainSpec(SPEC.net, "pc", 3, "gd", "adam", 32, 1, None, 5, no_learning_acc=15.0, dtype="float64")
@@ -57,6 +59,7 @@ def test_no_learning_rule_freezes_exactly_the_runs_below_threshold():
     assert (learner["status"] == "ok").all() and learner["test_acc"].notna().all()
 
 
+@pytest.mark.slow
 def test_training_is_deterministic_and_chunking_does_not_change_results():
     runs = run_grid([0, 1, 2], [1.0, 0.1], [0.05], [0.0])
     whole = _train(runs, max_runs_per_program=6).sort_values(["seed", "activity_lr", "step"])
@@ -73,6 +76,7 @@ def test_bp_training_learns():
     assert table["test_acc"].iloc[-1] > 60
 
 
+@pytest.mark.slow
 def test_stopped_runs_are_not_trained_further_and_the_rest_is_unchanged():
     # one run per program: the diverging run stops at step 1, so the first evaluation period
     # trains four runs and every later one only the three still running.
@@ -90,6 +94,7 @@ def test_stopped_runs_are_not_trained_further_and_the_rest_is_unchanged():
     assert (compacted[compacted["activity_lr"] == 1e200]["status"] == "diverged").all()
 
 
+@pytest.mark.slow
 def test_run_minimum_counts_the_steps_after_the_last_evaluation():
     """run_train_loss_min = the minimum over every batch loss the run computed. With 20 steps
     evaluated every 7, steps 15-20 come after the last evaluation: the same runs evaluated at
@@ -108,6 +113,7 @@ def test_run_minimum_counts_the_steps_after_the_last_evaluation():
         assert run_min.iloc[0] < _curve(sparse, seed=seed)["train_loss_min"].min()
 
 
+@pytest.mark.slow
 def test_training_precision_follows_the_spec_whatever_x64_says():
     """compute.dtype: float32 cells train in float32 even with x64 on (this suite), float64 ones
     in float64, from the same initial weights: the first losses agree to float32 round-off."""
@@ -136,6 +142,7 @@ def test_training_precision_follows_the_spec_whatever_x64_says():
         TrainSpec(SPEC.net, dtype="float16")
 
 
+@pytest.mark.slow
 def test_log_lines_are_right_when_every_run_stopped():
     lines = []
     spec = TrainSpec(**{**SPEC.__dict__, "no_learning_acc": 101.0})  # every run stops at its first evaluation
@@ -146,6 +153,7 @@ def test_log_lines_are_right_when_every_run_stopped():
     assert lines[-1].endswith("2 of 2 runs stopped early (0 diverged, 2 no learning)")
 
 
+@pytest.mark.slow
 def test_condition_numbers_recorded_at_post_inference_activities_of_first_example():
     """Rebuild the recorded κ independently: with weight lr 0 the weights stay at their init, so
     κ at an evaluation is that of H_z at the inferred activities of the first example of the
@@ -173,6 +181,7 @@ def test_condition_numbers_recorded_at_post_inference_activities_of_first_exampl
         np.testing.assert_allclose(row["cond_num"], kappa(z[:, :1], last[0]), rtol=1e-8)
 
 
+@pytest.mark.slow
 def test_condition_numbers_off_by_default_and_runs_unchanged():
     data = blobs(256, 100, 12)
     net = NetSpec(12, 6, 2, 10, "linear", "mupc", True, "standard_gauss")

@@ -61,6 +61,7 @@ def browser(tmp_path, monkeypatch):
     return use
 
 
+@pytest.mark.slow
 def test_a_browser_that_never_answers_is_retried_then_reported_within_the_bound(tmp_path, browser):
     browser(hang_first_n=99)
     out = tmp_path / "figs" / "never.pdf"
@@ -81,6 +82,7 @@ def test_a_browser_that_never_answers_is_retried_then_reported_within_the_bound(
     assert _standin_processes(tmp_path) == []
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (apt-get install chromium)")
 def test_a_figure_is_written_by_the_fresh_browser_when_the_first_one_hangs(tmp_path, browser):
     browser(hang_first_n=1)

@@ -36,6 +36,7 @@ def test_single_unit_inference_converges_to_the_closed_form():
     np.testing.assert_allclose(z[0, :, 0], chains.equilibrium_z(w1, w2, x[:, 0], y[:, 0]), rtol=1e-10)
 
 
+@pytest.mark.slow
 def test_pc_weight_gradient_at_equilibrium_is_the_gradient_of_f_star():
     spec = NetSpec(3, 4, 2, 2)
     params = jax.tree.map(lambda w: 0.6 * w, init_params(jax.random.PRNGKey(5), spec, jnp.float64))
@@ -49,6 +50,7 @@ def test_pc_weight_gradient_at_equilibrium_is_the_gradient_of_f_star():
         np.testing.assert_allclose(pc_grad[k], closed[k], atol=1e-10)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("h, n_bp, stop, seed", [(1, 15, 1e-3, 1), (2, 100, None, 2)])
 def test_chain_runs_equal_the_notebook_loops_draw_for_draw(h, n_bp, stop, seed):
     out = chains.analyse_depth(h, setup=SETUP, seeds=[seed], bp_iterations=n_bp, pc_iterations=50,

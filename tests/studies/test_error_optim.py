@@ -33,6 +33,7 @@ def test_block_tridiagonal_solve_matches_dense_solve():
     np.testing.assert_allclose(x, expected, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_exact_equilibrium_zeroes_the_state_gradient():
     """The block-tridiagonal solution (THEORY.md) is a stationary point of E_s for every sample,
     and E_s there equals the closed-form equilibrated energy F*·B."""
@@ -76,6 +77,7 @@ def test_a_diverging_lr_scores_inf_and_leaves_the_other_runs_alone():
     assert np.isinf(scores[1]) and scores[0] == pytest.approx(alone[0], rel=1e-12)
 
 
+@pytest.mark.slow
 def test_bp_reference_is_backprop_to_first_order_in_the_error_lr():
     """One EO step of size η, gradients / η: exact for W_1, O(η) off for every other layer."""
     spec, params, x, y = _problem(n_hidden=5)
@@ -92,6 +94,7 @@ def test_bp_reference_is_backprop_to_first_order_in_the_error_lr():
     assert np.all(small[1:] < 2e-2)                     # and small at η = 1e-3
 
 
+@pytest.mark.slow
 def test_trajectory_logs_the_distances_of_every_step():
     """The scan's per-step summary at step T equals the distances of an independent run's
     final states; EO and SO both start from the feedforward pass."""
@@ -123,6 +126,7 @@ def test_steps_to_threshold_and_speedups():
     np.testing.assert_allclose(eo.speedups(np.array([2, 3]), np.array([300, -1])), [150.0, np.nan])
 
 
+@pytest.mark.slow
 def test_compare_picks_the_lr_with_the_lowest_final_distance():
     spec, params, x, y = _problem()
     out = eo.compare(params, x, y, spec, error_lrs=[0.01, 0.1, 5.0], error_steps=50, state_lrs=[0.05, 0.3],

@@ -6,6 +6,7 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from pcrepro.core import theory
 from pcrepro.core.energy import mse_loss, pc_energy
@@ -23,6 +24,7 @@ def _rms_at_init(setting, depth, act="linear", width=64, seed=0):
     return np.asarray(forward_pass.layer_norms(params, x, spec)[1])  # RMS at layers 1, L/4, L/2, 3L/4, L
 
 
+@pytest.mark.slow
 def test_cell_spectra_match_dense_eigenvalues_of_each_matrix():
     """The study's spectra (D from its blocks, the rest dense) equal eigvalsh of the dense
     matrices; the numerical and theoretical spectra agree."""
@@ -39,6 +41,7 @@ def test_cell_spectra_match_dense_eigenvalues_of_each_matrix():
     np.testing.assert_array_equal(x, y)
 
 
+@pytest.mark.slow
 def test_sp_orthogonal_condition_number_grows_quadratically_with_depth():
     """sp + orthogonal, no skips, square output: H_z = T_H ⊗ I_N with T_H tridiagonal (2 on the
     diagonal, −1 off it; THEORY.md with WᵀW = I), so κ(H) = cot²(π / (2(H+1))) ≈ 4(H+1)²/π²:
@@ -63,6 +66,7 @@ def test_float32_spectra_within_stated_accuracy_of_float64():
     assert row["theory_cond_rel_err"] < 1e-3
 
 
+@pytest.mark.slow
 def test_energy_theory_step_uses_the_equilibrated_energy():
     """F recorded by the loop = the energy of GD-equilibrated activities = the closed form F*;
     its weight gradient is ∇F*(W); the loss is the feedforward loss."""
@@ -85,6 +89,7 @@ def test_energy_theory_step_uses_the_equilibrated_energy():
     assert loss >= energy
 
 
+@pytest.mark.slow
 def test_energy_theory_train_records_before_each_adam_step():
     spec = energy_theory.net_spec("sp", "linear", 3, 2, input_dim=5, output_dim=2)
     params = init_params(jax.random.PRNGKey(0), spec)
@@ -99,6 +104,7 @@ def test_energy_theory_train_records_before_each_adam_step():
         p, state = adam_step(p, g, state, 0.05)
 
 
+@pytest.mark.slow
 def test_nonlinear_energy_theory_uses_the_linear_closed_form():
     spec = energy_theory.net_spec("mupc", "tanh", 4, 2, input_dim=5, output_dim=3)
     params = init_params(jax.random.PRNGKey(0), spec)
@@ -109,6 +115,7 @@ def test_nonlinear_energy_theory_uses_the_linear_closed_form():
     np.testing.assert_allclose(energy, pc_energy(params, z_lin, x, y, spec), rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_depth_mup_activity_norms_stay_bounded_while_sp_explodes_or_vanishes():
     """From L = 16 to 512 at init: Depth-μP's residual activities stay within a constant factor
     at every recorded layer, sp's grow ((4/3)^{L/2} with skips: Var U(±1/√N) = 1/(3N)) or vanish
@@ -123,6 +130,7 @@ def test_depth_mup_activity_norms_stay_bounded_while_sp_explodes_or_vanishes():
     assert sp[-1] / sp[0] < 1e-10, sp
 
 
+@pytest.mark.slow
 def test_forward_pass_records_norms_before_each_step():
     spec = forward_pass.net_spec("depth_mup_skips", "relu", 8, 8)
     params = init_params(jax.random.PRNGKey(0), spec)

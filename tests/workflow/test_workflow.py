@@ -1,5 +1,6 @@
 """Snakemake end to end: the paper DAG, the quick preset's families on stand-ins, config errors."""
 
+import json
 import re
 import subprocess
 import sys
@@ -10,11 +11,19 @@ import pandas as pd
 import pytest
 import yaml
 
+from pcrepro.claims import CLAIMS, REPRODUCED, SYNTHETIC, summary_line
 from pcrepro.pipeline.config import preset_config
 
 pytestmark = pytest.mark.slow  # Snakemake end to end
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+@pytest.fixture(scope="module")
+def standin_run(tmp_path_factory) -> Path:
+    """One working directory for the quick runs on stand-ins: each test builds its families there
+    (the stand-in data are prepared once), and the last one builds the claims table over them all."""
+    return tmp_path_factory.mktemp("quick_on_standins")
 
 
 def _snakemake(repo: Path, workdir: Path, *args: str, timeout: int = 1500) -> subprocess.CompletedProcess:
@@ -242,7 +251,8 @@ def test_misspelt_config_key_stops_the_workflow_naming_it(repo, tmp_path):
     assert "unknown config key data.mirrror" in proc.stdout + proc.stderr
 
 
-def test_quick_preset_on_standins_builds_mupc_sweeps_with_real_content(repo, tmp_path):
+def test_quick_preset_on_standins_builds_mupc_sweeps_with_real_content(repo, standin_run):
+    tmp_path = standin_run
     quick = _quick_on_standins(repo, tmp_path, "mupc_sweeps", "mupc_pc_sweeps", "mupc_activity_decay",
                                "mupc_bp_baseline", "mupc_long_runs", "mupc_hp_transfer", "mupc_pc_baseline",
                                "mupc_vs_pc_vs_bp")["mupc_sweeps"]
@@ -314,7 +324,8 @@ def test_paper_preset_mupc_analysis_jobs(repo, tmp_path):
                and c["runs"]["activity_lrs"] == [0.5] and c["runs"]["weight_lrs"] == [0.1] for c in kappa)
 
 
-def test_quick_mupc_analysis_families_write_every_declared_file_with_the_computed_numbers(repo, tmp_path):
+def test_quick_mupc_analysis_families_write_every_declared_file_with_the_computed_numbers(repo, standin_run):
+    tmp_path = standin_run
     from pcrepro.plots.mupc_analysis import (
         activity_hessian_files,
         energy_theory_files,
@@ -364,7 +375,8 @@ def test_paper_preset_has_one_job_per_chain_depth_and_dln_configuration(repo, tm
     assert re.search(r"^dln_config\s+18$", proc.stdout, re.M), proc.stdout[-2000:]
 
 
-def test_quick_chains_and_dln_hessian_write_every_declared_file_with_the_computed_numbers(repo, tmp_path):
+def test_quick_chains_and_dln_hessian_write_every_declared_file_with_the_computed_numbers(repo, standin_run):
+    tmp_path = standin_run
     from PIL import Image
 
     from pcrepro.plots.chains import chains_files
@@ -399,7 +411,8 @@ def test_paper_preset_error_optim_and_double_descent_jobs(repo, tmp_path):
     assert "data/prepared/EMNIST.npz" in proc.stdout                                # the paper runs on EMNIST
 
 
-def test_quick_error_optim_and_double_descent_draw_the_computed_numbers(repo, tmp_path):
+def test_quick_error_optim_and_double_descent_draw_the_computed_numbers(repo, standin_run):
+    tmp_path = standin_run
     from pcrepro.plots.double_descent import dd_files, plot_steps
     from pcrepro.plots.error_optim import error_optim_files
     from pcrepro.studies import error_optim as eo
@@ -432,3 +445,25 @@ def test_quick_error_optim_and_double_descent_draw_the_computed_numbers(repo, tm
         # the κ spectrum is intact: training singular values κ and 1
         np.testing.assert_allclose(np.linalg.svd(r["x_train"], compute_uv=False), [quick["double_descent"]["kappa"], 1.0],
                                    rtol=1e-12)
+
+
+def test_quick_claims_table_has_every_claim_and_calls_no_stand_in_a_reproduction(repo, standin_run):
+    """The claims of every study, judged on the results the tests above built (stand-in image data):
+    each claim has a row; none that rests on image data is "reproduced"; the data-free ones are."""
+    proc = _snakemake(repo, standin_run, "claims", "--cores", "2", "--configfile", str(repo / "config.yaml"),
+                      str(_standin_override(standin_run)), "--config", "preset=quick")
+    table = pd.read_csv(standin_run / "results" / "quick" / "claims.csv")
+    assert list(table["claim"]) == [c.id for c in CLAIMS]
+    verdicts = dict(zip(table["claim"], table["verdict"]))
+    on_images = [c.id for c in CLAIMS if c.study in ("mupc_forward_pass", "mupc_hp_transfer", "mupc_vs_pc_vs_bp",
+                                                    "mupc_energy_theory", "error_optim", "dln_hessian")]
+    assert {verdicts[c] for c in on_images} == {SYNTHETIC}, verdicts
+    data_free = ("000.pc_escapes_origin_faster", "000.energy_strict_saddle", "002.kappa_sp_orthogonal",
+                 "004.reduced_dynamics_exact", "004.two_stage_learning")
+    assert all(verdicts[c] == REPRODUCED for c in data_free), verdicts
+    summary = summary_line(table)
+    assert summary.startswith(f"{len(data_free)} of {len(CLAIMS)} claims reproduced")
+    assert f"Claims (results/quick/claims.csv): {summary}" in proc.stdout + proc.stderr
+    records = json.loads((standin_run / "results" / "quick" / "claims.json").read_text())
+    assert [r["claim"] for r in records] == list(table["claim"]) and all("values" in r for r in records)
+    assert summary in (standin_run / "results" / "quick" / "claims.html").read_text()

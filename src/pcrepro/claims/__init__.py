@@ -2,8 +2,21 @@
 verdict per preset (:mod:`.registry`). One module per seed holds its claims."""
 
 from . import seed000, seed001, seed002, seed003, seed004
-from .registry import (FAILED, NEEDS_PAPER_SCALE, NOT_BUILT, NOT_REPRODUCED, REPRODUCED, SYNTHETIC, VERDICTS, Claim,
-                       Measurement, Rule, evaluate, summary_line, verdict)
+from .registry import (
+    FAILED,
+    NEEDS_PAPER_SCALE,
+    NOT_BUILT,
+    NOT_REPRODUCED,
+    REPRODUCED,
+    SYNTHETIC,
+    VERDICTS,
+    Claim,
+    Measurement,
+    Rule,
+    evaluate,
+    summary_line,
+    verdict,
+)
 
 CLAIMS: list[Claim] = [*seed000.CLAIMS, *seed001.CLAIMS, *seed002.CLAIMS, *seed003.CLAIMS, *seed004.CLAIMS]
 STUDIES: tuple[str, ...] = tuple(dict.fromkeys(c.study for c in CLAIMS))  # in registry order

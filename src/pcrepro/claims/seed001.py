@@ -36,14 +36,16 @@ def _measure_energy(files: list[Path], grids: dict) -> Measurement:
 
 
 def _measure_loss(files: list[Path], grids: dict) -> Measurement:
-    values, parts = {}, []
+    values, parts, synthetic = {}, [], False
     for path, config in zip(files, [c for c in dln_configs(grids["dln_hessian"]) if c.init_type == "origin"]):
         if config.n_hidden < 2:
             continue
         with np.load(path) as r:
             values[f"loss_max_abs_{_config_name(path)}"] = float(np.abs(r["loss_eigenvalues"]).max())
+            synthetic |= str(r["source"]) == STANDIN
         parts.append(f"{_config_name(path)}: max |λ(H_𝓛)| {values[f'loss_max_abs_{_config_name(path)}']:.2g}")
-    return Measurement(values, "; ".join(parts) or "no configuration with H ≥ 2", testable=bool(values))
+    return Measurement(values, "; ".join(parts) or "no configuration with H ≥ 2", synthetic=synthetic,
+                       testable=bool(values))
 
 
 def _tends(tolerance: float):

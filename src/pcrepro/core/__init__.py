@@ -17,8 +17,15 @@ Nothing here knows about files, configs or Snakemake.
 
 from . import theory
 from .energy import mse_loss, pc_energy
-from .hessian import (activity_hessian, condition_number, eigenvalues, energy_hessians, flatten_weights,
-                      loss_hessian, unflatten_weights)
+from .hessian import (
+                      activity_hessian,
+                      condition_number,
+                      eigenvalues,
+                      energy_hessians,
+                      flatten_weights,
+                      loss_hessian,
+                      unflatten_weights,
+)
 from .inference import euler_inference, euler_inference_halving, infer_activities
 from .landscape import projected_energy, projected_loss
 from .nets import NetSpec, Params, forward, init_params, predict
