@@ -215,3 +215,11 @@ def test_escape_iteration_is_the_first_step_half_way_to_a_balanced_solution():
 def test_the_claims_rule_reads_every_file_the_claims_of_a_study_need():
     assert claim_files("chains", GRIDS) == ["chains/depth_1.npz", "chains/depth_2.npz", "chains/depth_3.npz"]
     assert claim_files("mupc_hp_transfer", GRIDS) == ["mupc_hp_transfer/selection.csv", "mupc_hp_transfer/runs.parquet"]
+
+
+def test_the_docs_list_every_claim_with_its_rules(repo):
+    """docs/claims.md is written from the registry: every claim, statement and rule appear there."""
+    text = (repo / "docs" / "claims.md").read_text()
+    for claim in CLAIMS:
+        assert f"`{claim.id}`" in text and claim.statement in text
+        assert all(rule.text in text for rule in claim.rules.values()), claim.id

@@ -263,7 +263,9 @@ def test_quick_preset_on_standins_builds_mupc_sweeps_with_real_content(repo, sta
     table = pd.read_parquet(tmp_path / "results" / "quick" / "mupc_sweeps" / "runs.parquet")
     kappa = pd.read_parquet(tmp_path / "results" / "quick" / "mupc_condition_numbers" / "runs.parquet")
     assert (table["data_source"] == "synthetic stand-in").all()
-    n_cells = len(quick["act_fns"]) * 3  # (N=32: H 2, 4) + (N=16: H 2)
+    shapes = ({(quick["depth_sweep"]["width"], h) for h in quick["depth_sweep"]["n_hiddens"]}
+              | {(n, quick["width_sweep"]["n_hidden"]) for n in quick["width_sweep"]["widths"]})
+    n_cells = len(quick["act_fns"]) * len(shapes)  # a shape in both sweeps is one cell
     n_runs = len(quick["seeds"]) * len(quick["activity_lrs"])
     assert table["cell"].nunique() == n_cells
     assert len(table) == n_cells * n_runs * (quick["max_steps_per_epoch"] // quick["test_every"])
