@@ -11,9 +11,8 @@ import jax
 
 jax.config.update("jax_enable_x64", True)  # for the float64 precision check; the spectra use eigen_dtype
 
-import numpy as np
 
-from pcrepro.data.atomic import write_atomic
+from pcrepro.data import save_npz_atomic
 from pcrepro.pipeline.progress import log_to
 from pcrepro.pipeline.results import write_table
 from pcrepro.studies.mupc_analysis.activity_spectra import analyse
@@ -25,4 +24,4 @@ with log_to(sm.log[0]) as log:
         dtype=grid["eigen_dtype"], check_size=grid["precision_check_size"], log=log)
     write_table(precision, sm.output.precision)
     write_table(summary, sm.output.summary)
-    write_atomic(sm.output.spectra, lambda tmp: np.savez(tmp, **arrays))
+    save_npz_atomic(sm.output.spectra, **arrays)

@@ -10,13 +10,12 @@ import jax
 
 jax.config.update("jax_enable_x64", True)  # Hessians and landscapes in float64, as numpy in the seed
 
-import numpy as np
 
-from pcrepro.data.atomic import write_atomic
+from pcrepro.data import save_npz_atomic
 from pcrepro.pipeline.progress import log_to
 from pcrepro.studies.chains import analyse_depth, depth_arguments
 
 with log_to(sm.log[0]) as log:
     result = analyse_depth(int(sm.wildcards.n_hidden), **depth_arguments(sm.params.grid, int(sm.wildcards.n_hidden)),
                            log=log)
-    write_atomic(sm.output[0], lambda tmp: np.savez(tmp, **result))
+    save_npz_atomic(sm.output[0], **result)

@@ -10,13 +10,12 @@ import jax
 
 jax.config.update("jax_enable_x64", True)  # 100 000 steps; the reduced-form agreement is checked to round-off
 
-import numpy as np
 
-from pcrepro.data.atomic import write_atomic
+from pcrepro.data import save_npz_atomic
 from pcrepro.pipeline.progress import log_to
 from pcrepro.studies.double_descent import run, setup_from_grid
 
 grid = sm.params.grid
 with log_to(sm.log[0]) as log:
     result = run(setup_from_grid(grid), sm.wildcards.init, tuple(grid["snapshots"]), log=log)
-    write_atomic(sm.output[0], lambda tmp: np.savez(tmp, **result))
+    save_npz_atomic(sm.output[0], **result)

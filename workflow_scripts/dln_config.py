@@ -12,7 +12,7 @@ jax.config.update("jax_enable_x64", True)  # eigenvalues near zero must not drow
 
 import numpy as np
 
-from pcrepro.data.atomic import write_atomic
+from pcrepro.data import save_npz_atomic
 from pcrepro.pipeline.progress import log_to
 from pcrepro.plots.dln_hessian import has_projections
 from pcrepro.studies.dln_hessian import analyse, dln_configs, load_sample
@@ -25,4 +25,4 @@ with log_to(sm.log[0]) as log:
                      heatmap_max_size=grid["heatmap_max_size"], chunk_size=grid["chunk_size"],
                      projections=grid["projections"] if has_projections(config, grid) else None, log=log)
     result["source"] = np.array(source)
-    write_atomic(sm.output[0], lambda tmp: np.savez(tmp, **result))
+    save_npz_atomic(sm.output[0], **result)

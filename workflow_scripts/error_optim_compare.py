@@ -10,12 +10,11 @@ import jax
 
 jax.config.update("jax_enable_x64", sm.params.grid["dtype"] == "float64")
 
-import numpy as np
 
-from pcrepro.data.atomic import write_atomic
+from pcrepro.data import save_npz_atomic
 from pcrepro.pipeline.progress import log_to
 from pcrepro.studies.error_optim import run_study
 
 with log_to(sm.log[0]) as log:
     result = run_study(sm.params.grid, sm.input.dataset, log=log)
-    write_atomic(sm.output[0], lambda tmp: np.savez(tmp, **result))
+    save_npz_atomic(sm.output[0], **result)

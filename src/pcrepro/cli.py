@@ -117,9 +117,8 @@ def main(argv: list[str] | None = None) -> None:
               "implemented are not counted)")
     elif args.command in ("error-optim", "double-descent"):
         import jax
-        import numpy as np
 
-        from pcrepro.data.atomic import write_atomic
+        from pcrepro.data import save_npz_atomic
 
         config = load_config(args.config, REPO / "schemas" / "config.schema.yaml", {"preset": args.preset})
         study = args.command.replace("-", "_")
@@ -136,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
                 from pcrepro.studies.double_descent import run, setup_from_grid
 
                 result = run(setup_from_grid(grid), args.init, tuple(grid["snapshots"]), log=log)
-        write_atomic(args.out, lambda tmp: np.savez(tmp, **result))
+        save_npz_atomic(args.out, **result)
     elif args.command == "claims":
         from pcrepro.claims import CLAIMS, evaluate
         from pcrepro.claims.tables import COLUMNS, to_text

@@ -12,8 +12,12 @@ from ..studies.dln_hessian import dln_configs
 from .registry import Claim, Measurement, Rule
 
 
+def _origin_configs(grids: dict) -> list:
+    return [c for c in dln_configs(grids["dln_hessian"]) if c.init_type == "origin"]
+
+
 def _origin_files(grids: dict) -> list[str]:
-    return [f"dln_hessian/{c.id}.npz" for c in dln_configs(grids["dln_hessian"]) if c.init_type == "origin"]
+    return [f"dln_hessian/{c.id}.npz" for c in _origin_configs(grids)]
 
 
 def _config_name(path: Path) -> str:
@@ -37,7 +41,7 @@ def _measure_energy(files: list[Path], grids: dict) -> Measurement:
 
 def _measure_loss(files: list[Path], grids: dict) -> Measurement:
     values, parts, synthetic = {}, [], False
-    for path, config in zip(files, [c for c in dln_configs(grids["dln_hessian"]) if c.init_type == "origin"]):
+    for path, config in zip(files, _origin_configs(grids)):
         if config.n_hidden < 2:
             continue
         with np.load(path) as r:

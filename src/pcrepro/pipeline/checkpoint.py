@@ -1,6 +1,6 @@
 """Checkpoints of a long job's state, so that a killed job resumes where it stopped.
 
-A checkpoint is one ``.npz`` written atomically (:func:`pcrepro.data.atomic.write_atomic`):
+A checkpoint is one ``.npz`` written atomically (:func:`pcrepro.data.save_npz_atomic`):
 the leaves of a pytree of host arrays, named arrays beside it, and a *fingerprint* of
 everything the state depends on. A checkpoint whose fingerprint differs (the cell's
 settings, its runs or its data changed) is never resumed from: it is ignored and
@@ -17,7 +17,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from pcrepro.data.atomic import write_atomic
+from pcrepro.data import save_npz_atomic
 
 _FINGERPRINT = "__fingerprint__"
 _LEAF = "__leaf_{}__"
@@ -39,7 +39,7 @@ def save(path: str | Path, key: str, tree: Any, **arrays: np.ndarray) -> None:
     """Write ``tree``'s leaves and ``arrays`` under fingerprint ``key`` (atomically)."""
     leaves = {_LEAF.format(i): np.asarray(leaf) for i, leaf in enumerate(jax.tree_util.tree_leaves(tree))}
     payload = {_FINGERPRINT: np.asarray(key), **leaves, **{k: np.asarray(v) for k, v in arrays.items()}}
-    write_atomic(path, lambda tmp: np.savez(tmp, **payload))
+    save_npz_atomic(path, **payload)
 
 
 def load(path: str | Path, key: str, like: Any) -> tuple[Any, dict[str, np.ndarray]] | None:

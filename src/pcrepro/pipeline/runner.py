@@ -47,6 +47,8 @@ from .cells import STATIC_COLUMNS, cell_id, resolve_selected_lrs, run_grid, trai
 
 # the per-period arrays of a record, [periods, runs] each, in the checkpoint's names
 PERIOD_ARRAYS = ("accs", "loss_mean", "loss_min", "energy_mean", "conds")
+# every array of a record a checkpoint saves besides the states
+RECORD_ARRAYS = (*PERIOD_ARRAYS, "cond_init", "run_loss_min")
 
 
 class Programs(NamedTuple):
@@ -174,8 +176,7 @@ def train_one_period(program: Callable, record: CellRecord, hypers: RunHyper, de
 
 
 def save_checkpoint(path: str | Path, key: str, record: CellRecord) -> None:
-    arrays = {name: getattr(record, name) for name in (*PERIOD_ARRAYS, "cond_init", "run_loss_min",
-                                                       "periods_done", "run_steps_computed")}
+    arrays = {name: getattr(record, name) for name in (*RECORD_ARRAYS, "periods_done", "run_steps_computed")}
     ckpt.save(path, key, record.states, **arrays)
 
 
@@ -185,7 +186,7 @@ def resume(path: str | Path, key: str, record: CellRecord) -> bool:
     if saved is None:
         return False
     record.states, arrays = saved
-    for name in (*PERIOD_ARRAYS, "cond_init", "run_loss_min"):
+    for name in RECORD_ARRAYS:
         setattr(record, name, arrays[name])
     record.periods_done, record.run_steps_computed = int(arrays["periods_done"]), int(arrays["run_steps_computed"])
     return True
