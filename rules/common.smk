@@ -4,7 +4,7 @@
 
 from pathlib import Path
 
-from pcrepro.pipeline.budget import job_minutes
+from pcrepro.pipeline.budget import fast_compile_pays, job_minutes
 from pcrepro.pipeline.config import dataset_normalisation, preset_config
 
 PRESET = config["preset"]
@@ -13,7 +13,8 @@ RESULTS = f"results/{PRESET}"
 FIGURES = f"figures/{PRESET}"
 DATA_DIR = config["data"]["cache_dir"]
 # Small CPU runs are dominated by XLA compile time (one program per shape): the quick
-# preset asks for XLA's cheapest pipeline (pcrepro.pipeline.runtime.fast_compile) in every compute job.
+# preset asks for XLA's cheapest pipeline (pcrepro.pipeline.runtime.fast_compile) in its compute
+# jobs, except training cells big enough that their steps dominate (budget.fast_compile_pays).
 FAST_COMPILE = PRESET == "quick"
 
 # Environments for --sdm conda (paths relative to rules/): GPU jobs use the CPU or the CUDA

@@ -15,7 +15,8 @@ rule train_cell:
     params:
         cell=lambda wc: CELLS[wc.study][wc.cell],
         max_runs_per_program=config["compute"]["max_runs_per_program"],
-        fast_compile=FAST_COMPILE,
+        # XLA's cheapest pipeline only where compiling, not training, dominates the job
+        fast_compile=lambda wc: FAST_COMPILE and fast_compile_pays(CELLS[wc.study][wc.cell]),
     resources:
         gpu=1,
         runtime=runtime_minutes(cell_minutes),

@@ -38,6 +38,24 @@ def test_budget_model_reproduces_the_measured_steps_and_counts_runs():
     assert row["gpu_hours"] > 0
 
 
+def test_only_small_quick_cells_ask_for_the_fast_compile():
+    """XLA's cheapest pipeline pays only where compiling dominates: the quick preset's shallow
+    narrow cells take it, its depth-64 cells (1.6e12 FLOPs of training) are fully optimised."""
+    from pcrepro.pipeline.budget import FAST_COMPILE_MAX_FLOPS, fast_compile_pays, n_runs, step_flops
+    from pcrepro.pipeline.cells import train_spec, training_cells
+
+    config = yaml.safe_load((Path(__file__).parents[2] / "config.yaml").read_text())
+    config["preset"] = "quick"
+    cells = training_cells("mupc_hp_transfer", config) | training_cells("mupc_pc_sweeps", config)
+    for cell in cells.values():
+        spec = train_spec(cell)
+        work = n_runs(cell) * spec.max_steps_per_epoch * step_flops(spec)
+        assert fast_compile_pays(cell) == (work < FAST_COMPILE_MAX_FLOPS)
+    pays = {(c["net"]["n_hidden"], c["net"]["width"]): fast_compile_pays(c) for c in cells.values()}
+    assert pays[(2, 16)] and pays[(4, 16)] and pays[(8, 16)]
+    assert not pays[(64, 32)] and not pays[(16, 32)] and not pays[(8, 64)]
+
+
 def test_orthogonal_tanh_cells_train_with_the_reference_gain():
     """The μPC reference script inits orthogonal tanh nets with gain 1.05 (1 otherwise): the paper
     cells carry it, their hidden matrices are 1.05 × orthogonal, and the feedforward activity RMS

@@ -91,6 +91,23 @@ def cell_seconds(cell: dict, spec: TrainSpec, n_train: int) -> float:
     return seconds
 
 
+# XLA's cheapest pipeline (pcrepro.pipeline.runtime.fast_compile) halves compile time but runs
+# a training step 3–6× slower (2-core CPU, 2026-11-30, whole quick cells on real MNIST: 1.7e10
+# FLOP 6.6 s vs 11.6 s at full optimisation; 2.7e10 8.8 vs 10.4; 6.4e10 11.0 vs 9.3; 1.6e12
+# ~250 s vs 62 s). It pays for cells below this many matmul FLOPs of training in all.
+FAST_COMPILE_MAX_FLOPS = 5e10
+
+
+def fast_compile_pays(cell: dict) -> bool:
+    """Whether a training cell is small enough that compile time, not its steps, dominates
+    (its runs × steps × :func:`step_flops` below :data:`FAST_COMPILE_MAX_FLOPS`)."""
+    from .cells import train_spec
+
+    spec = train_spec(cell)
+    steps = spec.epochs * spec.steps_per_epoch(N_TRAIN.get(cell["dataset"], 60000))
+    return n_runs(cell) * steps * step_flops(spec) < FAST_COMPILE_MAX_FLOPS
+
+
 def job_minutes(cell: dict) -> float:
     """Estimated GPU minutes of a training cell's job (a SLURM time limit is derived from it)."""
     from .cells import train_spec
