@@ -87,20 +87,32 @@ def _forward(root, good, source):
 
 
 def _transfer(root, good, source, grids=GRIDS):
+    """Every lr pair of every shape, one seed; a shape's best pair has the lowest minimum batch
+    loss. Good: μPC's best pair is the same everywhere and sp's net stays at chance (every run
+    stopped) at the deepest depth; bad: μPC's best activity lr moves over the whole grid."""
     g = grids["mupc_hp_transfer"]
     shapes = [(n, g["width_sweep"]["n_hidden"]) for n in g["width_sweep"]["widths"]] + \
              [(g["depth_sweep"]["width"], h) for h in g["depth_sweep"]["n_hiddens"]]
-    rows = []
+    deepest = max(g["depth_sweep"]["n_hiddens"])
+    chosen, runs = [], []
     for i, (width, n_hidden) in enumerate(shapes):
-        mupc_lr = 1 if good else [0.05, 1, 50][i % 3]
-        rows.append({"param_type": "mupc", "activity_lr": mupc_lr, "weight_lr": 0.1, "score_mean": 90.0})
-        rows.append({"param_type": "sp", "activity_lr": [0.05, 1, 50][i % 3], "weight_lr": 0.01,
-                     "score_mean": 10.0 if good else 85.0})
-        rows[-2:] = [{**r, "width": width, "n_hidden": n_hidden, "test_every": 50, "selected": True} for r in rows[-2:]]
+        best = {"mupc": (0.1, 1 if good else g["activity_lrs"][i % 3]), "sp": (0.01, g["activity_lrs"][i % 3])}
+        for param, (best_w, best_a) in best.items():
+            fails = param == "sp" and good and n_hidden == deepest
+            for w in g["weight_lrs"]:
+                for a in g["activity_lrs"]:
+                    runs.append({"param_type": param, "width": width, "n_hidden": n_hidden, "test_every": 50,
+                                 "cell": f"{param}_{width}_{n_hidden}", "seed": 0, "activity_lr": a, "weight_lr": w,
+                                 "activity_decay": 0.0, "status": "no_learning" if fails else "ok",
+                                 "run_train_loss_min": 0.1 if (w, a) == (best_w, best_a) else 0.3,
+                                 "data_source": source})
+            chosen.append({"param_type": param, "width": width, "n_hidden": n_hidden, "test_every": 50,
+                           "selected": True, "activity_lr": best_a, "weight_lr": best_w,
+                           "score_mean": 10.0 if fails else 90.0})
     path = root / "mupc_hp_transfer/selection.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_csv(path, index=False)
-    _parquet(root / "mupc_hp_transfer/runs.parquet", [{"data_source": source}])
+    pd.DataFrame(chosen).to_csv(path, index=False)
+    _parquet(root / "mupc_hp_transfer/runs.parquet", runs)
 
 
 def _bp(root, good, source):

@@ -47,7 +47,7 @@ def test_transfer_surface_is_the_notebooks_mean_of_run_minima_and_marks_stopped_
     computed (the last partial period included); a stopped run keeps its pre-stop minimum and
     the point is marked, not blanked (blanking is an option); accuracy: the mean of each run's
     best evaluation, 0 for a run that had none."""
-    from pcrepro.plots.mupc import transfer_surface
+    from pcrepro.pipeline.results import transfer_surface
 
     rows = _transfer_rows()
     mark = transfer_surface(rows, "loss").set_index(["weight_lr", "activity_lr"])

@@ -18,6 +18,7 @@ from pcrepro.pipeline.results import (
     curve_stats,
     rows_where,
     run_scores,
+    transfer_surface,
     truncated_curve_stats,
 )
 
@@ -167,45 +168,6 @@ def long_run_figure(table: pd.DataFrame, *, title: str, preset: str,
 
 
 # -- learning-rate transfer ------------------------------------------------------------------
-
-FAILED_RULES = ("any_run_stopped", "all_runs_stopped")
-STOPPED_POINTS = ("mark", "blank")
-
-
-def transfer_surface(cell: pd.DataFrame, metric: str, failed_if: str = "any_run_stopped",
-                     stopped_points: str = "mark") -> pd.DataFrame:
-    """One value per (weight lr, activity lr) of a cell, as the notebook computes it: the mean
-    over its seeds of each run's minimum over every batch loss it computed
-    (``metric="loss"``, column ``run_train_loss_min``: a run that stopped keeps the minimum it
-    reached before it stopped) or of each run's maximum test accuracy (``"accuracy"``; a run
-    stopped before its first evaluation counts 0, as the notebook's array left it).
-
-    A point is ``stopped`` when any of its runs stopped (``failed_if="any_run_stopped"``) or when
-    all did (``"all_runs_stopped"``). ``stopped_points="mark"`` (the notebook's values) keeps its
-    value and the figure marks it ×; ``"blank"`` removes the value (under ``all_runs_stopped``
-    the other points then average only their runs that did not stop)."""
-    if failed_if not in FAILED_RULES:
-        raise ValueError(f"failed_if {failed_if!r} not in {FAILED_RULES}")
-    if stopped_points not in STOPPED_POINTS:
-        raise ValueError(f"stopped_points {stopped_points!r} not in {STOPPED_POINTS}")
-    grouped = cell.groupby(list(RUN_KEYS))
-    if metric == "loss":
-        values = grouped["run_train_loss_min"].min()
-    elif metric == "accuracy":
-        values = grouped["test_acc"].max().fillna(0.0)
-    else:
-        raise ValueError(f"metric {metric!r} not in ('loss', 'accuracy')")
-    runs = pd.DataFrame({"value": values, "stopped": grouped["status"].first() != "ok"}).reset_index()
-    rows = []
-    for (w, a), group in runs.groupby(["weight_lr", "activity_lr"]):
-        n_stopped = int(group["stopped"].sum())
-        stopped = n_stopped > 0 if failed_if == "any_run_stopped" else n_stopped == len(group)
-        kept = group[~group["stopped"]] if (stopped_points == "blank" and failed_if == "all_runs_stopped") else group
-        value = np.nan if (stopped and stopped_points == "blank") else float(kept["value"].mean())
-        rows.append({"weight_lr": w, "activity_lr": a, "value": value, "n_runs": len(group),
-                     "n_stopped": n_stopped, "stopped": stopped})
-    return pd.DataFrame(rows)
-
 
 def lr_contour_figure(cell: pd.DataFrame, *, metric: str, title: str, preset: str,
                       selected: tuple[float, float] | None = None, failed_if: str = "any_run_stopped",
