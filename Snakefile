@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from pcrepro.pipeline.config import validate_config
+from pcrepro.pipeline.runtime import compilation_cache_env
 
 # Jobs in an environment of their own (--sdm conda) import the science from this checkout.
 # (Set, not required: no envvars directive; update() also keeps the linter from reading it as one.)
@@ -34,6 +35,8 @@ os.environ.update(
     PCREPRO_EXPORT_TIMEOUT_S=str(config.get("figures", {}).get("export_timeout_s", 60)),
     PCREPRO_EXPORT_RETRIES=str(config.get("figures", {}).get("export_retries", 2)),
 )
+# JAX's persistent compilation cache of every job (config compute.compilation_cache), likewise.
+os.environ.update(compilation_cache_env(config["compute"].get("compilation_cache"), Path.cwd()))
 
 
 report: "report/workflow.rst"

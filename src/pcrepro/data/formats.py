@@ -70,9 +70,10 @@ def load_prepared(path: Path, normalisation: dict | None = None, n_classes: int 
         x = images.reshape(images.shape[0], -1).astype(np.float32)
         if images.dtype == np.uint8:
             x /= 255.0
-        if normalisation is None:
-            return x
-        return (x - np.float32(normalisation["mean"])) / np.float32(normalisation["std"])
+        if normalisation is not None:  # in place: no temporaries the size of the train set
+            x -= np.float32(normalisation["mean"])
+            x /= np.float32(normalisation["std"])
+        return x
 
     eye = np.eye(n_classes, dtype=np.float32)
     x_test, y_test = arrays["x_test"], arrays["y_test"]
