@@ -1,0 +1,269 @@
+"""Benchmark: this project's μPC training step side by side with the reference library's, in one process.
+
+One training step of a μPC ReLU ResNet (784 → H hidden layers of width N → 10, skips, no biases):
+the feedforward init, T = H gradient-descent inference steps at activity lr 0.5, then an Adam step
+on the weights. Timed, interleaved round by round so that every implementation sees the same
+machine load:
+
+  * ``project``    — :func:`pcrepro.core.training.train_step` (stacked hidden layers), jitted and
+                     vmapped over the runs, as a training cell runs it;
+  * ``jpc-fused``  — jpc's own functions (``init_activities_with_ffwd``, ``update_pc_activities``,
+                     ``update_pc_params``) fused under one ``eqx.filter_jit`` with a ``fori_loop``
+                     over inference steps (``eqx.filter_vmap`` over runs);
+  * ``jpc-script`` — jpc as the μPC paper's training script calls it: a Python loop of jitted
+                     activity updates, then the weight update (one run at a time).
+
+Before timing, every implementation's energy at the same weights and activities is checked against
+the project's (float32 round-off). A peer that cannot be imported is skipped with the reason.
+jpc is not on PyPI: clone https://github.com/thebuckleylab/jpc and give the checkout with ``--jpc``
+(its dependencies: ``pip install equinox diffrax jaxtyping``). This checkout's ``jpc/__init__``
+reads its installed version and its ``_utils`` imports a jaxlib module that newer jaxlibs dropped;
+both are shimmed here, for the import only.
+
+    python benchmarks/bench_cpu_peers.py --jpc ~/src/jpc                     # H = 16, 64; N = 128; 1 and 8 runs
+    python benchmarks/bench_cpu_peers.py --jpc ~/src/jpc --out benchmarks/results/cpu_peers_<date>.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.metadata
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import types
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from pcrepro.core.energy import pc_energy
+from pcrepro.core.nets import NetSpec, forward
+from pcrepro.core.training import RunHyper, TrainSpec, init_run, train_step
+
+ACTIVITY_LR, WEIGHT_LR = 0.5, 0.1
+
+
+def import_jpc(path: str | None):
+    """jpc from a checkout of its repository (None: whatever is importable); the module or the reason."""
+    if path:
+        sys.path.insert(0, os.path.abspath(os.path.expanduser(path)))
+    if "jaxlib.xla_extension" not in sys.modules:
+        try:
+            import jaxlib.xla_extension  # noqa: F401  (older jaxlibs have it)
+        except ImportError:  # jpc._utils imports PjitFunction from it for a type hint only
+            shim = types.ModuleType("jaxlib.xla_extension")
+            shim.PjitFunction = object
+            sys.modules["jaxlib.xla_extension"] = shim
+    version = importlib.metadata.version
+    importlib.metadata.version = lambda name: "checkout" if name == "jpc" else version(name)
+    try:
+        import jpc
+        return jpc, None
+    except Exception as err:  # noqa: BLE001 — any import failure makes the peer unavailable
+        return None, f"{type(err).__name__}: {err} (give a jpc checkout with --jpc; pip install equinox diffrax jaxtyping)"
+    finally:
+        importlib.metadata.version = version
+
+
+# ----------------------------------------------------------------------------- the project
+
+
+def project_step(spec: TrainSpec, n_runs: int):
+    """(step, state) with step(state, x, y) -> state; runs vmapped, as a training cell."""
+    seeds = jnp.arange(n_runs, dtype=jnp.uint32)
+    hyper = RunHyper(seeds, jnp.full(n_runs, ACTIVITY_LR), jnp.full(n_runs, WEIGHT_LR), jnp.zeros(n_runs))
+    states = jax.vmap(lambda s: init_run(s, spec))(seeds)
+    step = jax.jit(jax.vmap(lambda st, h, xb, yb: train_step(st, h, xb, yb, 1, spec)[0]), donate_argnums=(0,))
+    return (lambda st, x, y: step(st, hyper, x, y)), states
+
+
+# ----------------------------------------------------------------------------- jpc
+
+
+def jpc_model(jpc, params: dict, net: NetSpec):
+    """jpc's μPC MLP and skip model carrying the project's weights ([out, in] both)."""
+    import equinox as eqx
+
+    model = jpc.make_mlp(jax.random.PRNGKey(0), net.input_dim, net.width, net.n_layers, net.output_dim,
+                         net.act_fn, param_type="mupc")
+    weights = [params["w_in"], *params["w_hidden"], params["w_out"]]
+    model = eqx.tree_at(lambda m: [layer.layers[1].weight for layer in m], model, weights)
+    return model, jpc.make_skip_model(net.n_layers)
+
+
+def jpc_fused_step(jpc, net: NetSpec, n_infer: int):
+    """One step of one run, jpc's functions under one filter_jit (fori_loop over inference)."""
+    import equinox as eqx
+    import optax
+
+    activity_optim, weight_optim = optax.sgd(ACTIVITY_LR), optax.adam(WEIGHT_LR)
+
+    def step(model, skips, weight_state, x, y):
+        activities = jpc.init_activities_with_ffwd(model, x, skip_model=skips, param_type="mupc")
+
+        def infer(_, carry):
+            z, state = carry
+            out = jpc.update_pc_activities((model, skips), z, activity_optim, state, y, input=x, param_type="mupc")
+            return out["activities"], out["opt_state"]
+
+        activities, _ = jax.lax.fori_loop(0, n_infer, infer, (activities, activity_optim.init(activities)))
+        out = jpc.update_pc_params((model, skips), activities, weight_optim, weight_state, y, input=x,
+                                   param_type="mupc")
+        return out["model"], out["opt_state"]
+
+    return eqx.filter_jit(step), weight_optim
+
+
+def jpc_script_step(jpc, n_infer: int):
+    """One step of one run as the μPC training script drives jpc: a Python loop of jitted updates."""
+    import optax
+
+    activity_optim, weight_optim = optax.sgd(ACTIVITY_LR), optax.adam(WEIGHT_LR)
+
+    def step(model, skips, weight_state, x, y):
+        activities = jpc.init_activities_with_ffwd(model, x, skip_model=skips, param_type="mupc")
+        state = activity_optim.init(activities)
+        for _ in range(n_infer):
+            out = jpc.update_pc_activities((model, skips), activities, activity_optim, state, y, input=x,
+                                           param_type="mupc")
+            activities, state = out["activities"], out["opt_state"]
+        out = jpc.update_pc_params((model, skips), activities, weight_optim, weight_state, y, input=x,
+                                   param_type="mupc")
+        return out["model"], out["opt_state"]
+
+    return step, weight_optim
+
+
+def check_energies(jpc, spec: TrainSpec, x, y) -> float:
+    """Largest relative gap between jpc's energy and the project's, at the feedforward activities
+    and at activities moved off them (so that every layer's error counts)."""
+    net = spec.net
+    params = init_run(jnp.uint32(0), spec).params
+    model, skips = jpc_model(jpc, params, net)
+    z, y_hat = forward(params, x, net)
+    gaps = []
+    for shift in (0.0, 0.1):
+        z_moved = z + shift * jax.random.normal(jax.random.PRNGKey(1), z.shape)
+        ours = float(pc_energy(params, z_moved, x, y, net))
+        activities = [*z_moved, y_hat]
+        theirs = float(jpc.pc_energy_fn((model, skips), activities, y, x=x, param_type="mupc"))
+        gaps.append(abs(theirs - ours) / abs(ours))
+    return max(gaps)
+
+
+# ----------------------------------------------------------------------------- timing
+
+
+def time_interleaved(candidates: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
+    """Seconds per call of each candidate, one call of each per round (after one warm-up call each)."""
+    for run in candidates.values():
+        jax.block_until_ready(run())
+    times = {name: [] for name in candidates}
+    for _ in range(rounds):
+        for name, run in candidates.items():
+            t0 = time.perf_counter()
+            jax.block_until_ready(run())
+            times[name].append(time.perf_counter() - t0)
+    return times
+
+
+def candidates_for(spec: TrainSpec, n_runs: int, jpc, x, y) -> dict[str, Callable[[], object]]:
+    """Zero-argument callables that advance each implementation's state by one training step."""
+    import equinox as eqx
+
+    xs, ys = jnp.broadcast_to(x, (n_runs, *x.shape)), jnp.broadcast_to(y, (n_runs, *y.shape))
+    step, states = project_step(spec, n_runs)
+    box = {"project": states}
+
+    def project():
+        box["project"] = step(box["project"], xs, ys)
+        return box["project"].params
+
+    out = {"project": project}
+    if jpc is None:
+        return out
+    params = init_run(jnp.uint32(0), spec).params
+    model, skips = jpc_model(jpc, params, spec.net)
+    fused, weight_optim = jpc_fused_step(jpc, spec.net, spec.n_infer_steps)
+    if n_runs == 1:
+        box["jpc-fused"] = (model, weight_optim.init((eqx.filter(model, eqx.is_array), skips)))
+        box["jpc-script"] = box["jpc-fused"]
+        script, _ = jpc_script_step(jpc, spec.n_infer_steps)
+
+        def jpc_fused():
+            box["jpc-fused"] = fused(box["jpc-fused"][0], skips, box["jpc-fused"][1], x, y)
+            return box["jpc-fused"][0]
+
+        def jpc_script():
+            box["jpc-script"] = script(box["jpc-script"][0], skips, box["jpc-script"][1], x, y)
+            return box["jpc-script"][0]
+
+        out.update({"jpc-fused": jpc_fused, "jpc-script": jpc_script})
+    else:
+        models = jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (n_runs, *a.shape)) if eqx.is_array(a) else a,
+                                        model)
+        vstep = eqx.filter_jit(eqx.filter_vmap(fused, in_axes=(eqx.if_array(0), None, eqx.if_array(0), 0, 0)))
+        states = eqx.filter_vmap(lambda m: weight_optim.init((eqx.filter(m, eqx.is_array), skips)))(models)
+        box["jpc-fused"] = (models, states)
+
+        def jpc_fused_vmapped():
+            box["jpc-fused"] = vstep(box["jpc-fused"][0], skips, box["jpc-fused"][1], xs, ys)
+            return box["jpc-fused"][0]
+
+        out["jpc-fused"] = jpc_fused_vmapped
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--depths", type=int, nargs="+", default=[16, 64], help="hidden layers H (T = H)")
+    p.add_argument("--width", type=int, default=128)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--runs", type=int, nargs="+", default=[1, 8])
+    p.add_argument("--rounds", type=int, default=7, help="timed calls of each implementation (median reported)")
+    p.add_argument("--jpc", default=os.environ.get("JPC_PATH"), help="a checkout of github.com/thebuckleylab/jpc")
+    p.add_argument("--out", default=None, help="append the results as JSON lines to this file")
+    args = p.parse_args()
+
+    jpc, why_not = import_jpc(args.jpc)
+    device = jax.devices()[0]
+    header = {"date": datetime.date.today().isoformat(), "device": getattr(device, "device_kind", str(device)),
+              "platform": device.platform, "host": platform.node(), "cpus": os.cpu_count(), "jax": jax.__version__,
+              "width": args.width, "batch": args.batch, "activity_lr": ACTIVITY_LR, "weight_lr": WEIGHT_LR}
+    print(json.dumps(header))
+    if jpc is None:
+        print(f"jpc skipped: {why_not}")
+    key = jax.random.PRNGKey(0)
+    x = jax.random.normal(key, (args.batch, 784))
+    y = jax.nn.one_hot(jax.random.randint(key, (args.batch,), 0, 10), 10)
+    rows = []
+    for depth in args.depths:
+        spec = TrainSpec(NetSpec(784, args.width, depth, 10, "relu", "mupc", True, "standard_gauss"), "pc",
+                         n_infer_steps=depth, activity_optim="gd", weight_optim="adam", batch_size=args.batch)
+        if jpc is not None:
+            gap = check_energies(jpc, spec, x, y)
+            print(f"H = {depth}: jpc's energy vs the project's, largest relative gap {gap:.1e}")
+            if gap > 1e-4:
+                raise SystemExit(f"H = {depth}: the implementations disagree on the energy (gap {gap:.1e})")
+        for n_runs in args.runs:
+            times = time_interleaved(candidates_for(spec, n_runs, jpc, x, y), args.rounds)
+            ms = {name: 1e3 * statistics.median(t) / n_runs for name, t in times.items()}
+            fastest_peer = min((v for k, v in ms.items() if k != "project"), default=float("nan"))
+            row = {**header, "depth": depth, "infer_steps": depth, "runs": n_runs, "ms_per_step_per_run": ms,
+                   "project_vs_fastest_peer": ms["project"] / fastest_peer}
+            rows.append(row)
+            print(f"H = {depth:3d}, runs = {n_runs}: " + ", ".join(f"{k} {v:.1f}" for k, v in ms.items())
+                  + f" ms per step per run; project / fastest peer = {row['project_vs_fastest_peer']:.2f}", flush=True)
+    if args.out:
+        with open(args.out, "a") as f:
+            f.writelines(json.dumps(r) + "\n" for r in rows)
+
+
+if __name__ == "__main__":
+    main()
