@@ -33,6 +33,16 @@ def _watch_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
+def _warm_up(kaleido) -> None:
+    """Render one empty figure before answering ready: the first export loads plotly.js into the
+    page (≈ 2–3 s), which then happens while the parent still builds its figures."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="kaleido-warm-up-") as tmp:
+        kaleido.write_fig_from_object_sync([dict(fig={"data": [], "layout": {}}, path=os.path.join(tmp, "w.pdf"),
+                                                 opts=dict(format="pdf"))])
+
+
 def main(reply_fd: int, parent_pid: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
     replies = os.fdopen(reply_fd, "w", buffering=1)
@@ -45,6 +55,7 @@ def main(reply_fd: int, parent_pid: int) -> None:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*kopts argument is ignored.*")
         kaleido.start_sync_server(n=1, silence_warnings=True)
+    _warm_up(kaleido)
     answer(ready=True)
     for line in sys.stdin:
         request = json.loads(line)

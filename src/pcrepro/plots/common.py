@@ -166,6 +166,7 @@ class FigureWriter:
             if standin:
                 _standin_banner(fig)
         self._queue.append((fig, path, path.suffix.lstrip(".")))
+        self._session.prestart()  # the browser starts while the job builds its other figures
         self._data(path, data)
         if len(self._queue) >= self._batch:
             self._flush()
@@ -198,6 +199,7 @@ class FigureWriter:
             if isinstance(frame, go.Figure):
                 png = Path(self._frames_dir()) / f"{len(self._gifs)}_{len(rendered)}.png"
                 self._queue.append((frame, png, "png"))
+                self._session.prestart()
                 rendered.append(png)
             elif isinstance(frame, bytes):
                 rendered.append(frame)

@@ -95,6 +95,7 @@ class BoundedExporter:
         self._worker: subprocess.Popen | None = None
         self._replies: int | None = None
         self._buffer = b""
+        self._ready = False
 
     # -- public -----------------------------------------------------------------------
     def write(self, fig, path: str | Path, fmt: str | None = None) -> None:
@@ -115,7 +116,9 @@ class BoundedExporter:
             started = time.monotonic()
             try:
                 if self._worker is None:
-                    self._start(started)
+                    self.prestart()
+                if not self._ready:  # the browser may have been starting while the figures were built
+                    self._await_ready(started)
                 self._worker.stdin.write(request.encode())
                 self._worker.stdin.flush()
                 reply = self._reply(started)
@@ -156,6 +159,7 @@ class BoundedExporter:
         if self._replies is not None:
             os.close(self._replies)
             self._replies, self._buffer = None, b""
+        self._ready = False
 
     def __enter__(self) -> "BoundedExporter":
         return self
@@ -164,7 +168,12 @@ class BoundedExporter:
         self.close()
 
     # -- internals --------------------------------------------------------------------
-    def _start(self, started: float) -> None:
+    def prestart(self) -> None:
+        """Start the worker and its browser now, without waiting: the first :meth:`write` waits for
+        it (its time bound counted from that request). A figure job calls this when it queues its
+        first figure, so that the browser starts while the job builds the rest."""
+        if self._worker is not None:
+            return
         read_end, write_end = os.pipe()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parents[2]),
                                                                          os.environ.get("PYTHONPATH")]))}
@@ -173,9 +182,12 @@ class BoundedExporter:
             stdin=subprocess.PIPE, stdout=sys.stderr.fileno() if _has_fileno(sys.stderr) else None,
             pass_fds=(write_end,), env=env)
         os.close(write_end)
-        self._replies, self._buffer = read_end, b""
+        self._replies, self._buffer, self._ready = read_end, b"", False
+
+    def _await_ready(self, started: float) -> None:
         if not self._reply(started).get("ready"):
             raise EOFError("the export worker did not start its browser")
+        self._ready = True
 
     def _reply(self, started: float) -> dict:
         """The worker's next reply line, or TimeoutError once ``timeout_s`` have passed since
