@@ -168,8 +168,9 @@ def _measure_bp(files: list[Path], grids: dict) -> Measurement:
                     & (comparison["epochs"] == comparison["epochs"].min())]
     values = {"n_hidden": float(depth), "mupc_acc": _final_best(mupc) if len(mupc) else np.nan,
               "bp_acc": _final_best(bp)}
-    return Measurement(values, f"H = {depth}, one epoch: μPC {values['mupc_acc']:.1f} %, BP with Depth-μP "
-                               f"{values['bp_acc']:.1f} %", synthetic=_synthetic(sweeps, comparison),
+    mupc_text = f"μPC {values['mupc_acc']:.1f} %" if len(mupc) else "no μPC sweep cell at this depth"
+    return Measurement(values, f"H = {depth}, one epoch: {mupc_text}, BP with Depth-μP {values['bp_acc']:.1f} %",
+                       synthetic=_synthetic(sweeps, comparison),
                        testable=depth >= 128 and len(mupc) > 0)
 
 
