@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import STANDIN
-from ..pipeline.results import transfer_surface
+from ..pipeline.results import rows_where, transfer_surface
 from .registry import Claim, Measurement, Rule
 
 CHANCE = 20.0  # % test accuracy at or below which a net "stays at chance" (10 classes; the runs stop below 15)
@@ -121,8 +121,8 @@ def _measure_transfer(files: list[Path], grids: dict) -> Measurement:
             shapes = chosen[chosen["param_type"] == param]
             pairs = []
             for _, shape in shapes.iterrows():
-                rows = runs[(runs["param_type"] == param) & (runs["width"] == shape["width"])
-                            & (runs["n_hidden"] == shape["n_hidden"]) & (runs["test_every"] == shape["test_every"])]
+                rows = rows_where(runs, param_type=param, width=shape["width"], n_hidden=shape["n_hidden"],
+                                  test_every=shape["test_every"])
                 pairs.append(_best_pair(rows, g.get("failed_if", "any_run_stopped")))
             found = [p for p in pairs if p is not None]
             spans = [np.ptp(_grid_index([p[i] for p in found], g[f"{lr}s"])) if found else np.nan

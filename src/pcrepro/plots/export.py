@@ -115,8 +115,7 @@ class BoundedExporter:
         for attempt in range(1, tries + 1):
             started = time.monotonic()
             try:
-                if self._worker is None:
-                    self.prestart()
+                self.prestart()  # a no-op once the worker runs
                 if not self._ready:  # the browser may have been starting while the figures were built
                     self._await_ready(started)
                 self._worker.stdin.write(request.encode())
@@ -136,6 +135,22 @@ class BoundedExporter:
             f"{tries} tries, each with a fresh browser. Raise figures.export_timeout_s (now "
             f"{self.timeout_s:g}) or figures.export_retries (now {self.retries}) in the config if the "
             f"machine is just slow.")
+
+    def prestart(self) -> None:
+        """Start the worker and its browser now, without waiting: the first :meth:`write` waits for
+        it (its time bound counted from that request). A figure job calls this when it queues its
+        first figure, so that the browser starts while the job builds the rest."""
+        if self._worker is not None:
+            return
+        read_end, write_end = os.pipe()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parents[2]),
+                                                                         os.environ.get("PYTHONPATH")]))}
+        self._worker = subprocess.Popen(
+            [sys.executable, "-m", "pcrepro.plots._export_worker", str(write_end), str(os.getpid())],
+            stdin=subprocess.PIPE, stdout=sys.stderr.fileno() if _has_fileno(sys.stderr) else None,
+            pass_fds=(write_end,), env=env)
+        os.close(write_end)
+        self._replies, self._buffer, self._ready = read_end, b"", False
 
     def close(self, kill: bool = False) -> None:
         """Stop the worker and its browser (``kill``: at once, without asking)."""
@@ -168,21 +183,6 @@ class BoundedExporter:
         self.close()
 
     # -- internals --------------------------------------------------------------------
-    def prestart(self) -> None:
-        """Start the worker and its browser now, without waiting: the first :meth:`write` waits for
-        it (its time bound counted from that request). A figure job calls this when it queues its
-        first figure, so that the browser starts while the job builds the rest."""
-        if self._worker is not None:
-            return
-        read_end, write_end = os.pipe()
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parents[2]),
-                                                                         os.environ.get("PYTHONPATH")]))}
-        self._worker = subprocess.Popen(
-            [sys.executable, "-m", "pcrepro.plots._export_worker", str(write_end), str(os.getpid())],
-            stdin=subprocess.PIPE, stdout=sys.stderr.fileno() if _has_fileno(sys.stderr) else None,
-            pass_fds=(write_end,), env=env)
-        os.close(write_end)
-        self._replies, self._buffer, self._ready = read_end, b"", False
 
     def _await_ready(self, started: float) -> None:
         if not self._reply(started).get("ready"):
