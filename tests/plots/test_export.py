@@ -122,3 +122,41 @@ def test_a_killed_job_leaves_no_browser_behind(tmp_path, browser):
         time.sleep(0.2)
     assert _standin_processes(tmp_path) == []
     assert not (tmp_path / "x.pdf").exists()
+
+
+def _varied_figures() -> list:
+    """Figures whose state could leak into the next one on a reused page: log axes, a colour
+    bar, a 3-D scene, annotations, a size of its own."""
+    import numpy as np
+
+    grid = np.outer(np.linspace(1, 2, 12), np.linspace(-1, 1, 9))
+    return [
+        go.Figure(go.Scatter(y=[1, 10, 100]), layout=dict(yaxis_type="log", width=320, height=240, title="log")),
+        go.Figure(go.Contour(z=grid, colorbar=dict(title="z")), layout=dict(width=300, height=260)),
+        go.Figure(go.Surface(z=grid), layout=dict(width=340, height=300)),
+        go.Figure(go.Bar(x=["a", "b"], y=[2, 3]), layout=dict(annotations=[dict(text="note", x=0, y=3)])),
+        go.Figure(go.Heatmap(z=grid), layout=dict(width=280, height=220)),
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (apt-get install chromium)")
+def test_reusing_the_page_between_figures_draws_what_a_fresh_page_draws(tmp_path, monkeypatch):
+    """The worker reloads kaleido's page only every RELOAD_EVERY figures (the speed-up); each
+    figure, drawn after different ones on the reused page, must equal kaleido's own output
+    with a reload after every figure."""
+    from PIL import Image, ImageChops
+
+    from pcrepro.plots._export_worker import RELOAD_ENV
+
+    figures = _varied_figures()
+    for reload_every in ("1", "1000"):
+        monkeypatch.setenv(RELOAD_ENV, reload_every)
+        with BoundedExporter(timeout_s=60, retries=0) as exporter:
+            for round_ in range(2):  # each figure also follows every other kind once
+                for i, fig in enumerate(figures if round_ == 0 else figures[::-1]):
+                    exporter.write(fig, tmp_path / reload_every / f"{i}_{round_}.png")
+    for png in sorted((tmp_path / "1").iterdir()):
+        fresh, reused = (Image.open(tmp_path / d / png.name).convert("RGB") for d in ("1", "1000"))
+        assert fresh.size == reused.size, png.name
+        assert ImageChops.difference(fresh, reused).getbbox() is None, f"{png.name} differs on a reused page"
