@@ -7,6 +7,8 @@ machine load:
 
   * ``project``    — :func:`pcrepro.core.training.train_step` (stacked hidden layers), jitted and
                      vmapped over the runs, as a training cell runs it;
+  * ``project-split`` — the same, its runs split over one CPU device per core as a training cell
+                     does on a CPU (``compute.cpu_devices: auto``; 8 runs only, where there are ≥ 2 cores);
   * ``jpc-fused``  — jpc's own functions (``init_activities_with_ffwd``, ``update_pc_activities``,
                      ``update_pc_params``) fused under one ``eqx.filter_jit`` with a ``fori_loop``
                      over inference steps (``eqx.filter_vmap`` over runs);
@@ -38,13 +40,18 @@ import time
 import types
 from typing import Callable
 
-import jax
-import jax.numpy as jnp
-import numpy as np
+from pcrepro.pipeline.runtime import host_devices
 
-from pcrepro.core.energy import pc_energy
-from pcrepro.core.nets import NetSpec, forward
-from pcrepro.core.training import RunHyper, TrainSpec, init_run, train_step
+# one CPU device per core, before JAX starts (PCREPRO_CPU_DEVICES=1: a single device)
+HOST_DEVICES = host_devices(os.environ.get("PCREPRO_CPU_DEVICES", "auto"))
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+
+from pcrepro.core.energy import pc_energy  # noqa: E402
+from pcrepro.core.nets import NetSpec, forward  # noqa: E402
+from pcrepro.core.training import RunHyper, TrainSpec, init_run, train_step  # noqa: E402
+from pcrepro.pipeline.runner import devices_for_runs, split_runs  # noqa: E402
 
 ACTIVITY_LR, WEIGHT_LR = 0.5, 0.1
 
@@ -74,12 +81,14 @@ def import_jpc(path: str | None):
 # ----------------------------------------------------------------------------- the project
 
 
-def project_step(spec: TrainSpec, n_runs: int):
-    """(step, state) with step(state, x, y) -> state; runs vmapped, as a training cell."""
+def project_step(spec: TrainSpec, n_runs: int, n_devices: int = 1):
+    """(step, state) with step(state, x, y) -> state; runs vmapped, as a training cell, and
+    split over ``n_devices`` devices."""
     seeds = jnp.arange(n_runs, dtype=jnp.uint32)
     hyper = RunHyper(seeds, jnp.full(n_runs, ACTIVITY_LR), jnp.full(n_runs, WEIGHT_LR), jnp.zeros(n_runs))
     states = jax.vmap(lambda s: init_run(s, spec))(seeds)
-    step = jax.jit(jax.vmap(lambda st, h, xb, yb: train_step(st, h, xb, yb, 1, spec)[0]), donate_argnums=(0,))
+    vstep = jax.vmap(lambda st, h, xb, yb: train_step(st, h, xb, yb, 1, spec)[0])
+    step = jax.jit(split_runs(vstep, n_devices, 4), donate_argnums=(0,))
     return (lambda st, x, y: step(st, hyper, x, y)), states
 
 
@@ -186,6 +195,15 @@ def candidates_for(spec: TrainSpec, n_runs: int, jpc, x, y) -> dict[str, Callabl
         return box["project"].params
 
     out = {"project": project}
+    n_devices = devices_for_runs(n_runs)
+    if n_devices > 1:
+        split_step, box["project-split"] = project_step(spec, n_runs, n_devices)
+
+        def project_split():
+            box["project-split"] = split_step(box["project-split"], xs, ys)
+            return box["project-split"].params
+
+        out["project-split"] = project_split
     if jpc is None:
         return out
     params = init_run(jnp.uint32(0), spec).params
@@ -234,7 +252,8 @@ def main() -> None:
     jpc, why_not = import_jpc(args.jpc)
     device = jax.devices()[0]
     header = {"date": datetime.date.today().isoformat(), "device": getattr(device, "device_kind", str(device)),
-              "platform": device.platform, "host": platform.node(), "cpus": os.cpu_count(), "jax": jax.__version__,
+              "platform": device.platform, "host": platform.node(), "cpus": os.cpu_count(),
+              "cpu_devices": HOST_DEVICES, "jax": jax.__version__,
               "width": args.width, "batch": args.batch, "activity_lr": ACTIVITY_LR, "weight_lr": WEIGHT_LR}
     print(json.dumps(header))
     if jpc is None:
@@ -254,9 +273,10 @@ def main() -> None:
         for n_runs in args.runs:
             times = time_interleaved(candidates_for(spec, n_runs, jpc, x, y), args.rounds)
             ms = {name: 1e3 * statistics.median(t) / n_runs for name, t in times.items()}
-            fastest_peer = min((v for k, v in ms.items() if k != "project"), default=float("nan"))
+            fastest_peer = min((v for k, v in ms.items() if not k.startswith("project")), default=float("nan"))
+            project = ms.get("project-split", ms["project"])  # as a training cell runs on this machine
             row = {**header, "depth": depth, "infer_steps": depth, "runs": n_runs, "ms_per_step_per_run": ms,
-                   "project_vs_fastest_peer": ms["project"] / fastest_peer}
+                   "project_vs_fastest_peer": project / fastest_peer}
             rows.append(row)
             print(f"H = {depth:3d}, runs = {n_runs}: " + ", ".join(f"{k} {v:.1f}" for k, v in ms.items())
                   + f" ms per step per run; project / fastest peer = {row['project_vs_fastest_peer']:.2f}", flush=True)

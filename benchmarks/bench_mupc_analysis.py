@@ -35,10 +35,13 @@ jax.config.update("jax_enable_x64", True)  # for the float64 precision check onl
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-from pcrepro.studies.mupc_analysis import forward_pass  # noqa: E402
 from pcrepro.core.nets import NetSpec, forward, init_params  # noqa: E402
 from pcrepro.core.periods import activity_condition_number  # noqa: E402
-from pcrepro.studies.mupc_analysis import activity_spectra, energy_theory
+from pcrepro.studies.mupc_analysis import (
+    activity_spectra,
+    energy_theory,
+    forward_pass,  # noqa: E402
+)
 
 
 def _timed(fn, *args):

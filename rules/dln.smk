@@ -3,6 +3,7 @@
 #   dln_loss_hessian, dln_energy_hessian, dln_spectrum, dln_projections: the figure
 #   families (FIGURES.md section 2)
 
+from pcrepro.pipeline.budget import CPU_MEASURED_MINUTES
 from pcrepro.studies.dln_hessian import dln_configs
 from pcrepro.plots.dln_hessian import FAMILIES as DLN_FAMILIES, dln_files
 
@@ -21,6 +22,12 @@ rule dln_config:
     params:
         grid=DLN,
         fast_compile=False,  # fully optimised XLA is faster here even at quick scale (86 s vs 98 s in all, 2-core CPU)
+    resources:
+        # dense Hessians and their eigenvalues: a GPU where there is one (on a CPU machine the
+        # job runs on the CPU, with SciPy's LAPACK)
+        gpu=1,
+        runtime=runtime_minutes(CPU_MEASURED_MINUTES["dln_hessian"]),
+        mem_mb=memory_mb(8000),
     log:
         f"logs/{PRESET}/dln_hessian/{{config}}.log",
     conda:

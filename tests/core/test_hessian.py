@@ -173,3 +173,69 @@ def test_decay_adds_identity_only():
     without = theory.activity_hessian(params, spec)
     with_decay = theory.activity_hessian(params, spec, 0.25)
     np.testing.assert_allclose(with_decay - without, 0.25 * np.eye(without.shape[0]), atol=1e-14)
+
+
+def test_chunked_hessian_equals_jax_hessian_when_chunks_do_not_divide_the_weights():
+    w = jnp.asarray(np.random.RandomState(2).standard_normal(37))
+
+    def f(v, scale):
+        return scale * (jnp.sum(jnp.sin(v) * jnp.roll(v, 1) ** 2) + jnp.sum(v) ** 3)
+
+    done = []
+    rows = hessian.hessian_rows(f, chunk_size=8)
+    for scale in (1.0, -2.5):  # one compiled program, another argument
+        numeric = hessian.chunked_hessian(rows, w, scale, 8, on_chunk=done.append)
+        np.testing.assert_allclose(numeric, jax.hessian(lambda v: f(v, scale))(w), rtol=1e-12)
+    assert done == [8, 16, 24, 32, 37] * 2
+
+
+def test_energy_hessians_equal_the_hessian_of_the_energy_after_exactly_t_steps():
+    """Both ways (one program for every t, the steps past t skipped by a cond; a program per t)
+    must equal jax.hessian of the energy after exactly t unrolled steps, at a point that is not
+    a saddle (random weights, so every step moves z)."""
+    spec = NetSpec(3, 4, 3, 2)
+    params = init_params(jax.random.PRNGKey(3), spec, jnp.float64)
+    x = jnp.asarray(np.random.RandomState(0).standard_normal((16, 3)))
+    y = jnp.asarray(np.random.RandomState(1).standard_normal((16, 2)))
+    steps = [0, 1, 4, 9]
+    w = hessian.flatten_weights(params)
+    direct = {t: jax.hessian(hessian.energy_after_fn(spec, x, y, w, t, 0.1))(w) for t in steps}
+    for one_program in (True, False):
+        calls = []
+        numeric = hessian.energy_hessians(spec, params, x, y, steps, dt=0.1, chunk_size=16,
+                                          on_chunk=lambda t, done: calls.append((t, done)), one_program=one_program)
+        for t in steps:
+            np.testing.assert_allclose(numeric[t], direct[t], rtol=1e-10, atol=1e-12)
+        assert calls[-1] == (9, w.shape[0]) and {t for t, _ in calls} == set(steps)
+    assert not np.allclose(direct[0], direct[9])  # the step count does matter here
+
+
+def test_eigen_solvers_agree_with_numpy():
+    a = np.random.RandomState(4).standard_normal((60, 60))
+    a = a + a.T
+    expected = np.linalg.eigvalsh(a)
+    np.testing.assert_allclose(hessian.eigenvalues(a), expected, rtol=1e-10, atol=1e-10)
+    values, vectors = hessian.eigh(a)
+    np.testing.assert_allclose(values, expected, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(a @ vectors, vectors * values, atol=1e-9)
+
+
+def test_hessians_through_the_input_subspace_equal_the_direct_ones():
+    """Fewer inputs than input dimensions (MNIST's 64 × 784): the loss and energy Hessians are
+    taken in (W_1 Q, W_2 …) and lifted; they must equal jax.hessian in W, at a point with every
+    matrix non-zero (so the lift's cross blocks matter)."""
+    spec = NetSpec(9, 3, 2, 2)
+    params = init_params(jax.random.PRNGKey(5), spec, jnp.float64)
+    x = jnp.asarray(np.random.RandomState(2).standard_normal((4, 9)))  # 4 inputs span 4 of 9 dims
+    y = jnp.asarray(np.random.RandomState(3).standard_normal((4, 2)))
+    subspace = hessian.InputSubspace.of(spec, x)
+    assert subspace.basis.shape == (9, 4)
+    w = hessian.flatten_weights(params)
+    assert hessian.hessian_products(params, spec, x) == w.shape[0] - 3 * (9 - 4)
+    np.testing.assert_allclose(hessian.loss_hessian(spec, params, x, y, chunk_size=5),
+                               jax.hessian(hessian.loss_fn(spec, x, y))(w), rtol=1e-10, atol=1e-12)
+    numeric = hessian.energy_hessians(spec, params, x, y, [0, 3], dt=0.1, chunk_size=5)
+    for t in (0, 3):
+        np.testing.assert_allclose(numeric[t], jax.hessian(hessian.energy_after_fn(spec, x, y, w, t, 0.1))(w),
+                                   rtol=1e-10, atol=1e-12)
+    assert hessian.InputSubspace.of(spec, np.ones((9, 9))) is None  # no fewer inputs than dimensions

@@ -3,6 +3,7 @@
 import functools
 import gzip
 import hashlib
+import os
 import http.server
 import struct
 import threading
@@ -198,3 +199,19 @@ def test_a_truncated_prepared_file_is_named_with_what_to_do(tmp_path):
     out.write_bytes(out.read_bytes()[:1000])
     with pytest.raises(D.DatasetUnavailable, match=r"MNIST.npz cannot be read .*delete it"):
         D.load_prepared(out)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077])
+def test_atomic_writes_get_the_mode_the_umask_gives_a_plain_file(tmp_path, umask):
+    """Not the private 0600 of a temporary file: a shared project directory stays readable."""
+    from pcrepro.data.atomic import write_atomic
+
+    previous = os.umask(umask)
+    try:
+        write_atomic(tmp_path / "table.csv", lambda tmp: Path(tmp).write_text("a,b\n"))
+        with open(tmp_path / "plain.csv", "w") as f:
+            f.write("a,b\n")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "table.csv").stat().st_mode & 0o777 == (tmp_path / "plain.csv").stat().st_mode & 0o777
+    assert (tmp_path / "table.csv").stat().st_mode & 0o777 == 0o666 & ~umask

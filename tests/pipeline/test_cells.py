@@ -41,7 +41,12 @@ def test_budget_model_reproduces_the_measured_steps_and_counts_runs():
 def test_only_small_quick_cells_ask_for_the_fast_compile():
     """XLA's cheapest pipeline pays only where compiling dominates: the quick preset's shallow
     narrow cells take it, its deepest and widest cells (H = 32: 4.6e11 FLOPs of training) are fully optimised."""
-    from pcrepro.pipeline.budget import FAST_COMPILE_MAX_FLOPS, fast_compile_pays, n_runs, step_flops
+    from pcrepro.pipeline.budget import (
+        FAST_COMPILE_MAX_FLOPS,
+        fast_compile_pays,
+        n_runs,
+        step_flops,
+    )
     from pcrepro.pipeline.cells import train_spec, training_cells
 
     config = yaml.safe_load((Path(__file__).parents[2] / "config.yaml").read_text())

@@ -22,3 +22,22 @@ def test_toy_sample_is_the_notebooks_draw():
     np.testing.assert_array_equal(got_x, x.T)
     np.testing.assert_array_equal(got_y[:, 1], y2)
     np.testing.assert_array_equal(got_y[:, [0, 2]], -x.T[:, [0, 2]])
+
+
+def test_analysis_logs_progress_in_plain_numbers_and_matches_the_closed_form():
+    config = dln.DLNConfig("toy_gaussian", 3, 4, "origin")
+    x, y = dln.toy_sample(0, 3, 64, 1.0, 0.1)
+    lines = []
+    out = dln.analyse(config, x, y, seed=0, plot_steps=[0, 2, 60], dt=0.1, heatmap_max_size=1024, chunk_size=16,
+                      projections={"domains": [1.0], "resolution": 3}, log=lines.append, progress_every_s=0.0)
+    text = "\n".join(lines)
+    assert "t = [0, 2, 60]" in text and "np.int64" not in text
+    n = int(out["n_params"])
+    progress = [line for line in lines if "Hessian-vector products" in line]
+    assert progress[-1].startswith(f"{config.id}: {4 * n}/{4 * n} Hessian-vector products")  # loss + 3 step counts
+    assert "about 0 s left" in progress[-1]
+    assert "whole / eigen = " in lines[-1]
+    # after 60 steps the energy Hessian at the origin is within (0.9)^120 of the closed form
+    np.testing.assert_allclose(out["energy_eigenvalues"][-1], out["theory_eigenvalues"], atol=1e-5)
+    assert out["energy_eigenvalues"][-1][0] < 0 and np.abs(out["loss_eigenvalues"]).max() == 0.0
+    assert out["projection_loss"].shape == (1, 3, 3)

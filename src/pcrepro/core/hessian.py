@@ -15,7 +15,7 @@ Hessian of the equilibrated energy F*, which does not depend on the start.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -24,6 +24,8 @@ import numpy as np
 from .energy import mse_loss, pc_energy
 from .inference import euler_inference
 from .nets import NetSpec, Params, forward, layer_shapes, predict
+
+CPU_EIGVALSH_DRIVER = "evd"  # LAPACK's divide and conquer; see benchmarks/bench_eigvalsh.py
 
 
 def flatten_weights(params: Params) -> jax.Array:
@@ -60,6 +62,35 @@ def dense_hessian(f: Callable[[jax.Array], jax.Array], w: jax.Array, chunk_size:
     return 0.5 * (rows + rows.T)
 
 
+def hessian_rows(f: Callable[[jax.Array, jax.Array], jax.Array], chunk_size: int) -> Callable:
+    """A jitted ``rows(w, arg, start)``: rows ``start`` … ``start + chunk_size − 1`` of
+    ∇²_w f(w, arg) (rows past the last weight are zero), ``chunk_size`` Hessian-vector
+    products at once. One compiled program serves every chunk and every ``arg``."""
+
+    @jax.jit
+    def rows(w, arg, start):
+        basis = jax.nn.one_hot(start + jnp.arange(chunk_size), w.shape[0], dtype=w.dtype)
+        return jax.vmap(lambda v: jax.jvp(jax.grad(lambda u: f(u, arg)), (w,), (v,))[1])(basis)
+
+    return rows
+
+
+def chunked_hessian(rows: Callable, w: jax.Array, arg, chunk_size: int,
+                    on_chunk: Callable[[int], None] | None = None) -> np.ndarray:
+    """The dense Hessian [P, P] from :func:`hessian_rows`, a chunk at a time on the host (so
+    that a long one can report progress: ``on_chunk(products done)``), symmetrised."""
+    p = w.shape[0]
+    out = np.empty((p, p), dtype=w.dtype)
+    for start in range(0, p, chunk_size):
+        block = np.asarray(rows(w, arg, start))
+        out[start:start + chunk_size] = block[:p - start]
+        if on_chunk:
+            on_chunk(min(start + chunk_size, p))
+    out += out.T
+    out *= 0.5
+    return out
+
+
 def loss_fn(spec: NetSpec, x: jax.Array, y: jax.Array) -> Callable[[jax.Array], jax.Array]:
     """w ↦ 𝓛(W) = (1/B) Σ ½‖y − ŷ‖² on the flat weights."""
     return lambda w: mse_loss(predict(unflatten_weights(w, spec), x, spec), y)
@@ -84,26 +115,137 @@ def energy_after_fn(spec: NetSpec, x: jax.Array, y: jax.Array, w_start: jax.Arra
     return energy
 
 
-def loss_hessian(spec: NetSpec, params: Params, x, y, chunk_size: int = 256) -> np.ndarray:
-    """∂²𝓛/∂W² at ``params`` [P, P]."""
-    w = flatten_weights(params)
-    return np.asarray(jax.jit(lambda w: dense_hessian(loss_fn(spec, x, y), w, chunk_size))(w))
+class InputSubspace(NamedTuple):
+    """Weight Hessians through the span of the batch's inputs.
+
+    A function of the weights that sees W_1 only through W_1 Xᵀ (the loss, and the energy after
+    any number of inference steps: the input enters only as W_1 x_i) is unchanged when W_1 is
+    replaced by V Qᵀ with V = W_1 Q, Q [D, r] an orthonormal basis of the inputs' span
+    (Q Qᵀ x_i = x_i). Its Hessian in W is therefore Jᵀ ∇²_u J, J the linear map
+    W ↦ u = (W_1 Q, W_2 … W_L): the Hessian-vector products are taken in u, of N·r + (rest)
+    entries instead of N·D + (rest), and lifted exactly. For MNIST (D = 784, a batch of 64) that
+    is 8–10× fewer products."""
+
+    basis: np.ndarray  # Q [D, r]
+    width: int
+
+    @staticmethod
+    def of(spec: NetSpec, x) -> "InputSubspace | None":
+        """The subspace of the batch ``x`` [B, D], or None where it would not be smaller (B ≥ D)."""
+        x = np.asarray(x)
+        if x.shape[0] >= x.shape[1]:
+            return None
+        return InputSubspace(np.linalg.qr(x.T)[0], spec.width)
+
+    def reduce(self, w: jax.Array) -> jax.Array:
+        """u = (W_1 Q, W_2 … W_L), flat."""
+        n, d = self.width, self.basis.shape[0]
+        return jnp.concatenate([(w[:n * d].reshape(n, d) @ self.basis).ravel(), w[n * d:]])
+
+    def expand(self, u: jax.Array) -> jax.Array:
+        """W = (V Qᵀ, W_2 … W_L), flat, from u."""
+        n, r = self.width, self.basis.shape[1]
+        return jnp.concatenate([(u[:n * r].reshape(n, r) @ self.basis.T).ravel(), u[n * r:]])
+
+    def lift(self, h: np.ndarray) -> np.ndarray:
+        """The Hessian in W from the Hessian ``h`` in u: Jᵀ h J."""
+        n, (d, r) = self.width, self.basis.shape
+        a, q = n * r, self.basis
+        rest = h.shape[0] - a
+        out = np.empty((n * d + rest,) * 2, h.dtype)
+        h_vv = h[:a, :a].reshape(n * r * n, r) @ q.T                        # [i b k, l]
+        h_vv = h_vv.reshape(n, r, n, d).transpose(0, 2, 3, 1) @ q.T          # [i, k, l, j]
+        out[:n * d, :n * d] = h_vv.transpose(0, 3, 1, 2).reshape(n * d, n * d)  # [i j, k l]
+        out[:n * d, n * d:] = (q @ h[:a, a:].reshape(n, r, rest)).reshape(n * d, rest)
+        out[n * d:, :n * d] = out[:n * d, n * d:].T
+        out[n * d:, n * d:] = h[a:, a:]
+        return out
+
+
+def _weight_hessian(rows_of: Callable, f: Callable, w: jax.Array, arg, subspace: InputSubspace | None,
+                    chunk_size: int, on_chunk) -> np.ndarray:
+    """∇²_w f(w, arg) [P, P], through ``subspace`` where given; ``rows_of(g)``: the
+    :func:`hessian_rows` program of a function g(w, arg) (cached by the caller)."""
+    if subspace is None:
+        return chunked_hessian(rows_of(f), w, arg, chunk_size, on_chunk)
+    reduced = chunked_hessian(rows_of(lambda u, a: f(subspace.expand(u), a)), subspace.reduce(w), arg, chunk_size,
+                              on_chunk)
+    return subspace.lift(reduced)
+
+
+def hessian_products(params: Params, spec: NetSpec, x) -> int:
+    """Hessian-vector products per Hessian (the weights, or fewer through :class:`InputSubspace`)."""
+    subspace = InputSubspace.of(spec, x)
+    n_params = int(flatten_weights(params).shape[0])
+    return n_params if subspace is None else n_params - spec.width * (spec.input_dim - subspace.basis.shape[1])
+
+
+def loss_hessian(spec: NetSpec, params: Params, x, y, chunk_size: int = 256,
+                 on_chunk: Callable[[int], None] | None = None) -> np.ndarray:
+    """∂²𝓛/∂W² at ``params`` [P, P] (through :class:`InputSubspace` where that is smaller);
+    ``on_chunk`` as in :func:`chunked_hessian`."""
+    return _weight_hessian(lambda g: hessian_rows(g, chunk_size), lambda w, _: loss_fn(spec, x, y)(w),
+                           flatten_weights(params), 0, InputSubspace.of(spec, x), chunk_size, on_chunk)
+
+
+# Below this many weights one program (step count as an argument) beats a program per step
+# count: compiling dominates. Above it the products dominate, and a product through a masked
+# scan pays for every skipped step (measured, MNIST-1D H = 1, N = 100, 2-core CPU: 3.9 ms for
+# t = 0 and 11.1 ms for t = 50 in the masked scan of 50 steps, 0.19 ms and 7.7 ms with a
+# program of exactly t steps, which compiles in 0.6–3.2 s).
+ONE_PROGRAM_MAX_WEIGHTS = 1000
 
 
 def energy_hessians(spec: NetSpec, params: Params, x, y, steps: Sequence[int], dt: float,
-                    chunk_size: int = 256) -> dict[int, np.ndarray]:
-    """∂²F/∂W² after each number of inference steps in ``steps``: one compiled program with
-    the step count as an argument (each call runs max(steps) masked steps; compiling one
-    program per t costs far more than the masked steps for the nets of seeds 000/001)."""
+                    chunk_size: int = 256, on_chunk: Callable[[int, int], None] | None = None,
+                    one_program: bool | None = None) -> dict[int, np.ndarray]:
+    """∂²F/∂W² after each number of inference steps in ``steps``. ``one_program``: one compiled
+    program with the step count as an argument, the steps past t skipped by a ``cond`` (see
+    :func:`pcrepro.core.inference.euler_inference`), else a program of exactly t steps per t;
+    None: one program below :data:`ONE_PROGRAM_MAX_WEIGHTS` weights. ``on_chunk(t, products
+    done)`` after each chunk of Hessian-vector products."""
     w = flatten_weights(params)
     steps = sorted(set(int(s) for s in steps))
-    hess = jax.jit(lambda w, t: dense_hessian(energy_after_fn(spec, x, y, w, t, dt, max(steps)), w, chunk_size))
-    return {t: np.asarray(hess(w, t)) for t in steps}
+    subspace = InputSubspace.of(spec, x)
+    if one_program is None:
+        one_program = hessian_products(params, spec, x) < ONE_PROGRAM_MAX_WEIGHTS
+    shared = []  # the one program, compiled at its first use
+
+    def rows_of(g):
+        if not one_program:
+            return hessian_rows(g, chunk_size)
+        if not shared:
+            shared.append(hessian_rows(g, chunk_size))
+        return shared[0]
+
+    def energy_after(t_static):  # t_static None: the step count is the argument
+        if t_static is None:
+            return lambda w, t: energy_after_fn(spec, x, y, w, t, dt, max(steps))(w)
+        return lambda w, _: energy_after_fn(spec, x, y, w, t_static, dt)(w)
+
+    return {t: _weight_hessian(rows_of, energy_after(None if one_program else t), w, jnp.int32(t), subspace,
+                               chunk_size, on_chunk and (lambda done, t=t: on_chunk(t, done)))
+            for t in steps}
 
 
 def eigenvalues(matrix: np.ndarray) -> np.ndarray:
-    """Ascending eigenvalues of a symmetric matrix (on the default JAX device)."""
+    """Ascending eigenvalues of a symmetric matrix: LAPACK through SciPy where JAX runs on the
+    CPU (measured faster than ``jnp.linalg.eigvalsh`` there), JAX's solver on a GPU."""
+    if jax.default_backend() == "cpu":
+        import scipy.linalg
+
+        return scipy.linalg.eigvalsh(np.asarray(matrix), driver=CPU_EIGVALSH_DRIVER, check_finite=False)
     return np.asarray(jnp.linalg.eigvalsh(jnp.asarray(matrix)))
+
+
+def eigh(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix, as :func:`eigenvalues`."""
+    if jax.default_backend() == "cpu":
+        import scipy.linalg
+
+        return scipy.linalg.eigh(np.asarray(matrix), driver="evd", check_finite=False)
+    values, vectors = jnp.linalg.eigh(jnp.asarray(matrix))
+    return np.asarray(values), np.asarray(vectors)
 
 
 def activity_hessian(params: Params, z: jax.Array, x: jax.Array, y: jax.Array, spec: NetSpec,

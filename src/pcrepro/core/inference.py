@@ -69,13 +69,15 @@ def euler_inference(
 
     Returns z_T and, if ``record`` is given, ``record(z_t)`` stacked over t = 0 … T. With
     ``active_steps`` (a traced int ≤ ``n_steps``) only the first that many steps move z, so
-    one compiled program serves every step count."""
+    one compiled program serves every step count; the steps past it are skipped (a ``cond``,
+    also in derivatives), so a call costs its own steps, not ``n_steps``."""
     lr = dt * x.shape[0]
 
+    def move(z):
+        return z - lr * activity_grad(params, z, x, y, spec)
+
     def step(z, i):
-        z_next = z - lr * activity_grad(params, z, x, y, spec)
-        if active_steps is not None:
-            z_next = jnp.where(i < active_steps, z_next, z)
+        z_next = move(z) if active_steps is None else jax.lax.cond(i < active_steps, move, lambda z: z, z)
         return z_next, (record(z_next) if record else None)
 
     z_last, trace = jax.lax.scan(step, z0, jnp.arange(n_steps))

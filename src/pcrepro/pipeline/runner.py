@@ -92,11 +92,36 @@ def schedule(spec: TrainSpec, n_train: int) -> tuple[int, int, int, int]:
     return steps_per_epoch, total, n_evals, n_tail
 
 
-def build_programs(spec: TrainSpec, n_train: int, steps_per_epoch: int, n_tail: int) -> Programs:
+def devices_for_runs(chunk_size: int) -> int:
+    """How many devices a chunk of runs is split over: on the CPU, the largest divisor of
+    ``chunk_size`` not above the number of host devices (:func:`pcrepro.pipeline.runtime.host_devices`);
+    elsewhere 1 (a GPU runs the whole chunk as one stacked program)."""
+    if jax.default_backend() != "cpu":
+        return 1
+    available = min(jax.local_device_count(), chunk_size)
+    return max(d for d in range(1, available + 1) if chunk_size % d == 0)
+
+
+def split_runs(fn: Callable, n_devices: int, n_run_args: int) -> Callable:
+    """``fn`` (vmapped over runs in its first ``n_run_args`` arguments and in every output)
+    with the runs split evenly over ``n_devices`` local devices, each computing its share as
+    ``fn`` would. Runs never interact, so the results are those of ``fn`` on one device."""
+    if n_devices == 1:
+        return fn
+    from jax.sharding import Mesh, PartitionSpec
+
+    mesh = Mesh(np.asarray(jax.local_devices()[:n_devices]), ("runs",))
+    return lambda *args: jax.shard_map(
+        fn, mesh=mesh, in_specs=(PartitionSpec("runs"),) * n_run_args + (PartitionSpec(),) * (len(args) - n_run_args),
+        out_specs=PartitionSpec("runs"), check_vma=False)(*args)
+
+
+def build_programs(spec: TrainSpec, n_train: int, steps_per_epoch: int, n_tail: int, n_devices: int = 1) -> Programs:
+    """``n_devices``: the devices each chunk of runs is split over (:func:`devices_for_runs`)."""
     def compiled(n_steps, evaluate):
         fn = lambda s, h, o, d, t: train_period(  # noqa: E731
             s, h, o, d, t, n_steps=n_steps, evaluate=evaluate, spec=spec, steps_per_epoch=steps_per_epoch)
-        return jax.jit(fn, donate_argnums=(0,))
+        return jax.jit(split_runs(fn, n_devices, 3), donate_argnums=(0,))
 
     n_used = steps_per_epoch * spec.batch_size
     return Programs(
@@ -252,7 +277,8 @@ def train_cell(spec: TrainSpec, runs: Sequence[dict], data, *, max_runs_per_prog
     n, size = len(runs), min(max_runs_per_program, len(runs))
     hypers = RunHyper(np.asarray([int(r["seed"]) for r in runs], np.uint32),
                       *(np.asarray([float(r[k]) for r in runs], dtype) for k in RunHyper._fields[1:]))
-    programs = build_programs(spec, n_train, spe, n_tail)
+    n_devices = devices_for_runs(size)
+    programs = build_programs(spec, n_train, spe, n_tail, n_devices)
     record = initial_record(programs, spec, hypers, device_data, n_evals, size)
 
     @functools.cache
@@ -268,7 +294,8 @@ def train_cell(spec: TrainSpec, runs: Sequence[dict], data, *, max_runs_per_prog
             log(f"[{label}] ignoring checkpoint {checkpoint}: written for other settings, runs or data")
     first_period, computed_at_start = record.periods_done, record.run_steps_computed
     t0 = last_log = last_save = time.perf_counter()
-    log(f"[{label}] {n} runs in programs of {size}, {total} steps each ({n_evals} periods of {spec.test_every})"
+    log(f"[{label}] {n} runs in programs of {size}" + (f" split over {n_devices} CPU devices" if n_devices > 1 else "")
+        + f", {total} steps each ({n_evals} periods of {spec.test_every})"
         + (f"; checkpoint every {checkpoint_every_s:g} s to {checkpoint}" if checkpoint else ""))
     for e in range(first_period, n_evals):
         train_one_period(programs.period, record, hypers, device_data, e, e * spec.test_every, size)

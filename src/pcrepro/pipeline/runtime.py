@@ -18,6 +18,29 @@ def fast_compile() -> None:
         os.environ["XLA_FLAGS"] = f"{flags} {FAST_COMPILE_FLAG}".strip()
 
 
+HOST_DEVICES_FLAG = "--xla_force_host_platform_device_count"
+
+
+def host_devices(count: int | str | None) -> int:
+    """Split the CPU into ``count`` JAX devices ("auto": one per core this process may use; None
+    or 1: one), so that a training cell's runs can be spread over them
+    (:func:`pcrepro.pipeline.runner.build_programs`). XLA:CPU runs a stacked-layer program on
+    about one core; a device per core runs that many such programs at once (measured on the
+    2-core machine: 8 runs 1.7× faster per run). Call before JAX starts; a count already in
+    ``XLA_FLAGS`` wins. Returns the count in force."""
+    flags = os.environ.get("XLA_FLAGS", "")
+    if HOST_DEVICES_FLAG in flags:
+        return int(flags.split(HOST_DEVICES_FLAG + "=")[1].split()[0])
+    if count in (None, 1):
+        return 1
+    n = len(os.sched_getaffinity(0)) if count == "auto" else int(count)
+    if n < 1:
+        raise ValueError(f"compute.cpu_devices must be 'auto' or a positive integer, got {count!r}")
+    if n > 1:
+        os.environ["XLA_FLAGS"] = f"{flags} {HOST_DEVICES_FLAG}={n}".strip()
+    return n
+
+
 # Compile times of small CPU programs are 0.1–1 s: cache them all (JAX's default skips < 1 s).
 CACHE_MIN_COMPILE_S = "0"
 # A bound on the cache turns on JAX's file lock (filelock), so that concurrent jobs never read
@@ -42,7 +65,7 @@ def start_job(fast_compile_xla: bool, gpus_held: int, compute: dict, log_path: s
     """Process settings of a workflow job, made before JAX starts its backend.
 
     ``gpus_held``: the job's ``gpu`` resource; ``compute``: the config's ``compute`` section
-    (``gpu_devices``, ``device_lock_dir``). A GPU job claims one free device of its own
+    (``gpu_devices``, ``device_lock_dir``, ``cpu_devices``). A GPU job claims one free device of its own
     (:func:`pcrepro.pipeline.devices.claim_device`); a job that holds no GPU is kept off them
     (``JAX_PLATFORMS=cpu``), so that on a GPU machine it neither preallocates memory on a
     device another job holds nor competes for it. Returns the claimed device id (None: none
@@ -55,6 +78,7 @@ def start_job(fast_compile_xla: bool, gpus_held: int, compute: dict, log_path: s
         log_output(log_path)  # the job's log also gets its warnings and, if it fails, the traceback
     if fast_compile_xla:
         fast_compile()
+    host_devices(compute.get("cpu_devices"))  # used only where JAX runs on the CPU
     if not gpus_held:
         os.environ.setdefault("JAX_PLATFORMS", "cpu")
         return None

@@ -9,6 +9,7 @@ eigenvectors. Matrices are in :mod:`pcrepro.core.hessian`'s vectorisation order.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -19,8 +20,10 @@ import numpy as np
 
 from pcrepro.core.hessian import (
     eigenvalues,
+    eigh,
     energy_hessians,
     flatten_weights,
+    hessian_products,
     loss_hessian,
     pooled_for_display,
 )
@@ -97,43 +100,101 @@ def init_dln(spec: NetSpec, init_type: str, seed: int) -> Params:
     return {**params, "w_hidden": params["w_hidden"].at[-1].set(w)}
 
 
+class HessianProgress:
+    """Progress lines of a long Hessian job, at most every ``every_s`` seconds: products done
+    of the total, elapsed time and the time left, estimated from the work done so far (a
+    product after t inference steps costs about t + 1 times one of the loss).
+    ``n_params``: the products per Hessian."""
+
+    def __init__(self, label: str, n_params: int, steps: Sequence[int], log, every_s: float = 30.0):
+        self.label, self.log, self.every_s = label, log, every_s
+        self.n_params, self.steps = n_params, [int(t) for t in steps]
+        self.total_products = n_params * (1 + len(self.steps))
+        self.total_work = n_params * (1 + sum(t + 1 for t in self.steps))
+        self.products = self.work = 0
+        self.start = self.last = time.perf_counter()
+
+    def loss(self, done: int) -> None:
+        self._advance(done, 1, base=0)
+
+    def energy(self, t: int, done: int) -> None:
+        i = self.steps.index(int(t))
+        self._advance(done, int(t) + 1, base=self.n_params * (1 + i),
+                      base_work=self.n_params * (1 + sum(s + 1 for s in self.steps[:i])))
+
+    def _advance(self, done: int, weight: int, base: int, base_work: int = 0) -> None:
+        self.products, self.work = base + done, base_work + weight * done
+        now = time.perf_counter()
+        if now - self.last < self.every_s and self.products < self.total_products:
+            return
+        self.last, elapsed = now, now - self.start
+        left = elapsed * (self.total_work - self.work) / max(self.work, 1)
+        self.log(f"{self.label}: {self.products}/{self.total_products} Hessian-vector products, "
+                 f"{elapsed:.0f} s elapsed, about {left:.0f} s left")
+
+
 def analyse(config: DLNConfig, x: np.ndarray, y: np.ndarray, *, seed: int, plot_steps: Sequence[int], dt: float,
-            heatmap_max_size: int, chunk_size: int, projections: dict | None = None, log=print) -> dict[str, np.ndarray]:
-    """Hessians, spectra and (optionally) projections of one configuration, as arrays for an npz."""
+            heatmap_max_size: int, chunk_size: int, projections: dict | None = None, log=print,
+            progress_every_s: float = 30.0) -> dict[str, np.ndarray]:
+    """Hessians, spectra and (optionally) projections of one configuration, as arrays for an npz.
+    Eigenvectors are computed only for the projections; the log ends with the time spent in
+    dense eigen-decompositions against the whole."""
+    started = time.perf_counter()
     x, y = jnp.asarray(x), jnp.asarray(y)
     spec = NetSpec(input_dim=x.shape[1], width=config.width, n_hidden=config.n_hidden, output_dim=y.shape[1])
     params = init_dln(spec, config.init_type, seed)
-    n_params = flatten_weights(params).shape[0]
-    log(f"{config.id}: {n_params} weights; loss Hessian")
-    out: dict[str, np.ndarray] = {"n_params": np.array(n_params), "steps": np.array(sorted(plot_steps))}
-    loss = loss_hessian(spec, params, x, y, chunk_size)
-    loss_values, loss_vectors = np.linalg.eigh(loss)
-    out["loss_eigenvalues"] = loss_values
+    n_params = int(flatten_weights(params).shape[0])
+    steps = sorted(int(t) for t in plot_steps)
+    out: dict[str, np.ndarray] = {"n_params": np.array(n_params), "steps": np.array(steps)}
+    products = hessian_products(params, spec, x)
+    progress = HessianProgress(config.id, products, steps, log, progress_every_s)
+    eig_seconds = [0.0]
+
+    def timed(solver, matrix):
+        t0 = time.perf_counter()
+        result = solver(matrix)
+        eig_seconds[0] += time.perf_counter() - t0
+        return result
+
+    log(f"{config.id}: {n_params} weights ({products} Hessian-vector products per Hessian); the loss Hessian, "
+        f"then energy Hessians at t = {steps}")
+    loss = loss_hessian(spec, params, x, y, chunk_size, on_chunk=progress.loss)
+    if projections:
+        out["loss_eigenvalues"], loss_vectors = timed(eigh, loss)
+    else:
+        out["loss_eigenvalues"] = timed(eigenvalues, loss)
     out["loss_heatmap"], out["heatmap_pool"] = pooled_for_display(loss, heatmap_max_size)
-    log(f"{config.id}: energy Hessians at t = {list(out['steps'])}")
-    energy = energy_hessians(spec, params, x, y, out["steps"], dt, chunk_size)
+    del loss
+    energy = energy_hessians(spec, params, x, y, steps, dt, chunk_size, on_chunk=progress.energy)
+    log(f"{config.id}: eigenvalues of {len(steps) + 1 + (config.init_type == 'origin')} Hessians "
+        f"of {n_params}x{n_params}")
     heatmaps, spectra = [], []
-    for t in out["steps"]:
-        heatmaps.append(pooled_for_display(energy[int(t)], heatmap_max_size)[0])
-        spectra.append(eigenvalues(energy[int(t)]))
+    for t in steps:
+        heatmaps.append(pooled_for_display(energy[t], heatmap_max_size)[0])
+        if projections and t == steps[-1]:
+            values, energy_vectors = timed(eigh, energy[t])
+            spectra.append(values)
+        else:
+            spectra.append(timed(eigenvalues, energy[t]))
     out["energy_heatmaps"], out["energy_eigenvalues"] = np.stack(heatmaps), np.stack(spectra)
     if config.init_type == "origin":
         theory = np.asarray(origin_energy_hessian(x, y, spec))
-        out["theory_eigenvalues"] = eigenvalues(theory)
-        out["theory_max_abs_error"] = np.abs(energy[int(out["steps"][-1])] - theory).max()
+        out["theory_eigenvalues"] = timed(eigenvalues, theory)
+        out["theory_max_abs_error"] = np.abs(energy[steps[-1]] - theory).max()
     if projections:
         w0 = flatten_weights(params)
-        _, energy_vectors = np.linalg.eigh(energy[int(out["steps"][-1])])
         # Eigenvectors are the *columns* of eigh's result: the notebook took rows 0 and −1.
         loss_dirs = jnp.asarray(np.stack([loss_vectors[:, 0], loss_vectors[:, -1]]))
         energy_dirs = jnp.asarray(np.stack([energy_vectors[:, 0], energy_vectors[:, -1]]))
         domains, resolution = projections["domains"], projections["resolution"]
-        n_steps = int(out["steps"][-1])
         log(f"{config.id}: projections on {len(domains)} domains, {resolution}^2 points")
         out["projection_domains"] = np.array(domains, dtype=float)
         out["projection_loss"] = np.stack([projected_loss(spec, w0, loss_dirs, x, y, d, resolution) for d in domains])
-        out["projection_energy"] = np.stack([projected_energy(spec, w0, energy_dirs, x, y, d, resolution, n_steps, dt)
+        out["projection_energy"] = np.stack([projected_energy(spec, w0, energy_dirs, x, y, d, resolution, steps[-1], dt)
                                              for d in domains])
+    total = time.perf_counter() - started
+    log(f"{config.id}: done in {total:.1f} s, of which {eig_seconds[0]:.1f} s in dense eigen-decompositions "
+        f"(whole / eigen = {total / max(eig_seconds[0], 1e-9):.2f})")
     return out
 
 
