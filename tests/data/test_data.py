@@ -3,8 +3,8 @@
 import functools
 import gzip
 import hashlib
-import os
 import http.server
+import os
 import struct
 import threading
 from dataclasses import replace
