@@ -2,7 +2,7 @@
 #   chains_depth: one job per depth (trained chains: BP and PC runs over seeds,
 #                 landscapes of the showcase seed; every Hessian depth: Hessians at the origin)
 #   chains_curves, chains_stats, chains_loss_landscape, chains_energy_landscape,
-#   chains_predictions, chains_hessian: the figure families (FIGURES.md section 1)
+#   chains_predictions, chains_hessian: the figure families (docs/figures.md)
 
 from pcrepro.studies.chains import depths as chain_depths
 from pcrepro.plots.chains import FAMILIES as CHAINS_FAMILIES, chains_files

@@ -1,7 +1,7 @@
 # Study "dln_hessian" (seed 001): loss vs energy Hessians of deep linear nets at saddles.
 #   dln_config: one job per (dataset, H, N, init) configuration
 #   dln_loss_hessian, dln_energy_hessian, dln_spectrum, dln_projections: the figure
-#   families (FIGURES.md section 2)
+#   families (docs/figures.md)
 
 from pcrepro.pipeline.budget import CPU_MEASURED_MINUTES
 from pcrepro.studies.dln_hessian import dln_configs

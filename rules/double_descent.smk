@@ -1,6 +1,6 @@
 # Study "double_descent" (seed 004): two-layer linear net vs its reduced (u, z) dynamics.
 #   dd_simulate: one job per init (constant, rank_one): GD on the net and the reduced dynamics
-#   double_descent_figures: draws the six figure families (FIGURES.md section 5), whose ids
+#   double_descent_figures: draws the six figure families (docs/figures.md), whose ids
 #   dd_training, dd_jacobian, dd_alignment, dd_rank_one, dd_theory, dd_vector_fields are target rules
 
 from pcrepro.studies.double_descent import INITS as DD_INITS

@@ -1,6 +1,6 @@
 # Study "error_optim" (seed 003): error-based vs state-based PC on a deep linear net.
 #   error_optim_compare: one job (pre-training, exact equilibrium, EO/SO lr sweeps, logged runs)
-#   error_optim_figures: draws the three figure families (FIGURES.md section 4), whose ids
+#   error_optim_figures: draws the three figure families (docs/figures.md), whose ids
 #   eo_convergence, eo_grad_cosine, eo_grad_norms are target rules
 
 from pcrepro.pipeline.budget import CPU_MEASURED_MINUTES

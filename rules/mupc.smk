@@ -1,5 +1,5 @@
 # Study "mupc" (seed 002, the muPC paper): the training families, one rule per figure id
-# (FIGURES.md section 3). Every sweep trains through the generic train_cell rule (common.smk)
+# (docs/figures.md). Every sweep trains through the generic train_cell rule (common.smk)
 # and picks its best lrs with the select rule; every "best" figure reads that selection.
 #   mupc_sweeps        muPC activity-lr sweeps, best accuracy vs width / depth, κ(H_z)
 #   mupc_pc_sweeps     standard PC, four variants
@@ -51,7 +51,7 @@ rule mupc_sweeps_figures:
 
 
 rule mupc_sweeps:
-    """Figure family mupc_sweeps (FIGURES.md section 3)."""
+    """Figure family mupc_sweeps (docs/figures.md)."""
     input:
         *[f for files in MUPC_SWEEPS_FIGURES.values() for f in files],
         f"{RESULTS}/mupc_sweeps/selection.csv",
@@ -86,7 +86,7 @@ rule mupc_pc_sweeps_figures:
 
 
 rule mupc_pc_sweeps:
-    """Figure family mupc_pc_sweeps (FIGURES.md section 3): standard PC, four variants."""
+    """Figure family mupc_pc_sweeps (docs/figures.md): standard PC, four variants."""
     input:
         *[f for files in PC_SWEEPS_FIGURES.values() for f in files],
         f"{RESULTS}/mupc_pc_sweeps/selection.csv",
@@ -99,7 +99,7 @@ DECAY_FIGURES = figures("mupc_activity_decay", [f"mupc_activity_decay/max_test_a
 
 
 rule mupc_activity_decay:
-    """Figure family mupc_activity_decay (FIGURES.md section 3): max test accuracy vs activity decay."""
+    """Figure family mupc_activity_decay (docs/figures.md): max test accuracy vs activity decay."""
     input:
         f"{RESULTS}/mupc_activity_decay/runs.parquet",
     output:
@@ -127,7 +127,7 @@ BP_BASELINE_FIGURES = figures("mupc_bp_baseline",
 
 
 rule mupc_bp_baseline:
-    """Figure family mupc_bp_baseline (FIGURES.md section 3): BP with Depth-muP, weight-lr sweep."""
+    """Figure family mupc_bp_baseline (docs/figures.md): BP with Depth-muP, weight-lr sweep."""
     input:
         table=f"{RESULTS}/mupc_bp_baseline/runs.parquet",
         selection=f"{RESULTS}/mupc_bp_baseline/selection.csv",
@@ -154,7 +154,7 @@ LONG_RUNS_FIGURES = figures("mupc_long_runs",
 
 
 rule mupc_long_runs:
-    """Figure family mupc_long_runs (FIGURES.md section 3): deep ReLU muPC trained for several epochs."""
+    """Figure family mupc_long_runs (docs/figures.md): deep ReLU muPC trained for several epochs."""
     input:
         f"{RESULTS}/mupc_long_runs/runs.parquet",
     output:
@@ -183,7 +183,7 @@ TRANSFER_CONTOURS = transfer_contours(TRANSFER)
 
 
 rule mupc_hp_transfer:
-    """Figure family mupc_hp_transfer (FIGURES.md section 3): weight lr x activity lr contours."""
+    """Figure family mupc_hp_transfer (docs/figures.md): weight lr x activity lr contours."""
     input:
         table=f"{RESULTS}/mupc_hp_transfer/runs.parquet",
         selection=f"{RESULTS}/mupc_hp_transfer/selection.csv",
@@ -210,7 +210,7 @@ PC_BASELINE_FIGURES = figures("mupc_pc_baseline",
 
 
 rule mupc_pc_baseline:
-    """Figure family mupc_pc_baseline (FIGURES.md section 3): standard PC (sp, skips) at the
+    """Figure family mupc_pc_baseline (docs/figures.md): standard PC (sp, skips) at the
     (weight lr, activity lr) that mupc_hp_transfer selected per depth; no training of its own."""
     input:
         table=f"{RESULTS}/mupc_hp_transfer/runs.parquet",
@@ -248,7 +248,7 @@ MUPC_VS_PC_VS_BP_FIGURES = {k: figures("mupc_vs_pc_vs_bp", v) for k, v in MUPC_V
 
 
 rule mupc_vs_pc_vs_bp:
-    """Figure family mupc_vs_pc_vs_bp (FIGURES.md section 3): the muPC paper's main figure, the deep
+    """Figure family mupc_vs_pc_vs_bp (docs/figures.md): the muPC paper's main figure, the deep
     ReLU comparison and the colour legends. Reads the selected runs of mupc_sweeps (muPC),
     mupc_hp_transfer (standard PC) and mupc_long_runs; BP and the deep PC runs are its own cells."""
     input:

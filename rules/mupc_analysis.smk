@@ -42,7 +42,7 @@ rule mupc_activity_hessian_cell:
 
 
 rule mupc_activity_hessian:
-    """Figure family mupc_activity_hessian (FIGURES.md section 3)."""
+    """Figure family mupc_activity_hessian (docs/figures.md)."""
     input:
         expand(f"{RESULTS}/mupc_activity_hessian/{{setting}}/{{act}}.{{ext}}",
                setting=ACTIVITY_HESSIAN["settings"], act=ACTIVITY_HESSIAN["act_fns"], ext=["npz", "parquet"]),
@@ -86,7 +86,7 @@ rule mupc_forward_pass_cell:
 
 
 rule mupc_forward_pass:
-    """Figure family mupc_forward_pass (FIGURES.md section 3)."""
+    """Figure family mupc_forward_pass (docs/figures.md)."""
     input:
         expand(f"{RESULTS}/mupc_forward_pass/{{act}}_{{optim}}.parquet",
                act=FORWARD_PASS["act_fns"], optim=FORWARD_PASS["optims"]),
@@ -158,7 +158,7 @@ rule mupc_energy_theory_width:
 
 
 rule mupc_energy_theory:
-    """Figure family mupc_energy_theory (FIGURES.md section 3)."""
+    """Figure family mupc_energy_theory (docs/figures.md)."""
     input:
         phase=expand(f"{RESULTS}/mupc_energy_theory/phase_{{p}}.parquet", p=ENERGY_THEORY["phase"]["param_types"]),
         width=expand(f"{RESULTS}/mupc_energy_theory/width_{{p}}.parquet", p=ENERGY_THEORY["width_study"]["param_types"]),

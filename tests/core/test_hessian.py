@@ -35,7 +35,7 @@ def _linear_net(param_type, skips, n_hidden=4, width=5, d_in=6, d_out=3, seed=0)
 
 
 def _blocks_from_theory_md(params, spec, decay):
-    """THEORY.md's block formulas written out layer by layer (an independent transcription)."""
+    """docs/theory.md's block formulas written out layer by layer (an independent transcription)."""
     a, n, h = spec.scalings, spec.width, spec.n_hidden
     eye = np.eye(n)
     full = np.zeros((h * n, h * n))

@@ -87,7 +87,7 @@ def test_gd_inference_reaches_closed_form_equilibrium_and_energy(param_type, ski
 
 
 def test_scalar_output_equilibrated_energy_is_loss_over_s():
-    """THEORY.md: for a scalar output, F* = 𝓛 / S."""
+    """docs/theory.md: for a scalar output, F* = 𝓛 / S."""
     spec, params, x, y, _ = _problem("sp", False, "linear", n_hidden=2, width=4, d_out=1)
     z0, y_hat = forward(params, x, spec)
     maps = [params["w_out"]] + [params["w_out"] @ params["w_hidden"][0]]

@@ -35,7 +35,7 @@ def test_block_tridiagonal_solve_matches_dense_solve():
 
 @pytest.mark.slow
 def test_exact_equilibrium_zeroes_the_state_gradient():
-    """The block-tridiagonal solution (THEORY.md) is a stationary point of E_s for every sample,
+    """The block-tridiagonal solution (docs/theory.md) is a stationary point of E_s for every sample,
     and E_s there equals the closed-form equilibrated energy F*·B."""
     spec, params, x, y = _problem(n_hidden=7)
     problem = eo.make_problem(params, x, y, spec)

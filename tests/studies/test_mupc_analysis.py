@@ -44,7 +44,7 @@ def test_cell_spectra_match_dense_eigenvalues_of_each_matrix():
 @pytest.mark.slow
 def test_sp_orthogonal_condition_number_grows_quadratically_with_depth():
     """sp + orthogonal, no skips, square output: H_z = T_H ⊗ I_N with T_H tridiagonal (2 on the
-    diagonal, −1 off it; THEORY.md with WᵀW = I), so κ(H) = cot²(π / (2(H+1))) ≈ 4(H+1)²/π²:
+    diagonal, −1 off it; docs/theory.md with WᵀW = I), so κ(H) = cot²(π / (2(H+1))) ≈ 4(H+1)²/π²:
     quadratic growth in depth (doubling H multiplies κ by ≈ 4), independent of width."""
     kappas = {}
     for n_hidden in (2, 4, 8, 16, 32):

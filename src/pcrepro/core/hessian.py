@@ -252,7 +252,7 @@ def activity_hessian(params: Params, z: jax.Array, x: jax.Array, y: jax.Array, s
                      activity_decay=0.0) -> jax.Array:
     """Numerical H_z = ∂²F/∂z² by autodiff, for one example: ``z`` [H, 1, N], ``x`` [1, D],
     ``y`` [1, d_y] → [H·N, H·N], layer-major (z_1 first), for any activation.
-    Since F carries 1/B, a single example gives the per-sample Hessian of THEORY.md."""
+    Since F carries 1/B, a single example gives the per-sample Hessian of docs/theory.md."""
     if z.shape[1] != 1:
         raise ValueError(f"the activity Hessian is taken on one example, got a batch of {z.shape[1]}")
     shape = z.shape

@@ -85,7 +85,7 @@ class NetSpec:
     def scalings(self) -> Scalings:
         if self.param_type == "sp":
             return Scalings(1.0, 1.0, 1.0)
-        # mupc and depth_mup share the scalings (FIGURES.md §3) ...
+        # mupc and depth_mup share the scalings (docs/figures.md) ...
         residual_depth = self.n_layers if (self.skips or self.param_type == "mupc") else 1
         # ... except for depth_mup without skips (see the module docstring).
         return Scalings(

@@ -36,7 +36,7 @@ def equilibrated_energy(params: Params, x: jnp.ndarray, y: jnp.ndarray, spec: Ne
     """F* = (1/2B) Σ_i r_iᵀ S⁻¹ r_i, r_i = y_i − W_eff x_i, S = I + Σ_{ℓ=2}^{L} P_ℓ P_ℓᵀ.
 
     P_ℓ = M_L ⋯ M_ℓ carries an error at hidden layer ℓ−1 to the output
-    (M_ℓ = a_ℓ W_ℓ, plus I on hidden layers with skips; THEORY.md)."""
+    (M_ℓ = a_ℓ W_ℓ, plus I on hidden layers with skips; docs/theory.md)."""
     maps = _layer_maps(params, spec)
     d_y = spec.output_dim
     s = jnp.eye(d_y, dtype=x.dtype)
@@ -52,7 +52,7 @@ def equilibrated_energy(params: Params, x: jnp.ndarray, y: jnp.ndarray, spec: Ne
 def activity_hessian_blocks(
     params: Params, spec: NetSpec, activity_decay: float = 0.0
 ) -> tuple[jnp.ndarray, jnp.ndarray]:
-    """The per-sample activity Hessian of a linear net as its block tridiagonal (THEORY.md).
+    """The per-sample activity Hessian of a linear net as its block tridiagonal (docs/theory.md).
 
     With M_ℓ the map of layer ℓ (a_ℓW_ℓ, plus I on hidden layers with skips) and
     e_ℓ = z_ℓ − M_ℓ z_{ℓ−1}, F_i = ½Σ_ℓ‖e_ℓ‖² gives, for hidden layers ℓ = 1 … H,
@@ -154,7 +154,7 @@ def equilibrium_activities(params: Params, x: jnp.ndarray, y: jnp.ndarray, spec:
 
 
 def origin_energy_hessian(x: jnp.ndarray, y: jnp.ndarray, spec: NetSpec) -> jnp.ndarray:
-    """∂²F*/∂W² at the origin (all W = 0) of a linear ``sp`` net without skips (THEORY.md):
+    """∂²F*/∂W² at the origin (all W = 0) of a linear ``sp`` net without skips (docs/theory.md):
     the last layer's block is −Σ_yy ⊗ I_N (Σ_yy = YᵀY/B); for H = 1 the W_1–W_2 blocks are
     −Σ_xy ⊗ I_N (Σ_xy = XᵀY/B) up to the vectorisation; every other entry is zero.
 

@@ -6,7 +6,7 @@ seconds per run-step measured on one H100 by ``benchmarks/bench_mupc_step.py`` (
 count between the measured shapes (and at their throughput beyond them). κ(H_z) during
 training adds a dense eigendecomposition per run and evaluation, scaled as n³ from the
 measured 2.4 s at n = 16384. The analysis families are not training runs: their whole-job
-times measured on the same GPU are added as they are (README, "Paper scale").
+times measured on the same GPU are added as they are (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ MEASURED_STEPS = (
 )
 KAPPA_SECONDS_AT_16384 = 2.4  # one dense eigvalsh of H_z, n = 16384, H100 (float32)
 COMPILE_SECONDS_PER_CELL = 5.0  # measured compile of one cell's program: 2.9–5.0 s
-# whole-job GPU minutes of the analysis families, measured / extrapolated from measured jobs (README)
+# whole-job GPU minutes of the analysis families, measured / extrapolated from measured jobs (docs/figures.md, docs/benchmarks.md)
 ANALYSIS_MINUTES = {"mupc_activity_hessian": 16.0, "mupc_forward_pass": 36.0, "mupc_energy_theory": 9.0}
 # whole studies small enough to have been run at paper settings on the 2-core dev CPU (2026-11-23:
 # error_optim on MNIST, as EMNIST's 60 000 images; double_descent both inits): an upper bound for a GPU

@@ -1,4 +1,4 @@
-"""Error-based vs state-based PC on a deep linear net (seed 003; THEORY.md, "Error-based PC").
+"""Error-based vs state-based PC on a deep linear net (seed 003; docs/theory.md, "Error-based PC").
 
 A bias-free linear net with hidden states s_1 … s_H (stacked [H, B, N], as everywhere in
 this package) and output ŷ = W_L s_H has, per sample, the *state energy*
@@ -14,7 +14,7 @@ recomputed from them, s_ℓ = W_ℓ s_{ℓ−1} + ε_ℓ, and the *error energy*
 equals E_s at those states; ε = 0 is the feedforward pass. EO moves every layer at once
 through ŷ(ε), SO only passes the output error down one layer per step, which is why EO
 reaches the same equilibrium in far fewer steps. The exact equilibrium is the solution of
-the block-tridiagonal system of THEORY.md (:func:`pcrepro.core.theory.equilibrium_activities`).
+the block-tridiagonal system of docs/theory.md (:func:`pcrepro.core.theory.equilibrium_activities`).
 
 One EO step of size η from ε = 0 sets ε_ℓ = η·δ_ℓ, the backprop error of layer ℓ, so the
 local weight gradients −ε_ℓ s_{ℓ−1}ᵀ are η × the backprop gradients to first order in η

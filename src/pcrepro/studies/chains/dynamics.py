@@ -30,7 +30,7 @@ TEST_POINT = (1.0, -1.0)  # the notebook's test example x = 1, y = −x
 
 @dataclass(frozen=True)
 class ChainSetup:
-    """Seed 000's constants (FIGURES.md §1)."""
+    """Seed 000's constants (docs/figures.md)."""
 
     data_mean: float = 1.0
     data_std: float = 0.1
@@ -187,6 +187,6 @@ def chain_loss(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
 
 
 def chain_equilibrated_energy(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
-    """F* = 𝓛 / S with S = 1 + Σ_{ℓ=2}^{L} (w_L⋯w_ℓ)² (THEORY.md, scalar output)."""
+    """F* = 𝓛 / S with S = 1 + Σ_{ℓ=2}^{L} (w_L⋯w_ℓ)² (docs/theory.md, scalar output)."""
     tail_products = np.cumprod(np.asarray(w)[::-1])[:-1]  # w_L, w_L w_{L−1}, …, w_L⋯w_2
     return chain_loss(w, x, y) / (1.0 + np.sum(tail_products**2))

@@ -26,7 +26,7 @@ class ChainLandscape(NamedTuple):
     loss_descent: np.ndarray     # [R]*L + [L]   −∇𝓛
     energy: np.ndarray           # [R]*L + [T+1] F after t Euler steps from the feedforward pass
     energy_descent: np.ndarray   # [R]*L + [T+1, L]  −∂F/∂W at the activities of step t
-    equilibrium: np.ndarray      # [R]*L  F* (closed form, THEORY.md)
+    equilibrium: np.ndarray      # [R]*L  F* (closed form, docs/theory.md)
     equilibrium_descent: np.ndarray  # [R]*L + [L]  −∇F*
 
 

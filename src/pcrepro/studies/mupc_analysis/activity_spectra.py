@@ -5,7 +5,7 @@ with target y = x (the μPC reference's ``make_gaussian_dataset`` setup), at the
 activities:
 
   * ``num``     the numerical H_z = ∂²F/∂z² (autodiff, any activation);
-  * ``theory``  the closed-form H_z of a linear net (THEORY.md), and its parts
+  * ``theory``  the closed-form H_z of a linear net (docs/theory.md), and its parts
   * ``D``       (block diagonal) and ``O`` (off-diagonal), H_z = D + O.
 
 Eigenvalues are dense ``eigvalsh`` in ``dtype``. At paper scale H_z reaches 16384², which
@@ -32,7 +32,7 @@ from pcrepro.core import theory
 from pcrepro.core.hessian import activity_hessian, condition_number
 from pcrepro.core.nets import NetSpec, forward, init_params
 
-# The two settings of FIGURES.md §3: the notebook's cell and its μPC alternative.
+# The two settings of docs/figures.md: the notebook's cell and its μPC alternative.
 SETTINGS = {
     "sp_orthogonal": dict(param_type="sp", init="orthogonal", skips=False),
     "mupc_skips": dict(param_type="mupc", init="standard_gauss", skips=True),

@@ -4,7 +4,7 @@ energy while training on the equilibrated energy.
 Residual nets (skips on hidden-to-hidden layers, no biases, 784 → N → … → 10) are trained for
 one epoch of MNIST by Adam on F at the exact equilibrium of a linear net,
 
-    z* = H_z⁻¹ b  (THEORY.md; :func:`pcrepro.core.theory.equilibrium_activities`),
+    z* = H_z⁻¹ b  (docs/theory.md; :func:`pcrepro.core.theory.equilibrium_activities`),
     F* = F(z*),  update W ← Adam(∂F/∂W at z* held fixed),
 
 which for linear nets is the gradient of F*(W) itself (∂F/∂z = 0 at z*). Each step records
