@@ -9,7 +9,7 @@ from pathlib import Path
 from pcrepro.data import FetchOptions, prepare_image_dataset
 from pcrepro.pipeline.progress import log_to
 
-cfg = snakemake.params.data  # noqa: F821
+cfg = snakemake.config["data"]  # noqa: F821 (the route to the raw files: not a param, see rules/data.smk)
 with log_to(snakemake.log[0]) as log:  # noqa: F821
     prepare_image_dataset(
         snakemake.wildcards.dataset,  # noqa: F821
@@ -17,5 +17,5 @@ with log_to(snakemake.log[0]) as log:  # noqa: F821
         Path(cfg["cache_dir"]) / "raw",
         FetchOptions(mirror=cfg["mirror"], download=cfg["download"], timeout_s=cfg.get("timeout_s", 60),
                      retries=cfg.get("retries", 2), log=log),
-        synthetic_standin_allowed=cfg["synthetic_standin"],
+        synthetic_standin_allowed=snakemake.params.synthetic_standin,  # noqa: F821
     )

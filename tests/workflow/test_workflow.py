@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import SHARED_MNIST
 
 from pcrepro.claims import CLAIMS, REPRODUCED, SYNTHETIC, summary_line
 from pcrepro.pipeline.config import preset_config
@@ -469,3 +470,22 @@ def test_quick_claims_table_has_every_claim_and_calls_no_stand_in_a_reproduction
     records = json.loads((standin_run / "results" / "quick" / "claims.json").read_text())
     assert [r["claim"] for r in records] == list(table["claim"]) and all("values" in r for r in records)
     assert summary in (standin_run / "results" / "quick" / "claims.html").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SHARED_MNIST.exists(), reason="needs the real MNIST raw files in ../shared/datasets")
+def test_changing_where_the_raw_files_come_from_reruns_nothing(repo, tmp_path):
+    """The prepared dataset is identified by its content: made through a mirror, it is up to date
+    for a config without the mirror (and with other retries / timeout)."""
+    target = str(tmp_path / "data" / "prepared" / "MNIST.npz")
+    routes = {"mirror": {"mirror": str(SHARED_MNIST.parents[1]), "download": False},
+              "none": {"mirror": None, "download": False, "retries": 5, "timeout_s": 7}}
+    files = {}
+    for name, route in routes.items():
+        files[name] = tmp_path / f"{name}.yaml"
+        files[name].write_text(yaml.safe_dump({"data": {"cache_dir": str(tmp_path / "data"), **route}}))
+    _snakemake(repo, tmp_path, target, "--cores", "1", "--configfile", str(repo / "config.yaml"), str(files["mirror"]))
+    assert Path(target).stat().st_size > 10_000_000
+    plan = _snakemake(repo, tmp_path, target, "-n", "--cores", "1", "--configfile", str(repo / "config.yaml"),
+                      str(files["none"]))
+    assert "Nothing to be done" in plan.stdout + plan.stderr, plan.stdout[-2000:]
