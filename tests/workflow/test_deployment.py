@@ -241,3 +241,19 @@ def test_conda_envs_hold_every_dependency_of_pyproject_at_a_compatible_version(r
     python = next(d for d in yaml.safe_load((repo / "envs" / env_file).read_text())["dependencies"]
                   if isinstance(d, str) and d.startswith("python"))
     assert python.replace(" ", "") == f"python{project['requires-python']}"
+
+
+def test_every_rule_that_asks_for_a_gpu_gets_one_from_the_slurm_profile():
+    """A rule declaring ``gpu=1`` must be sent to the GPU partition by profiles/slurm, or on a
+    cluster it would queue on a CPU node and fail to claim its device."""
+    repo = Path(__file__).resolve().parents[2]
+    gpu_rules = set()
+    for smk in (repo / "rules").glob("*.smk"):
+        for block in re.split(r"\n(?=rule )", smk.read_text()):
+            name = re.match(r"rule (\w+):", block)
+            if name and re.search(r"^\s+gpu=1,", block, re.M):
+                gpu_rules.add(name.group(1))
+    profile = yaml.safe_load((repo / "profiles" / "slurm" / "config.yaml").read_text())["set-resources"]
+    assert {"train_cell", "dln_config"} <= gpu_rules
+    for rule in sorted(gpu_rules):
+        assert profile.get(rule, {}).get("gpu") == 1 and profile[rule]["slurm_partition"] == "gpu", rule
