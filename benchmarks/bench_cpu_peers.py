@@ -8,7 +8,7 @@ machine load:
   * ``project``    — :func:`pcrepro.core.training.train_step` (stacked hidden layers), jitted and
                      vmapped over the runs, as a training cell runs it;
   * ``project-split`` — the same, its runs split over one CPU device per core as a training cell
-                     does on a CPU (``compute.cpu_devices: auto``; 8 runs only, where there are ≥ 2 cores);
+                     does with ``compute.cpu_devices: auto`` (8 runs only, where there are ≥ 2 cores);
   * ``jpc-fused``  — jpc's own functions (``init_activities_with_ffwd``, ``update_pc_activities``,
                      ``update_pc_params``) fused under one ``eqx.filter_jit`` with a ``fori_loop``
                      over inference steps (``eqx.filter_vmap`` over runs);
@@ -274,7 +274,7 @@ def main() -> None:
             times = time_interleaved(candidates_for(spec, n_runs, jpc, x, y), args.rounds)
             ms = {name: 1e3 * statistics.median(t) / n_runs for name, t in times.items()}
             fastest_peer = min((v for k, v in ms.items() if not k.startswith("project")), default=float("nan"))
-            project = ms.get("project-split", ms["project"])  # as a training cell runs on this machine
+            project = ms.get("project-split", ms["project"])  # the project's best (cpu_devices: auto)
             row = {**header, "depth": depth, "infer_steps": depth, "runs": n_runs, "ms_per_step_per_run": ms,
                    "project_vs_fastest_peer": project / fastest_peer}
             rows.append(row)

@@ -189,6 +189,7 @@ def test_chunked_hessian_equals_jax_hessian_when_chunks_do_not_divide_the_weight
     assert done == [8, 16, 24, 32, 37] * 2
 
 
+@pytest.mark.slow
 def test_energy_hessians_equal_the_hessian_of_the_energy_after_exactly_t_steps():
     """Both ways (one program for every t, the steps past t skipped by a cond; a program per t)
     must equal jax.hessian of the energy after exactly t unrolled steps, at a point that is not
@@ -220,6 +221,7 @@ def test_eigen_solvers_agree_with_numpy():
     np.testing.assert_allclose(a @ vectors, vectors * values, atol=1e-9)
 
 
+@pytest.mark.slow
 def test_hessians_through_the_input_subspace_equal_the_direct_ones():
     """Fewer inputs than input dimensions (MNIST's 64 × 784): the loss and energy Hessians are
     taken in (W_1 Q, W_2 …) and lifted; they must equal jax.hessian in W, at a point with every

@@ -1,6 +1,7 @@
 """Study dln_hessian (seed 001): its initialisations and samples."""
 
 import numpy as np
+import pytest
 
 from pcrepro.core.nets import NetSpec
 from pcrepro.studies import dln_hessian as dln
@@ -24,6 +25,7 @@ def test_toy_sample_is_the_notebooks_draw():
     np.testing.assert_array_equal(got_y[:, [0, 2]], -x.T[:, [0, 2]])
 
 
+@pytest.mark.slow
 def test_analysis_logs_progress_in_plain_numbers_and_matches_the_closed_form():
     config = dln.DLNConfig("toy_gaussian", 3, 4, "origin")
     x, y = dln.toy_sample(0, 3, 64, 1.0, 0.1)

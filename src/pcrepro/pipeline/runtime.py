@@ -26,8 +26,9 @@ def host_devices(count: int | str | None) -> int:
     or 1: one), so that a training cell's runs can be spread over them
     (:func:`pcrepro.pipeline.runner.build_programs`). XLA:CPU runs a stacked-layer program on
     about one core; a device per core runs that many such programs at once (measured on the
-    2-core machine: 8 runs 1.7× faster per run). Call before JAX starts; a count already in
-    ``XLA_FLAGS`` wins. Returns the count in force."""
+    2-core machine: 8 runs 1.7× faster per run). Per-device programs are compiled for fewer
+    runs, so float32 results differ from one device's by round-off (float64 ones are identical).
+    Call before JAX starts; a count already in ``XLA_FLAGS`` wins. Returns the count in force."""
     flags = os.environ.get("XLA_FLAGS", "")
     if HOST_DEVICES_FLAG in flags:
         return int(flags.split(HOST_DEVICES_FLAG + "=")[1].split()[0])
