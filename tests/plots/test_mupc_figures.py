@@ -104,3 +104,10 @@ def test_sweep_curves_are_cut_to_the_shortest_run_as_the_notebook():
     bp = truncated_curve_stats(table([full, [35.0, np.nan, np.nan]]), ["activity_lr"], 10.0,
                                min_evals=2, pad_evals=None)
     np.testing.assert_allclose(bp["mean"], [30.0, 40.0, 45.0])
+
+
+def test_loss_colour_bar_labels_are_decades_or_the_loss_itself():
+    from pcrepro.plots.mupc import loss_tick_label
+
+    assert loss_tick_label(-0.0) == "10<sup>0</sup>" and loss_tick_label(-2.0) == "10<sup>-2</sup>"
+    assert loss_tick_label(np.log10(0.5)) == "0.5" and loss_tick_label(np.log10(0.0123)) == "0.0123"

@@ -169,6 +169,14 @@ def long_run_figure(table: pd.DataFrame, *, title: str, preset: str,
 
 # -- learning-rate transfer ------------------------------------------------------------------
 
+def loss_tick_label(log10_value: float) -> str:
+    """A colour-bar label of the log-loss contours: a whole decade as a power of ten, any other
+    tick as the loss itself (three significant digits), never a "10^-0.0"."""
+    if abs(log10_value - round(log10_value)) < 1e-9:
+        return f"10<sup>{int(round(log10_value))}</sup>"
+    return f"{10 ** log10_value:.3g}"
+
+
 def lr_contour_figure(cell: pd.DataFrame, *, metric: str, title: str, preset: str,
                       selected: tuple[float, float] | None = None, failed_if: str = "any_run_stopped",
                       stopped_points: str = "mark") -> tuple[go.Figure, pd.DataFrame]:
@@ -196,7 +204,7 @@ def lr_contour_figure(cell: pd.DataFrame, *, metric: str, title: str, preset: st
         ticks = np.linspace(np.floor(lo), np.ceil(hi), 6)
         if np.sum((ticks >= lo) & (ticks <= hi)) < 3:  # a narrow range (small grids): ticks across it
             ticks = np.linspace(lo, hi, 5)
-        colorbar.update(tickvals=list(ticks), ticktext=[f"10<sup>{t:.2g}</sup>" for t in ticks])
+        colorbar.update(tickvals=list(ticks), ticktext=[loss_tick_label(t) for t in ticks])
     fig = go.Figure(go.Contour(z=np.where(finite, shown, np.nan), x=list(grid.columns), y=list(grid.index),
                                connectgaps=False, colorscale="RdBu_r" if is_loss else "Greens", zmin=lo, zmax=hi,
                                autocontour=False, contours=dict(start=lo, end=hi, size=(hi - lo) / 24,
