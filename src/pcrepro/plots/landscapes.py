@@ -248,13 +248,19 @@ def heatmap_series(writer, matrices: Sequence[np.ndarray], titles: Sequence[str]
     writer.gif(frames, gif_path)
 
 
+def log_density_axis(n_values: int) -> dict:
+    """The y axis of a probability histogram on a log scale. Its smallest non-zero bar is at
+    least 1/n: with few values (a chain's 2–10 eigenvalues) the bars span under two decades,
+    where one tick per decade would leave a single label, so 2 and 5 are labelled too."""
+    return dict(title="Density (log)", type="log", exponentformat="power", dtick="D2" if n_values <= 100 else 1)
+
+
 def eigen_histogram(values: np.ndarray, *, title: str = "", bin_size: float | None = 0.2) -> go.Figure:
     """Eigenvalue histogram with log density, as seed 001 draws it."""
     xbins = dict(size=bin_size) if bin_size else None
     fig = go.Figure(go.Histogram(x=values, histnorm="probability", xbins=xbins, marker_color="#FF7F0E"))
     fig.update_layout(width=500, height=325, title=dict(text=title, x=0.5), xaxis=dict(title="Hessian eigenvalue"),
-                      yaxis=dict(title="Density (log)", type="log", exponentformat="power", dtick=1),
-                      font=dict(size=14))
+                      yaxis=log_density_axis(len(values)), font=dict(size=14))
     return fig
 
 
@@ -272,7 +278,7 @@ def spectrum_overlay(loss: np.ndarray, energy: np.ndarray, theory: np.ndarray | 
         rows.append(pd.DataFrame({"hessian": name, "eigenvalue": values}))
     fig.update_layout(barmode="overlay", width=525, height=360, title=dict(text=title, x=0.5),
                       xaxis=dict(title="Hessian eigenvalue"),
-                      yaxis=dict(title="Density (log)", type="log", exponentformat="power", dtick=1),
+                      yaxis=log_density_axis(min(len(loss), len(energy))),
                       legend=dict(yanchor="top", y=0.99, xanchor="left", x=0.01), font=dict(size=14))
     fig.update_traces(opacity=0.75)
     return fig, pd.concat(rows, ignore_index=True)
