@@ -70,14 +70,20 @@ def training_figure(r: Mapping[str, np.ndarray], n_points: int, *, extras: bool)
     cols = 4 if extras else 3
     fig = make_subplots(rows=2, cols=cols, subplot_titles=[p[0] for p in panels], horizontal_spacing=0.07,
                         vertical_spacing=0.2)
+    # single-curve panels in black and the features in their own colours, so that no curve
+    # borrows the colour of "Layer 1" in the legend
     colors = {"Layer 1": NET_COLOR, "Layer 1, large": LARGE_COLOR, "Layer 1, small": SMALL_COLOR, "Layer 2": OTHER_COLOR,
-              "grad Layer 1": NET_COLOR, "grad Layer 2": OTHER_COLOR, "rank Layer 1": NET_COLOR, "rank Layer 2": OTHER_COLOR}
+              "grad Layer 1": NET_COLOR, "grad Layer 2": OTHER_COLOR, "rank Layer 1": NET_COLOR, "rank Layer 2": OTHER_COLOR,
+              "large": LARGE_COLOR, "small": SMALL_COLOR}
+    y_titles = {"Risk": "risk", "Loss": "loss", "Weight norm": "Frobenius norm", "Gradient norm": "norm",
+                "Rank of weights": "rank"}
     table = {"iteration": t}
     for i, (title, series) in enumerate(panels):
         row, col = divmod(i, cols)
         for name, values in series.items():
-            _line(fig, t, values, name, colors.get(name, NET_COLOR), row + 1, col + 1, legend=len(series) > 1)
+            _line(fig, t, values, name, colors.get(name, "black"), row + 1, col + 1, legend=len(series) > 1)
             table[f"{title}: {name}"] = values
+        fig.update_yaxes(title_text=y_titles.get(title, "relative error"), row=row + 1, col=col + 1)
     fig.update_yaxes(type="log", row=1, col=1)  # the risk falls by orders of magnitude: log shows both stages
     fig.update_yaxes(type="log", row=1, col=2)
     return _finish(fig, 620, 330 * cols), pd.DataFrame(table)
