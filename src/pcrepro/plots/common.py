@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import textwrap
 from pathlib import Path
 from typing import Sequence
 
@@ -160,9 +161,13 @@ class FigureWriter:
         if self.footer or standin:
             fig = go.Figure(fig)  # a copy: the same figure may also be a GIF frame
             bottom = fig.layout.margin.b if fig.layout.margin.b is not None else 80
-            fig.update_layout(margin_b=bottom + 16)
-            fig.add_annotation(text=self.footer, xref="paper", yref="paper", x=0, y=0, yshift=-bottom,
-                               yanchor="top", xanchor="left", showarrow=False, font=dict(size=9, color="grey"))
+            # a long footer is wrapped to the figure's width (≈ 5 px a character at size 9), with
+            # room for each line, so that none runs off the page
+            lines = textwrap.wrap(self.footer, max(40, int((fig.layout.width or 700) / 5.2))) or [""]
+            fig.update_layout(margin_b=bottom + 12 * len(lines) + 6)
+            fig.add_annotation(text="<br>".join(lines), xref="paper", yref="paper", x=0, y=0, yshift=-bottom,
+                               yanchor="top", xanchor="left", align="left", showarrow=False,
+                               font=dict(size=9, color="grey"))
             if standin:
                 _standin_banner(fig)
         self._queue.append((fig, path, path.suffix.lstrip(".")))
