@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Callable
 
@@ -18,19 +18,24 @@ def write_atomic(path: str | Path, write: Callable[[str], object]) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
+    tmp = _new_file(path.parent, f".{path.stem}.", path.suffix)
     try:
         write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def _umask() -> int:
-    """The process's umask (read by setting it and restoring it at once)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+
+def _new_file(folder: Path, prefix: str, suffix: str) -> str:
+    """Create an empty file ``folder/<prefix><random token><suffix>``, created as a plain
+    ``open`` would (mode 0666, which the kernel reduces by the umask) rather than with the 0600
+    of ``tempfile.mkstemp``."""
+    while True:
+        candidate = str(folder / f"{prefix}{secrets.token_hex(4)}{suffix}")
+        try:
+            os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return candidate
+        except FileExistsError:
+            continue
