@@ -25,7 +25,7 @@ from .energy import mse_loss, pc_energy
 from .inference import euler_inference
 from .nets import NetSpec, Params, forward, layer_shapes, predict
 
-CPU_EIGVALSH_DRIVER = "evd"  # LAPACK's divide and conquer; see benchmarks/bench_eigvalsh.py
+CPU_EIGEN_DRIVER = "evd"  # LAPACK's divide and conquer; see benchmarks/bench_eigvalsh.py
 
 
 def flatten_weights(params: Params) -> jax.Array:
@@ -162,15 +162,12 @@ class InputSubspace(NamedTuple):
         return out
 
 
-def _weight_hessian(rows_of: Callable, f: Callable, w: jax.Array, arg, subspace: InputSubspace | None,
-                    chunk_size: int, on_chunk) -> np.ndarray:
-    """∇²_w f(w, arg) [P, P], through ``subspace`` where given; ``rows_of(g)``: the
-    :func:`hessian_rows` program of a function g(w, arg) (cached by the caller)."""
+def _coordinates(subspace: InputSubspace | None, w: jax.Array):
+    """(point, in_coordinates, lift): where the products are taken (w, or u through ``subspace``),
+    a function g(w, arg) rewritten in those coordinates, and the map of their Hessian back to W."""
     if subspace is None:
-        return chunked_hessian(rows_of(f), w, arg, chunk_size, on_chunk)
-    reduced = chunked_hessian(rows_of(lambda u, a: f(subspace.expand(u), a)), subspace.reduce(w), arg, chunk_size,
-                              on_chunk)
-    return subspace.lift(reduced)
+        return w, (lambda g: g), (lambda h: h)
+    return subspace.reduce(w), (lambda g: lambda u, a: g(subspace.expand(u), a)), subspace.lift
 
 
 def hessian_products(params: Params, spec: NetSpec, x) -> int:
@@ -184,8 +181,9 @@ def loss_hessian(spec: NetSpec, params: Params, x, y, chunk_size: int = 256,
                  on_chunk: Callable[[int], None] | None = None) -> np.ndarray:
     """∂²𝓛/∂W² at ``params`` [P, P] (through :class:`InputSubspace` where that is smaller);
     ``on_chunk`` as in :func:`chunked_hessian`."""
-    return _weight_hessian(lambda g: hessian_rows(g, chunk_size), lambda w, _: loss_fn(spec, x, y)(w),
-                           flatten_weights(params), 0, InputSubspace.of(spec, x), chunk_size, on_chunk)
+    point, in_coordinates, lift = _coordinates(InputSubspace.of(spec, x), flatten_weights(params))
+    rows = hessian_rows(in_coordinates(lambda w, _: loss_fn(spec, x, y)(w)), chunk_size)
+    return lift(chunked_hessian(rows, point, 0, chunk_size, on_chunk))
 
 
 # Below this many weights one program (step count as an argument) beats a program per step
@@ -204,27 +202,20 @@ def energy_hessians(spec: NetSpec, params: Params, x, y, steps: Sequence[int], d
     :func:`pcrepro.core.inference.euler_inference`), else a program of exactly t steps per t;
     None: one program below :data:`ONE_PROGRAM_MAX_WEIGHTS` weights. ``on_chunk(t, products
     done)`` after each chunk of Hessian-vector products."""
-    w = flatten_weights(params)
     steps = sorted(set(int(s) for s in steps))
-    subspace = InputSubspace.of(spec, x)
+    point, in_coordinates, lift = _coordinates(InputSubspace.of(spec, x), flatten_weights(params))
     if one_program is None:
         one_program = hessian_products(params, spec, x) < ONE_PROGRAM_MAX_WEIGHTS
-    shared = []  # the one program, compiled at its first use
 
-    def rows_of(g):
-        if not one_program:
-            return hessian_rows(g, chunk_size)
-        if not shared:
-            shared.append(hessian_rows(g, chunk_size))
-        return shared[0]
+    def rows_for(t):  # t None: one program, the step count its argument
+        if t is None:
+            return hessian_rows(in_coordinates(lambda w, n: energy_after_fn(spec, x, y, w, n, dt, max(steps))(w)),
+                                chunk_size)
+        return hessian_rows(in_coordinates(lambda w, _: energy_after_fn(spec, x, y, w, t, dt)(w)), chunk_size)
 
-    def energy_after(t_static):  # t_static None: the step count is the argument
-        if t_static is None:
-            return lambda w, t: energy_after_fn(spec, x, y, w, t, dt, max(steps))(w)
-        return lambda w, _: energy_after_fn(spec, x, y, w, t_static, dt)(w)
-
-    return {t: _weight_hessian(rows_of, energy_after(None if one_program else t), w, jnp.int32(t), subspace,
-                               chunk_size, on_chunk and (lambda done, t=t: on_chunk(t, done)))
+    shared = rows_for(None) if one_program else None
+    return {t: lift(chunked_hessian(shared or rows_for(t), point, jnp.int32(t), chunk_size,
+                                    on_chunk and (lambda done, t=t: on_chunk(t, done))))
             for t in steps}
 
 
@@ -234,7 +225,7 @@ def eigenvalues(matrix: np.ndarray) -> np.ndarray:
     if jax.default_backend() == "cpu":
         import scipy.linalg
 
-        return scipy.linalg.eigvalsh(np.asarray(matrix), driver=CPU_EIGVALSH_DRIVER, check_finite=False)
+        return scipy.linalg.eigvalsh(np.asarray(matrix), driver=CPU_EIGEN_DRIVER, check_finite=False)
     return np.asarray(jnp.linalg.eigvalsh(jnp.asarray(matrix)))
 
 
@@ -243,7 +234,7 @@ def eigh(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if jax.default_backend() == "cpu":
         import scipy.linalg
 
-        return scipy.linalg.eigh(np.asarray(matrix), driver="evd", check_finite=False)
+        return scipy.linalg.eigh(np.asarray(matrix), driver=CPU_EIGEN_DRIVER, check_finite=False)
     values, vectors = jnp.linalg.eigh(jnp.asarray(matrix))
     return np.asarray(values), np.asarray(vectors)
 
