@@ -65,6 +65,14 @@ rule all:
         rules.claims.output,
 
 
+onstart:
+    # Fail fast: a dataset that cannot be obtained stops the run here, once, before any job
+    # (with keep-going, the other jobs would otherwise run for minutes and bury the message).
+    _problems = unobtainable_datasets(workflow.dag)
+    if _problems:
+        raise SystemExit("\n\n".join(_problems))
+
+
 onsuccess:
     # the run ends by saying which findings it reproduced (when it built the claims table)
     _claims = Path(f"results/{config['preset']}/claims.csv")

@@ -32,3 +32,17 @@ rule prepare_mnist1d:
         CPU_ENV
     script:
         "../workflow_scripts/prepare_mnist1d.py"
+
+
+def unobtainable_datasets(dag) -> list[str]:
+    """Why the datasets this run must prepare cannot be obtained (empty if they can): the
+    Snakefile's onstart stops the run with these before any job starts."""
+    from pcrepro.data import FetchOptions, unobtainable
+
+    data = config["data"]
+    if data["synthetic_standin"]:
+        return []  # a missing dataset is replaced by its labelled stand-in, in the job
+    names = sorted({job.wildcards["dataset"] for job in dag.needrun_jobs() if job.rule.name == "prepare_dataset"})
+    options = FetchOptions(mirror=data["mirror"], download=data["download"], timeout_s=data.get("timeout_s", 60))
+    problems = (unobtainable(name, Path(data["cache_dir"]) / "raw", options) for name in names)
+    return [problem for problem in problems if problem]

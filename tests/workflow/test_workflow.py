@@ -489,3 +489,24 @@ def test_changing_where_the_raw_files_come_from_reruns_nothing(repo, tmp_path):
     plan = _snakemake(repo, tmp_path, target, "-n", "--cores", "1", "--configfile", str(repo / "config.yaml"),
                       str(files["none"]))
     assert "Nothing to be done" in plan.stdout + plan.stderr, plan.stdout[-2000:]
+
+
+def test_a_dataset_that_cannot_be_obtained_stops_the_run_before_any_job(repo, tmp_path):
+    """No mirror, no download: the run ends at once with one message, the last thing printed, that
+    names the dataset and the offline route; nothing is computed. A target that needs no image
+    dataset runs as usual with the same config."""
+    no_source = tmp_path / "no_source.yaml"
+    no_source.write_text(yaml.safe_dump({"data": {"cache_dir": str(tmp_path / "data"), "mirror": None,
+                                                  "download": False}}))
+    cmd = [*SNAKEMAKE, "--snakefile", str(repo / "Snakefile"), "--directory", str(tmp_path), "--cores", "2",
+           "--configfile", str(repo / "config.yaml"), str(no_source)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    out = (proc.stdout + proc.stderr).rstrip()
+    assert proc.returncode != 0
+    assert out.count("dataset MNIST cannot be obtained") == 1, out[-3000:]
+    assert out.splitlines()[-1].startswith("For tests and offline smoke runs only"), out[-3000:]
+    assert "downloading is off (data.download: false)" in out and "--configfile config.yaml offline.yaml" in out
+    assert not (tmp_path / "results").exists() and not (tmp_path / "data" / "prepared").exists()
+    _snakemake(repo, tmp_path, "results/quick/double_descent/constant.npz", "--cores", "1",
+               "--configfile", str(repo / "config.yaml"), str(no_source))
+    assert (tmp_path / "results" / "quick" / "double_descent" / "constant.npz").stat().st_size > 0

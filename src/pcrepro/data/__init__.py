@@ -42,12 +42,19 @@ from .registry import (
                        parse_idx,
                        verify_idx_file,
 )
-from .sources import FetchOptions, fetch_raw, prepare_image_dataset, prepare_mnist1d
+from .sources import (
+                       FetchOptions,
+                       fetch_raw,
+                       how_to_provide,
+                       prepare_image_dataset,
+                       prepare_mnist1d,
+                       unobtainable,
+)
 from .standins import synthetic_standin, toy_gaussian
 
 __all__ = [
     "IMAGE_DATASETS", "ALIASES", "IdxFile", "ImageDataset", "DatasetUnavailable", "ChecksumError", "FetchOptions",
     "fetch_raw", "prepare_image_dataset", "prepare_mnist1d", "synthetic_standin", "toy_gaussian", "load_prepared",
     "save_npz_atomic", "shuffled_batches", "Dataset", "parse_idx", "verify_idx_file", "canonical_name", "REAL",
-    "STANDIN", "REFERENCE_NORMALISATION", "write_atomic",
+    "STANDIN", "REFERENCE_NORMALISATION", "write_atomic", "unobtainable", "how_to_provide",
 ]

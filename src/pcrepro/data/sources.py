@@ -129,13 +129,61 @@ def fetch_raw(name: str, raw_root: Path, opts: FetchOptions) -> dict[str, np.nda
         else:
             errors += errs
     if errors:
-        raise DatasetUnavailable(
-            f"dataset {ds.name} could not be obtained:\n  " + "\n  ".join(errors) + "\n"
-            f"Set data.mirror in config.yaml to a directory or file:// URL "
-            f"holding {ds.name}/raw/<files> (torchvision's layout), or, for tests and offline smoke runs "
-            f"only, set data.synthetic_standin: true to use a labelled synthetic stand-in."
-        )
+        raise DatasetUnavailable(f"dataset {ds.name} could not be obtained:\n  " + "\n  ".join(errors) + "\n"
+                                 + how_to_provide(ds.name))
     return arrays
+
+
+def how_to_provide(name: str) -> str:
+    """What to do when dataset ``name`` cannot be obtained (the README's offline route)."""
+    return (f"Put its raw files in torchvision's layout, <dir>/{name}/raw/<files>, and run with a small extra "
+            f"config file (targets, if any, before --configfile):\n"
+            f"    printf 'data:\\n  mirror: <dir>\\n  download: false\\n' > offline.yaml\n"
+            f"    snakemake --cores all --configfile config.yaml offline.yaml\n"
+            f"For tests and offline smoke runs only, data.synthetic_standin: true uses a labelled synthetic "
+            f"stand-in instead.")
+
+
+def unobtainable(name: str, raw_root: Path, opts: FetchOptions, probe_timeout_s: float = 10.0) -> str | None:
+    """Why dataset ``name`` surely cannot be obtained, or None if it may be: checked before any job
+    runs, so that a run without the data stops at once instead of failing after unrelated work.
+
+    Cheap and conservative: raw files already cached or present in a local mirror count as
+    obtainable (they are verified by the job); otherwise, with ``opts.download``, one public mirror
+    must answer a HEAD request within ``probe_timeout_s``; a remote offline mirror (http) is
+    trusted as configured.
+    """
+    ds = IMAGE_DATASETS[canonical_name(name)]
+    raw_dir = Path(raw_root) / ds.name / "raw"
+    needed = [f.name for f in ds.files if not (raw_dir / f.name).exists()]
+    if not needed:
+        return None
+    mirror = _resolve_mirror(opts.mirror)
+    if mirror and not mirror.startswith("file:"):
+        return None
+    if mirror:
+        root = Path(urllib.request.url2pathname(urllib.parse.urlparse(mirror).path)) / ds.name / "raw"
+        archive = ds.archive is not None and (root / ds.archive[0]).exists()
+        if archive or all((root / f).exists() for f in needed):
+            return None
+    problems = [f"the offline mirror {opts.mirror} has no {ds.name}/raw/{needed[0]}" if mirror
+                else "no offline mirror is configured (data.mirror)"]
+    if not opts.download:
+        problems.append("downloading is off (data.download: false)")
+    else:
+        for base in ds.urls:
+            try:
+                request = urllib.request.Request(base + (ds.archive[0] if ds.archive else needed[0]), method="HEAD")
+                with urllib.request.urlopen(request, timeout=min(opts.timeout_s, probe_timeout_s)):
+                    return None
+            except urllib.error.HTTPError as err:  # the server answered: the network works
+                if err.code < 500:
+                    return None
+                problems.append(f"{base}: {err}")
+            except (urllib.error.URLError, OSError, TimeoutError) as err:
+                problems.append(f"{base}: {getattr(err, 'reason', err)}")
+    return (f"dataset {ds.name} cannot be obtained, so nothing was run:\n  " + "\n  ".join(problems) + "\n"
+            + how_to_provide(ds.name))
 
 
 def _obtain_from_archive(ds: ImageDataset, raw_dir: Path, opts: FetchOptions) -> list[str]:
