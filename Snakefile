@@ -66,9 +66,10 @@ rule all:
 
 
 onstart:
-    # Fail fast: a dataset that cannot be obtained stops the run here, once, before any job
-    # (with keep-going, the other jobs would otherwise run for minutes and bury the message).
-    _problems = unobtainable_datasets(workflow.dag)
+    # Fail fast: a dataset that cannot be obtained, or a corrupt prepared one, stops the run here,
+    # once, before any job (with keep-going, the other jobs would otherwise run for minutes and
+    # bury the message, and every job reading a corrupt file would lose its previous table).
+    _problems = data_problems(workflow.dag)
     if _problems:
         raise SystemExit("\n\n".join(_problems))
 

@@ -215,3 +215,18 @@ def test_atomic_writes_get_the_mode_the_umask_gives_a_plain_file(tmp_path, umask
         os.umask(previous)
     assert (tmp_path / "table.csv").stat().st_mode & 0o777 == (tmp_path / "plain.csv").stat().st_mode & 0o777
     assert (tmp_path / "table.csv").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_corrupt_prepared_file_is_found_without_loading_it(tmp_path):
+    out = tmp_path / "MNIST.npz"
+    D.prepare_image_dataset("MNIST", out, tmp_path / "raw", D.FetchOptions(download=False, log=lambda m: None),
+                            synthetic_standin_allowed=True)
+    assert D.unreadable_prepared(out) is None
+    payload = bytearray(out.read_bytes())
+    out.write_bytes(payload[:1000])
+    assert "MNIST.npz cannot be read (BadZipFile" in D.unreadable_prepared(out)
+    payload[len(payload) // 2] ^= 0xFF  # one flipped byte inside the image data: the CRC catches it
+    out.write_bytes(payload)
+    assert "is corrupt); it is a cache: delete it" in D.unreadable_prepared(out)
+    np.savez(tmp_path / "other.npz", x_train=np.zeros(3))
+    assert "no name, source, x_test, y_test, y_train" in D.unreadable_prepared(tmp_path / "other.npz")

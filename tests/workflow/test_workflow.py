@@ -510,3 +510,22 @@ def test_a_dataset_that_cannot_be_obtained_stops_the_run_before_any_job(repo, tm
     _snakemake(repo, tmp_path, "results/quick/double_descent/constant.npz", "--cores", "1",
                "--configfile", str(repo / "config.yaml"), str(no_source))
     assert (tmp_path / "results" / "quick" / "double_descent" / "constant.npz").stat().st_size > 0
+
+
+def test_a_corrupt_prepared_dataset_stops_the_run_and_keeps_the_tables_made_from_it(repo, tmp_path):
+    """A truncated MNIST.npz, newer than a cell's table, makes Snakemake plan that cell again; the
+    run stops before any job, so the table Snakemake would delete before a doomed job stays."""
+    override = _standin_override(tmp_path)
+    table = tmp_path / "results/quick/mupc_sweeps/runs/MNIST_relu_N64_H8_mupc_skips_standard_gauss_pc_T8_gd-adam_B64_e1.parquet"
+    table.parent.mkdir(parents=True)
+    table.write_bytes(b"the finished table of an earlier run")
+    prepared = tmp_path / "data/prepared/MNIST.npz"
+    prepared.parent.mkdir(parents=True)
+    prepared.write_bytes(b"PK\x03\x04 truncated")
+    args = [str(table.relative_to(tmp_path)), "--cores", "1", "--configfile", str(repo / "config.yaml"), str(override)]
+    assert "train_cell" in _snakemake(repo, tmp_path, *args, "-n").stdout  # the cell is planned again
+    proc = subprocess.run([*SNAKEMAKE, "--snakefile", str(repo / "Snakefile"), "--directory", str(tmp_path), *args],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0
+    assert f"prepared dataset {prepared} cannot be read" in proc.stdout + proc.stderr
+    assert table.read_bytes() == b"the finished table of an earlier run"

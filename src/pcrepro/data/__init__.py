@@ -30,6 +30,7 @@ from .formats import (
                        load_prepared,
                        save_npz_atomic,
                        shuffled_batches,
+                       unreadable_prepared,
 )
 from .registry import (
                        ALIASES,
@@ -57,4 +58,5 @@ __all__ = [
     "fetch_raw", "prepare_image_dataset", "prepare_mnist1d", "synthetic_standin", "toy_gaussian", "load_prepared",
     "save_npz_atomic", "shuffled_batches", "Dataset", "parse_idx", "verify_idx_file", "canonical_name", "REAL",
     "STANDIN", "REFERENCE_NORMALISATION", "write_atomic", "unobtainable", "how_to_provide",
+    "unreadable_prepared",
 ]

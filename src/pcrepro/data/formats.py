@@ -50,6 +50,24 @@ def shuffled_batches(x: np.ndarray, y: np.ndarray, seed: int | np.random.Generat
     return x[order].reshape(n_steps, batch_size, -1), y[order].reshape(n_steps, batch_size, -1)
 
 
+def unreadable_prepared(path: Path) -> str | None:
+    """Why the prepared file ``path`` cannot be used (truncated, corrupt, not a prepared dataset),
+    or None: every member's CRC is checked without decoding the arrays (≈ 0.2 s for MNIST)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+            names = {Path(n).stem for n in archive.namelist()}
+    except (OSError, zipfile.BadZipFile, EOFError) as err:
+        bad, names = f"{type(err).__name__}: {err}", set()
+    else:
+        bad = bad and f"member {bad} is corrupt"
+    missing = {"x_train", "y_train", "x_test", "y_test", "source", "name"} - names
+    if not bad and missing:
+        bad = f"no {', '.join(sorted(missing))}"
+    return bad and (f"prepared dataset {path} cannot be read ({bad}); it is a cache: delete it and run the "
+                    f"workflow again to rebuild it")
+
+
 def load_prepared(path: Path, normalisation: dict | None = None, n_classes: int = 10,
                   test_subset: int | None = None) -> Dataset:
     """Load a prepared npz. Images become pixels in [0, 1], then (x − mean) / std with
