@@ -4,8 +4,10 @@
 
 from pathlib import Path
 
+from pcrepro.data import FetchOptions, unobtainable, unreadable_prepared
 from pcrepro.pipeline.budget import fast_compile_pays, job_minutes
 from pcrepro.pipeline.config import dataset_normalisation, preset_config
+from pcrepro.plots.catalogue import load_catalogue, write_captions
 
 PRESET = config["preset"]
 GRIDS = preset_config(config)  # the chosen preset's study grids
@@ -29,8 +31,8 @@ SELECT_BY = {}
 # study -> the learning rate it selects (activity_lr unless the study says otherwise).
 SELECT_LR = {}
 
-# Report (snakemake --report): each figure family's caption is report/<family id>.rst,
-# filed under its study.
+# Report (snakemake --report): each figure family's caption is its figure-catalogue entry
+# (CAPTIONS below), filed under its study.
 STUDY_TITLES = {
     "chains": "Seed 000 · BP vs PC on scalar linear chains",
     "dln": "Seed 001 · loss vs energy Hessians of deep linear nets",
@@ -68,10 +70,15 @@ def config_slice(grid, *keys):
     return {k: grid[k] for k in keys}
 
 
+# The report's caption of every figure family, written from the figure catalogue (the one source
+# of captions and docs/figures.md) under .snakemake/ of the working directory when the workflow is parsed.
+CAPTIONS = write_captions(load_catalogue(), Path(".snakemake/pcrepro/captions").resolve())
+
+
 def figures(family, paths):
     """A family's figure files (relative to FIGURES), each marked for the report with its caption."""
     study = family.split("_")[0]
-    return [report(f"{FIGURES}/{path}", caption=f"../report/{family}.rst", category=STUDY_TITLES[study],
+    return [report(f"{FIGURES}/{path}", caption=str(CAPTIONS[family]), category=STUDY_TITLES[study],
                    subcategory=family, labels={"figure": Path(path).stem, "family": family})
             for path in paths]
 
@@ -115,3 +122,20 @@ def memory_mb(base_mb):
 
 def cell_minutes(wildcards):
     return job_minutes(CELLS[wildcards.study][wildcards.cell])
+
+
+def data_problems(dag) -> list[str]:
+    """What stops this run before any job starts (empty: nothing): an image dataset it must prepare
+    that cannot be obtained, or a prepared file it would read that is corrupt. Checked first so
+    that no job runs for minutes before failing on its data, and so that no result table is
+    deleted by Snakemake for a job that is bound to fail (see the Snakefile's onstart)."""
+    data, jobs = config["data"], list(dag.needrun_jobs())
+    built = {str(f) for job in jobs for f in job.output}
+    prepared = Path(DATA_DIR) / "prepared"
+    read = sorted({str(f) for job in jobs for f in job.input if Path(f).parent == prepared and str(f) not in built})
+    problems = [unreadable_prepared(Path(f)) for f in read if Path(f).exists()]
+    if not data["synthetic_standin"]:  # else a missing dataset is replaced by its labelled stand-in
+        names = sorted({job.wildcards["dataset"] for job in jobs if job.rule.name == "prepare_dataset"})
+        options = FetchOptions(mirror=data["mirror"], download=data["download"], timeout_s=data.get("timeout_s", 60))
+        problems += [unobtainable(name, Path(data["cache_dir"]) / "raw", options) for name in names]
+    return [problem for problem in problems if problem]

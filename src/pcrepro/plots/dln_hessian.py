@@ -82,11 +82,9 @@ def draw_energy(w: FigureWriter, c: DLNConfig, r: Mapping) -> None:
 
 def draw_spectrum(w: FigureWriter, c: DLNConfig, r: Mapping) -> None:
     theory = r["theory_eigenvalues"] if "theory_eigenvalues" in r else None
-    wide = c.n_hidden == 1 and c.dataset != "toy_gaussian"  # the seed's bin counts
     t = int(r["steps"][-1])
     fig, data = spectrum_overlay(r["loss_eigenvalues"], r["energy_eigenvalues"][-1], theory,
-                                 title=f"{c.id}, t = {t}" + ("" if theory is not None else " (no closed form here)"),
-                                 loss_bins=5 if wide else 10, energy_bins=30 if wide else 10)
+                                 title=f"{c.id}, t = {t}" + ("" if theory is not None else " (no closed form here)"))
     w.plotly(fig, f"dln_spectrum/{c.id}.pdf", data, standin=_standin(r))
 
 

@@ -265,20 +265,36 @@ def eigen_histogram(values: np.ndarray, *, title: str = "", bin_size: float | No
 
 
 def spectrum_overlay(loss: np.ndarray, energy: np.ndarray, theory: np.ndarray | None, *, title: str = "",
-                     loss_bins: int = 10, energy_bins: int = 10) -> tuple[go.Figure, pd.DataFrame]:
-    """Loss vs numerical energy vs theoretical energy eigenvalues (theory as outlined bars)."""
+                     bins: int = 40) -> tuple[go.Figure, pd.DataFrame]:
+    """Loss vs numerical energy vs theoretical energy eigenvalues (theory as outlined bars), all
+    on one set of ``bins`` equal bins over the whole range, so that a lone negative eigenvalue
+    (the saddle's escape direction) gets a bar of its own instead of sharing a wide one; lines
+    mark the smallest numerical (dotted) and theoretical (dashed) eigenvalues, their values in
+    the legend, which sits under the plot."""
     fig = go.Figure()
-    series = [("loss", loss, BP_COLOR, loss_bins), ("energy (numeric)", energy, PC_COLOR, energy_bins)]
+    series = [("loss", loss, BP_COLOR), ("energy (numeric)", energy, PC_COLOR)]
     if theory is not None:
-        series.append(("energy (theory)", theory, "rgba(0,0,0,0)", energy_bins))
+        series.append(("energy (theory)", theory, "rgba(0,0,0,0)"))
+    every = np.concatenate([values for _, values, _ in series])
+    lo, hi = float(every.min()), float(every.max())
+    size = (hi - lo) / bins if hi > lo else 1.0
+    xbins = dict(start=lo - size / 2, end=hi + size / 2, size=size)
     rows = []
-    for name, values, color, bins in series:
-        fig.add_trace(go.Histogram(x=values, histnorm="probability", nbinsx=bins, name=name,
+    for name, values, color in series:
+        fig.add_trace(go.Histogram(x=values, histnorm="probability", xbins=xbins, autobinx=False, name=name,
                                    marker=dict(color=color, line=dict(color="black", width=2 if "theory" in name else 0))))
         rows.append(pd.DataFrame({"hessian": name, "eigenvalue": values}))
-    fig.update_layout(barmode="overlay", width=525, height=360, title=dict(text=title, x=0.5),
-                      xaxis=dict(title="Hessian eigenvalue"),
-                      yaxis=log_density_axis(min(len(loss), len(energy))),
-                      legend=dict(yanchor="top", y=0.99, xanchor="left", x=0.01), font=dict(size=14))
-    fig.update_traces(opacity=0.75)
+    for name, values, dash in (("numeric", energy, "dot"), ("theory", theory, "dash")):
+        if values is not None and float(np.min(values)) < 0:
+            fig.add_vline(x=float(np.min(values)), line=dict(color="black", width=1, dash=dash))
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=dict(color="black", width=1, dash=dash),
+                                     name=f"λ<sub>min</sub> {name} = {float(np.min(values)):.4g}"))
+    fig.update_layout(barmode="overlay", width=560, height=420, title=dict(text=title, x=0.5),
+                      xaxis=dict(title="Hessian eigenvalue", range=[lo - 3 * size, hi + 3 * size]),
+                      # the lowest possible bar (one value of the longest series) stands half a decade tall
+                      yaxis=dict(log_density_axis(min(len(loss), len(energy))),
+                                 range=[-np.log10(max(len(v) for _, v, _ in series)) - 0.5, 0.05]),
+                      legend=dict(orientation="h", yanchor="top", y=-0.3, xanchor="center", x=0.5, font=dict(size=12)),
+                      margin=dict(b=160), font=dict(size=14))
+    fig.update_traces(opacity=0.75, selector=dict(type="histogram"))
     return fig, pd.concat(rows, ignore_index=True)

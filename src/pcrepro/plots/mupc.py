@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import plotly.colors as pcolors
 import plotly.graph_objects as go
 
 from pcrepro.pipeline.results import (
@@ -26,7 +27,6 @@ from .common import (
     band_figure,
     power_label,
     provenance_note,
-    sample_colors,
     single_value,
 )
 
@@ -177,6 +177,14 @@ def loss_tick_label(log10_value: float) -> str:
     return f"{10 ** log10_value:.3g}"
 
 
+def _log_cell_edges(values) -> list[float]:
+    """Cell edges around points on a log axis: geometric midpoints, the ends mirrored."""
+    logs = np.log10(np.asarray(sorted(values), dtype=float))
+    step = np.diff(logs) if len(logs) > 1 else np.array([1.0])
+    edges = np.concatenate([[logs[0] - step[0] / 2], (logs[:-1] + logs[1:]) / 2, [logs[-1] + step[-1] / 2]])
+    return list(10.0 ** edges)
+
+
 def lr_contour_figure(cell: pd.DataFrame, *, metric: str, title: str, preset: str,
                       selected: tuple[float, float] | None = None, failed_if: str = "any_run_stopped",
                       stopped_points: str = "mark") -> tuple[go.Figure, pd.DataFrame]:
@@ -205,11 +213,20 @@ def lr_contour_figure(cell: pd.DataFrame, *, metric: str, title: str, preset: st
         if np.sum((ticks >= lo) & (ticks <= hi)) < 3:  # a narrow range (small grids): ticks across it
             ticks = np.linspace(lo, hi, 5)
         colorbar.update(tickvals=list(ticks), ticktext=[loss_tick_label(t) for t in ticks])
-    fig = go.Figure(go.Contour(z=np.where(finite, shown, np.nan), x=list(grid.columns), y=list(grid.index),
-                               connectgaps=False, colorscale="RdBu_r" if is_loss else "Greens", zmin=lo, zmax=hi,
-                               autocontour=False, contours=dict(start=lo, end=hi, size=(hi - lo) / 24,
-                                                                coloring="heatmap"),
-                               colorbar=colorbar, showscale=bool(finite.any())))
+    colours = dict(colorscale="RdBu_r" if is_loss else "Greens", zmin=lo, zmax=hi, colorbar=colorbar,
+                   showscale=bool(finite.any()))
+    # contours need a few points each way to mean anything: on a thinner grid, or where most
+    # points are blank, plotly's interpolation paints slanted strips beyond the measured points,
+    # so each measured point is drawn as its own cell instead
+    as_cells = min(z.shape) < 3 or finite.sum() < z.size / 2
+    if as_cells:
+        fig = go.Figure(go.Heatmap(z=np.where(finite, shown, np.nan), x=_log_cell_edges(grid.columns),
+                                   y=_log_cell_edges(grid.index), xgap=2, ygap=2, **colours))
+    else:
+        fig = go.Figure(go.Contour(z=np.where(finite, shown, np.nan), x=list(grid.columns), y=list(grid.index),
+                                   connectgaps=False, autocontour=False,
+                                   contours=dict(start=lo, end=hi, size=(hi - lo) / 24, coloring="heatmap"),
+                                   **colours))
     stopped = surface[surface["stopped"]]
     if len(stopped):
         fig.add_trace(go.Scatter(x=stopped["activity_lr"], y=stopped["weight_lr"], mode="markers",
@@ -228,7 +245,8 @@ def lr_contour_figure(cell: pd.DataFrame, *, metric: str, title: str, preset: st
     how = "left blank" if stopped_points == "blank" else "value = their pre-stop minimum" if is_loss else \
         "value = their best evaluation (0 if none)"
     extra = (f"×: {len(stopped)} of {len(surface)} lr pairs where {rule} stopped (diverged / no learning; {how}); "
-             "★: the pair the select rule chose")
+             "★: the pair the select rule chose" + ("; one cell per lr pair (too few points for contours)"
+                                                     if as_cells else ""))
     fig = provenance_note(fig, preset=preset, data_source=single_value(cell["data_source"]), extra=extra)
     return fig, surface
 
@@ -236,48 +254,72 @@ def lr_contour_figure(cell: pd.DataFrame, *, metric: str, title: str, preset: st
 # -- μPC vs PC vs BP ---------------------------------------------------------------------------
 
 def _bands(fig: go.Figure, stats: pd.DataFrame, color: str, *, dash: str = "solid", mode: str = "lines+markers",
-           name: str | None = None, width: float = 2) -> None:
+           name: str | None = None, width: float = 2, group: str | None = None, group_title: str | None = None) -> None:
     s = stats.sort_values("step")
     x, upper, lower = list(s["step"]), list(s["mean"] + s["std"]), list(s["mean"] - s["std"])
     fig.add_trace(go.Scatter(x=x + x[::-1], y=upper + lower[::-1], fill="toself", fillcolor=color, opacity=0.3,
-                             line=dict(color="rgba(255,255,255,0)"), hoverinfo="skip", showlegend=False))
+                             line=dict(color="rgba(255,255,255,0)"), hoverinfo="skip", showlegend=False,
+                             legendgroup=group))
     fig.add_trace(go.Scatter(x=x, y=list(s["mean"]), mode=mode, line=dict(width=width, color=color, dash=dash),
-                             marker=dict(color=color), name=name, showlegend=name is not None))
+                             marker=dict(color=color), name=name, showlegend=name is not None, legendgroup=group,
+                             legendgrouptitle=dict(text=group_title) if group_title else None))
 
 
 def depth_colors(n: int) -> dict[str, list[str]]:
-    """The notebook's colours per depth: μPC Blues (from the 2nd shade), PC Reds (from the 3rd)."""
-    return {"mupc": sample_colors("Blues", n, skip=1), "pc": sample_colors("Reds", n, skip=2)}
+    """Colours per depth, the notebook's scales: μPC Blues, PC Reds — both kept off their
+    darkest end, so that no PC curve reads as BP's black one."""
+    def shades(scale: str) -> list[str]:
+        return pcolors.sample_colorscale(scale, list(np.linspace(0.4, 0.85, n))) if n > 1 else \
+            pcolors.sample_colorscale(scale, [0.7]) * n
+
+    return {"mupc": shades("Blues"), "pc": shades("Reds")}
+
+
+def _seed_count(table: pd.DataFrame) -> str:
+    """'3 seeds' (or '2–3 seeds' where the curves differ) for a legend group's title."""
+    counts = table.groupby(["n_hidden", "step"])["n"].max() if len(table) else pd.Series([0])
+    lo, hi = int(counts.min()), int(counts.max())
+    return f"{lo} seed{'s' * (hi != 1)}" if lo == hi else f"{lo}–{hi} seeds"
 
 
 def mupc_vs_pc_vs_bp_figure(mupc: pd.DataFrame, pc: pd.DataFrame, bp: pd.DataFrame, *, act_fn: str, n_hiddens,
                             preset: str, stopped_run_score: float) -> tuple[go.Figure, pd.DataFrame]:
-    """Test accuracy over training at the selected lrs, per depth H: μPC (blue, solid), standard
-    PC (red, dashed) and BP with Depth-μP (black, dashed; at the depths it was run). As the
-    notebook: every curve ends where its shortest run ends, except a PC depth whose runs all
-    stopped, drawn at chance over the whole run (the notebook's "failed" depths)."""
+    """Test accuracy over training at the selected lrs (mean ± std over seeds), per depth H: μPC
+    (blues, solid), standard PC (reds, dashed) and BP with Depth-μP (black, dotted; at the depths
+    it was run, which need not be among ``n_hiddens``), with a legend per algorithm that says how
+    many seeds each curve averages. As the notebook: every curve ends where its shortest run
+    ends, except a PC depth whose runs all stopped, drawn at chance over the whole run (the
+    notebook's "failed" depths)."""
     colors = depth_colors(len(n_hiddens))
-    fig, frames = go.Figure(), []
+    curves = {"μPC": [], "PC": [], "BP": []}
     for i, h in enumerate(n_hiddens):
-        for algo, rows, color, dash in (("μPC", mupc, colors["mupc"][i], "solid"),
-                                        ("PC", pc, colors["pc"][i], "dash")):
+        for algo, rows in (("μPC", mupc), ("PC", pc)):
             stats = truncated_curve_stats(select_rows(rows, f"{algo} runs", act_fn=act_fn, n_hidden=h),
                                           ["n_hidden"], stopped_run_score, chance_if_all_stopped=algo == "PC")
-            _bands(fig, stats, color, dash=dash)
+            curves[algo].append((h, stats, colors["mupc" if algo == "μPC" else "pc"][i]))
+    bp_rows = bp[bp["act_fn"] == act_fn]
+    for h in sorted(bp_rows["n_hidden"].unique()):
+        curves["BP"].append((int(h), truncated_curve_stats(bp_rows[bp_rows["n_hidden"] == h], ["n_hidden"],
+                                                           stopped_run_score), "black"))
+    fig, frames = go.Figure(), []
+    styles = {"μPC": ("solid", "lines+markers", 2), "PC": ("dash", "lines+markers", 2), "BP": ("dot", "lines", 3)}
+    for algo, entries in curves.items():
+        if not entries:
+            continue
+        title = f"{algo} ({_seed_count(pd.concat([stats for _, stats, _ in entries]))})"
+        for h, stats, color in entries:
+            dash, mode, width = styles[algo]
+            _bands(fig, stats, color, dash=dash, mode=mode, width=width, name=f"H = {h}", group=algo,
+                   group_title=title)
             frames.append(stats.assign(algorithm=algo))
-        bp_rows = bp[(bp["act_fn"] == act_fn) & (bp["n_hidden"] == h)]
-        if len(bp_rows):
-            stats = truncated_curve_stats(bp_rows, ["n_hidden"], stopped_run_score)
-            _bands(fig, stats, "black", dash="dash", mode="lines", width=3)
-            frames.append(stats.assign(algorithm="BP"))
-    fig.update_layout(height=350, width=520, font=dict(size=14), showlegend=False,
+    fig.update_layout(height=380, width=640, font=dict(size=14), showlegend=True,
+                      legend=dict(groupclick="toggleitem", font=dict(size=12), tracegroupgap=8),
                       xaxis=dict(title="Training iteration"), yaxis=dict(title="Test accuracy (%)"),
-                      margin=dict(r=40, t=70, b=95),
-                      title=dict(text=f"{ACT_TITLES[act_fn]}: μPC (blue) vs PC (red, dashed) vs BP (black, dashed)",
-                                 font=dict(size=13)))
-    used = pd.concat([mupc[mupc["act_fn"] == act_fn], pc[pc["act_fn"] == act_fn], bp[bp["act_fn"] == act_fn]])
-    text = (f"— curves end where their shortest run ends; a PC depth whose runs all stopped is drawn at "
-            f"{stopped_run_score:g} %")
+                      margin=dict(r=20, t=60, b=95),
+                      title=dict(text=f"{ACT_TITLES[act_fn]}: μPC vs standard PC vs BP (Depth-μP)", font=dict(size=14)))
+    used = pd.concat([mupc[mupc["act_fn"] == act_fn], pc[pc["act_fn"] == act_fn], bp_rows])
+    text = (f"— mean ± std over seeds; curves end where their shortest run ends; a PC depth whose runs all "
+            f"stopped is drawn at {stopped_run_score:g} %")
     return _note(fig, used, preset, stopped_run_score, text), pd.concat(frames, ignore_index=True).assign(act_fn=act_fn)
 
 
@@ -307,9 +349,9 @@ def deep_comparison_figure(mupc: pd.DataFrame, pc: pd.DataFrame, bp: pd.DataFram
 
 
 def depth_legend_figure(n_hiddens, algorithm: str) -> go.Figure:
-    """The notebook's separate horizontal legends: μPC blue solid, PC red dashed, BP black dashed."""
+    """The notebook's separate horizontal legends: μPC blue solid, PC red dashed, BP black dotted."""
     colors = {**depth_colors(len(n_hiddens)), "bp": ["black"] * len(n_hiddens)}[algorithm]
-    dash = {"mupc": "solid", "pc": "dash", "bp": "dash"}[algorithm]
+    dash = {"mupc": "solid", "pc": "dash", "bp": "dot"}[algorithm]
     fig = go.Figure([go.Scatter(x=[None], y=[None], mode="lines" if algorithm == "bp" else "lines+markers",
                                 line=dict(width=2, color=c, dash=dash), marker=dict(size=5, color=c),
                                 name=f"H = {power_label(h, 2)}") for h, c in zip(n_hiddens, colors)])

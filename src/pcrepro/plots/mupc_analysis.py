@@ -3,8 +3,8 @@
 
 ``*_files(grid)`` name every file a family holds (the rules declare exactly these, with the
 seed notebook's file names); ``draw_*`` draw them through a :class:`FigureWriter`. Phase
-diagrams are matplotlib images (rows N, columns H, bicubic as the notebook), line and
-histogram figures plotly.
+diagrams are matplotlib images (rows N, columns H, one cell per grid point; the notebook
+interpolated bicubically), line and histogram figures plotly.
 """
 
 from __future__ import annotations
@@ -31,12 +31,18 @@ def _pow2_ticks(values) -> list[str]:
 
 def phase_diagram(values: np.ndarray, widths, n_hiddens, *, colorbar: str, title: str | None = None,
                   norm=None, cmap: str = "viridis", show_cells: bool = False):
-    """Matplotlib phase diagram: rows N (y), columns H (x), as the notebook's ``imshow``."""
+    """Matplotlib phase diagram: rows N (y), columns H (x), as the notebook's ``imshow`` but one
+    flat cell per grid point, outlined: the notebook's bicubic shading painted values between
+    grid points that were never computed and hid where the points are (docs: departures)."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 5.2))
     fig.subplots_adjust(left=0.17, right=0.9, bottom=0.17, top=0.88)
-    image = ax.imshow(values, origin="lower", interpolation="bicubic", norm=norm, cmap=cmap)
+    image = ax.imshow(values, origin="lower", interpolation="nearest", norm=norm, cmap=cmap)
+    ax.set_xticks(np.arange(len(n_hiddens) + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(len(widths) + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="white", linewidth=1)
+    ax.tick_params(which="minor", length=0)
     ax.set_xlabel("$H$", fontsize=22)
     ax.set_ylabel("$N$", fontsize=22)
     ax.set_xticks(range(len(n_hiddens)), _pow2_ticks(n_hiddens), fontsize=12)
