@@ -66,10 +66,10 @@ rule all:
 
 
 onstart:
-    # Fail fast: a dataset that cannot be obtained, or a corrupt prepared one, stops the run here,
-    # once, before any job (with keep-going, the other jobs would otherwise run for minutes and
-    # bury the message, and every job reading a corrupt file would lose its previous table).
-    _problems = data_problems(workflow.dag) if hasattr(workflow, "dag") else []  # Snakemake's DAG of this run
+    # Fail fast: a dataset that cannot be obtained, or a corrupt prepared dataset or result table,
+    # stops the run here, once, before any job (with keep-going, the other jobs would otherwise run
+    # for minutes and bury the message, and every job reading a corrupt file would lose its outputs).
+    _problems = input_problems(workflow.dag) if hasattr(workflow, "dag") else []  # Snakemake's DAG of this run
     if _problems:
         raise SystemExit("\n\n".join(_problems))
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from pcrepro.data import FetchOptions, unobtainable, unreadable_prepared
 from pcrepro.pipeline.budget import fast_compile_pays, job_minutes
 from pcrepro.pipeline.config import dataset_normalisation, preset_config
+from pcrepro.pipeline.results import unreadable_table
 from pcrepro.plots.catalogue import load_catalogue, write_captions
 
 PRESET = config["preset"]
@@ -124,16 +125,17 @@ def cell_minutes(wildcards):
     return job_minutes(CELLS[wildcards.study][wildcards.cell])
 
 
-def data_problems(dag) -> list[str]:
+def input_problems(dag) -> list[str]:
     """What stops this run before any job starts (empty: nothing): an image dataset it must prepare
-    that cannot be obtained, or a prepared file it would read that is corrupt. Checked first so
-    that no job runs for minutes before failing on its data, and so that no result table is
-    deleted by Snakemake for a job that is bound to fail (see the Snakefile's onstart)."""
+    that cannot be obtained, or a prepared dataset or result table it would read that is corrupt.
+    Checked first so that no job runs for minutes before failing on its inputs, and so that
+    Snakemake deletes no output of a job that is bound to fail (see the Snakefile's onstart)."""
     data, jobs = config["data"], list(dag.needrun_jobs())
     built = {str(f) for job in jobs for f in job.output}
+    read = sorted({str(f) for job in jobs for f in job.input if str(f) not in built and Path(f).exists()})
     prepared = Path(DATA_DIR) / "prepared"
-    read = sorted({str(f) for job in jobs for f in job.input if Path(f).parent == prepared and str(f) not in built})
-    problems = [unreadable_prepared(Path(f)) for f in read if Path(f).exists()]
+    problems = [unreadable_prepared(Path(f)) for f in read if Path(f).parent == prepared]
+    problems += [unreadable_table(f) for f in read if f.endswith(".parquet")]
     if not data["synthetic_standin"]:  # else a missing dataset is replaced by its labelled stand-in
         names = sorted({job.wildcards["dataset"] for job in jobs if job.rule.name == "prepare_dataset"})
         options = FetchOptions(mirror=data["mirror"], download=data["download"], timeout_s=data.get("timeout_s", 60))

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pcrepro.pipeline.results import write_table
+from pcrepro.pipeline.results import read_table, write_table
 from pcrepro.plots.common import FigureWriter
 from pcrepro.plots.mupc_analysis import draw_activity_hessian
 
@@ -19,7 +19,7 @@ checks = []
 with FigureWriter(sm.params.figures_root, footer=f"preset: {sm.params.preset} · seed 002") as writer:
     for setting in grid["settings"]:
         for act in grid["act_fns"]:
-            summary = pd.read_parquet(results / setting / f"{act}.parquet")
+            summary = read_table(results / setting / f"{act}.parquet")
             with np.load(results / setting / f"{act}.npz") as f:
                 draw_activity_hessian(writer, setting, act, {k: f[k] for k in f.files}, summary, grid)
             try:

@@ -6,9 +6,8 @@ log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also 
 
 from pathlib import Path
 
-import pandas as pd
-
 from pcrepro.data import STANDIN
+from pcrepro.pipeline.results import read_table
 from pcrepro.plots.common import FigureWriter
 from pcrepro.plots.mupc_analysis import (
     draw_energy_theory_phase,
@@ -20,11 +19,11 @@ grid = sm.params.grid
 footer = f"preset: {sm.params.preset} · seed 002 · Adam on F*, seed {grid['seed']}"
 with FigureWriter(sm.params.figures_root, footer=footer) as writer:
     for path in sm.input.phase:
-        table = pd.read_parquet(path)
+        table = read_table(path)
         draw_energy_theory_phase(writer, table, str(table["param_type"].iloc[0]), grid,
                                  standin=bool((table["data_source"] == STANDIN).any()))
     for path in sm.input.width:
-        table = pd.read_parquet(path)
+        table = read_table(path)
         for (act, param_type), rows in table.groupby(["act_fn", "param_type"]):
             draw_energy_theory_width(writer, rows, act, param_type, grid,
                                      standin=bool((rows["data_source"] == STANDIN).any()))

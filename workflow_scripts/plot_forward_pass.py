@@ -9,11 +9,12 @@ from pathlib import Path
 import pandas as pd
 
 from pcrepro.data import STANDIN
+from pcrepro.pipeline.results import read_table
 from pcrepro.plots.common import FigureWriter
 from pcrepro.plots.mupc_analysis import draw_forward_pass
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-table = pd.concat([pd.read_parquet(p) for p in sm.input], ignore_index=True)
+table = pd.concat([read_table(p) for p in sm.input], ignore_index=True)
 footer = f"preset: {sm.params.preset} · seed 002 · BP, seed {sm.params.grid['seed']}"
 with FigureWriter(sm.params.figures_root, footer=footer) as writer:
     draw_forward_pass(writer, table, sm.params.grid, standin=bool((table["data_source"] == STANDIN).any()))

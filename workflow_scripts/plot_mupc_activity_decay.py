@@ -4,13 +4,12 @@ from pcrepro.pipeline.progress import log_output
 
 log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)
 
-import pandas as pd
-
+from pcrepro.pipeline.results import read_table
 from pcrepro.plots.common import export, export_session
 from pcrepro.plots.mupc import activity_decay_figure
 
 sm = snakemake  # noqa: F821
-table = pd.read_parquet(sm.input[0])
+table = read_table(sm.input[0])
 with export_session():
     for lr, path in zip(sm.params.activity_lrs, sm.output):
         fig, data = activity_decay_figure(table, activity_lr=lr, preset=sm.params.preset,

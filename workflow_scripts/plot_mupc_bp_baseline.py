@@ -6,11 +6,12 @@ log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also 
 
 import pandas as pd
 
+from pcrepro.pipeline.results import read_table
 from pcrepro.plots.common import export, export_session
 from pcrepro.plots.mupc import bp_lr_sweep_figure
 
 sm = snakemake  # noqa: F821
-table = pd.read_parquet(sm.input.table)
+table = read_table(sm.input.table)
 selection = pd.read_csv(sm.input.selection)
 paths = iter(sm.output)
 with export_session():

@@ -4,13 +4,12 @@ from pcrepro.pipeline.progress import log_output
 
 log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)
 
-import pandas as pd
-
+from pcrepro.pipeline.results import read_table
 from pcrepro.plots.common import export, export_session
 from pcrepro.plots.mupc import long_run_figure
 
 sm = snakemake  # noqa: F821
-table = pd.read_parquet(sm.input[0])
+table = read_table(sm.input[0])
 with export_session():
     for block, path in zip(sm.params.blocks, sm.output):
         rows = table[(table["dataset"] == block["dataset"]) & (table["epochs"] == block["epochs"])]

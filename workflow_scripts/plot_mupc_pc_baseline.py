@@ -6,14 +6,14 @@ log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also 
 
 import pandas as pd
 
-from pcrepro.pipeline.results import best_runs
+from pcrepro.pipeline.results import best_runs, read_table
 from pcrepro.plots.common import export, export_session
 from pcrepro.plots.mupc import best_curves_figure
 
 sm = snakemake  # noqa: F821
 p = sm.params
 lr_keys = ("weight_lr", "activity_lr")
-table = pd.read_parquet(sm.input.table)
+table = read_table(sm.input.table)
 best = best_runs(table, pd.read_csv(sm.input.selection), p.select_by, list(lr_keys))
 best = best[(best["param_type"] == "sp") & (best["dataset"] == p.dataset) & best["n_hidden"].isin(p.n_hiddens)
             & (best["test_every"] == p.test_every)]  # the depth sweep's cells

@@ -7,7 +7,7 @@ log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also 
 import pandas as pd
 
 from pcrepro.pipeline.cells import variant_depths
-from pcrepro.pipeline.results import best_runs
+from pcrepro.pipeline.results import best_runs, read_table
 from pcrepro.plots.common import export, export_session
 from pcrepro.plots.mupc import (
     best_curves_figure,
@@ -17,7 +17,7 @@ from pcrepro.plots.mupc import (
 
 sm = snakemake  # noqa: F821
 grid, preset, pad = sm.params.grid, sm.params.preset, sm.params.stopped_run_score
-table = pd.read_parquet(sm.input.table)
+table = read_table(sm.input.table)
 best = best_runs(table, pd.read_csv(sm.input.selection), grid["select_by"])
 common = dict(preset=preset, stopped_run_score=pad)
 lr_paths, best_paths, cond_paths = iter(sm.output.lr_sweep), iter(sm.output.best), iter(sm.output.cond_nums)

@@ -6,7 +6,7 @@ log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also 
 
 import pandas as pd
 
-from pcrepro.pipeline.results import best_runs
+from pcrepro.pipeline.results import best_runs, read_table
 from pcrepro.plots.common import export, export_session
 from pcrepro.plots.mupc import (
     best_curves_figure,
@@ -16,7 +16,7 @@ from pcrepro.plots.mupc import (
 
 sm = snakemake  # noqa: F821
 grid, preset, pad = sm.params.grid, sm.params.preset, sm.params.stopped_run_score
-table = pd.read_parquet(sm.input.table)
+table = read_table(sm.input.table)
 best = best_runs(table, pd.read_csv(sm.input.selection), grid["select_by"])
 common = dict(preset=preset, stopped_run_score=pad)
 
@@ -35,7 +35,7 @@ with export_session():
                                        fixed={"width": grid["depth_sweep"]["width"]}, **common)
         export(fig, depth_path, data)
     if sm.output.cond_nums:  # κ cells of their own (one activity lr, the notebook's interval)
-        kappa = pd.read_parquet(sm.input.condition_numbers[0])
+        kappa = read_table(sm.input.condition_numbers[0])
         for act, path in zip(grid["act_fns"], sm.output.cond_nums):
             fig, data = condition_number_figure(kappa, act_fn=act, width=grid["depth_sweep"]["width"],
                                                 n_hiddens=grid["condition_numbers"]["n_hiddens"], preset=preset,

@@ -6,7 +6,7 @@ log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also 
 
 import pandas as pd
 
-from pcrepro.pipeline.results import best_runs, rows_where
+from pcrepro.pipeline.results import best_runs, read_table, rows_where
 from pcrepro.plots.common import export, export_session
 from pcrepro.plots.mupc import (
     ACT_TITLES,
@@ -18,14 +18,14 @@ from pcrepro.plots.mupc import (
 sm = snakemake  # noqa: F821
 p, grid = sm.params, sm.params.grid
 common = dict(preset=p.preset, stopped_run_score=p.stopped_run_score)
-own = pd.read_parquet(sm.input.own)
-mupc = best_runs(pd.read_parquet(sm.input.mupc), pd.read_csv(sm.input.mupc_selection), p.mupc_select_by)
+own = read_table(sm.input.own)
+mupc = best_runs(read_table(sm.input.mupc), pd.read_csv(sm.input.mupc_selection), p.mupc_select_by)
 mupc = mupc[mupc["width"] == grid["width"]]
-pc = best_runs(pd.read_parquet(sm.input.pc), pd.read_csv(sm.input.pc_selection), p.pc_select_by,
+pc = best_runs(read_table(sm.input.pc), pd.read_csv(sm.input.pc_selection), p.pc_select_by,
                ["weight_lr", "activity_lr"])
 pc = pc[(pc["param_type"] == "sp") & (pc["width"] == grid["width"]) & (pc["dataset"] == grid["dataset"])
         & (pc["test_every"] == p.pc_test_every)]  # the transfer sweep's depth cells
-long_runs = pd.read_parquet(sm.input.long_runs)
+long_runs = read_table(sm.input.long_runs)
 comparison = grid["comparison"]
 
 with export_session():

@@ -4,13 +4,11 @@ from pcrepro.pipeline.progress import log_output
 
 log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)
 
-import pandas as pd
-
-from pcrepro.pipeline.results import select_best, write_table
+from pcrepro.pipeline.results import read_table, select_best, write_table
 
 rule = snakemake.params.selection  # noqa: F821
 table = select_best(
-    pd.read_parquet(snakemake.input[0]),  # noqa: F821
+    read_table(snakemake.input[0]),  # noqa: F821
     snakemake.params.group_by,  # noqa: F821
     snakemake.params.lr_key,  # noqa: F821
     statistic=rule["statistic"],

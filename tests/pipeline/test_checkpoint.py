@@ -123,3 +123,28 @@ def test_a_failing_job_leaves_its_progress_once_and_its_traceback_in_its_log(tmp
     text = log.read_text()
     assert text.count("period 1/2") == 1
     assert "Traceback" in text and "ValueError: unknown dataset EMNST" in text
+
+
+def test_a_corrupt_checkpoint_is_named_in_a_warning_and_the_job_starts_over(tmp_path):
+    tree = {"w": np.arange(6.0).reshape(2, 3)}
+    path = tmp_path / "k.npz"
+    ckpt.save(path, "key", tree)
+    path.write_bytes(path.read_bytes()[:100])  # a checkpoint cut short by a full disk
+    with pytest.warns(UserWarning, match=r"checkpoint .*k\.npz cannot be read .*starts from its beginning"):
+        assert ckpt.load(path, "key", tree) is None
+    ckpt.save(path, "key", tree)  # and it is simply overwritten
+    np.testing.assert_array_equal(ckpt.load(path, "key", tree)[0]["w"], tree["w"])
+
+
+def test_a_truncated_result_table_is_named_with_what_to_do(tmp_path):
+    from pcrepro.pipeline.results import UnreadableTable, read_table, unreadable_table, write_table
+
+    path = tmp_path / "cell.parquet"
+    table = pd.DataFrame({"step": [1, 2], "test_acc": [50.0, 60.0]})
+    write_table(table, path)
+    assert unreadable_table(path) is None
+    pd.testing.assert_frame_equal(read_table(path), table)
+    path.write_bytes(path.read_bytes()[:-20])  # its footer gone
+    assert "cell.parquet cannot be read" in unreadable_table(path) and "delete the file" in unreadable_table(path)
+    with pytest.raises(UnreadableTable, match=r"cell\.parquet cannot be read .*delete the file"):
+        read_table(path)

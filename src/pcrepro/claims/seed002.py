@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import STANDIN
-from ..pipeline.results import rows_where, transfer_surface
+from ..pipeline.results import read_table, rows_where, transfer_surface
 from .registry import Claim, Measurement, Rule
 
 CHANCE = 20.0  # % test accuracy at or below which a net "stays at chance" (10 classes; the runs stop below 15)
@@ -28,7 +28,7 @@ def _kappa_files(grids: dict) -> list[str]:
 
 
 def _measure_kappa(files: list[Path], grids: dict) -> Measurement:
-    table = pd.read_parquet(files[0])
+    table = read_table(files[0])
     num = table[table["matrix"] == "num"]
     theory = 1.0 / np.tan(np.pi / (2 * (num["n_hidden"] + 1))) ** 2
     error = np.abs(num["cond"] / theory - 1)
@@ -48,7 +48,7 @@ def _forward_files(grids: dict) -> list[str]:
 
 
 def _measure_forward(files: list[Path], grids: dict) -> Measurement:
-    tables = [pd.read_parquet(f) for f in files]
+    tables = [read_table(f) for f in files]
     table = pd.concat(tables)
     last = table[(table["step"] == 0) & (table["metric"] == "activity_l2") & (table["layer"] == "L")]
     values = {}
@@ -88,7 +88,7 @@ def _measure_depth(files: list[Path], grids: dict) -> Measurement:
     values = {"n_hidden": float(deepest), "mupc_acc": float(at.get("mupc", np.nan)), "sp_acc": float(at.get("sp", np.nan))}
     return Measurement(values, f"H = {deepest}: best μPC {values['mupc_acc']:.1f} %, best standard PC "
                                f"{values['sp_acc']:.1f} % (mean over seeds of the final test accuracy)",
-                       synthetic=_synthetic(pd.read_parquet(files[1], columns=["data_source"])),
+                       synthetic=_synthetic(read_table(files[1], columns=["data_source"])),
                        testable=deepest >= PC_FAILS_FROM)
 
 
@@ -114,7 +114,7 @@ def _best_pair(rows: pd.DataFrame, failed_if: str) -> tuple[float, float] | None
 def _measure_transfer(files: list[Path], grids: dict) -> Measurement:
     g = grids["mupc_hp_transfer"]
     sweeps = _sweeps(grids, pd.read_csv(files[0]))
-    runs = pd.read_parquet(files[1])
+    runs = read_table(files[1])
     values, parts = {}, []
     for sweep, chosen in sweeps.items():
         for param in ("mupc", "sp"):
@@ -161,7 +161,7 @@ def _final_best(runs: pd.DataFrame) -> float:
 
 
 def _measure_bp(files: list[Path], grids: dict) -> Measurement:
-    sweeps, comparison = (pd.read_parquet(f) for f in files)
+    sweeps, comparison = (read_table(f) for f in files)
     depth = int(comparison.loc[comparison["algorithm"] == "bp", "n_hidden"].max())
     mupc = sweeps[(sweeps["act_fn"] == "relu") & (sweeps["n_hidden"] == depth)]
     bp = comparison[(comparison["algorithm"] == "bp") & (comparison["n_hidden"] == depth)
@@ -184,10 +184,10 @@ def _energy_files(grids: dict) -> list[str]:
 
 
 def _measure_energy(files: list[Path], grids: dict) -> Measurement:
-    tables = [pd.read_parquet(f) for f in files]
+    tables = [read_table(f) for f in files]
     linear = pd.concat(tables)
     linear = linear[linear["act_fn"] == "linear"]
-    phase = pd.read_parquet(next(f for f in files if f.name == "phase_mupc.parquet"))
+    phase = read_table(next(f for f in files if f.name == "phase_mupc.parquet"))
     at_init = phase[phase["step"] == 0].groupby(["n_hidden", "width"])["ratio"].first()
     falls = [bool(np.all(np.diff(at_init.loc[h].sort_index().to_numpy()) < 0)) for h in at_init.index.levels[0]]
     values = {"min_ratio": float(linear["ratio"].min()), "mupc_falls_with_width": float(all(falls))}

@@ -11,6 +11,8 @@ program, so a resumed job computes bit for bit what an uninterrupted one does.
 from __future__ import annotations
 
 import hashlib
+import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +46,20 @@ def save(path: str | Path, key: str, tree: Any, **arrays: np.ndarray) -> None:
 
 def load(path: str | Path, key: str, like: Any) -> tuple[Any, dict[str, np.ndarray]] | None:
     """The tree (structured as ``like``) and named arrays saved under ``key``; None when there is
-    no checkpoint, or it was written for another fingerprint or another tree structure."""
+    no checkpoint, or it was written for another fingerprint or another tree structure, or it
+    cannot be read (truncated, corrupt: a warning names it, and the job starts over, overwriting it)."""
     path = Path(path)
     if not path.exists():
         return None
+    try:
+        return _load(path, key, like)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        warnings.warn(f"checkpoint {path} cannot be read ({type(err).__name__}: {err}); ignoring it: the job "
+                      f"starts from its beginning and overwrites it", stacklevel=2)
+        return None
+
+
+def _load(path: Path, key: str, like: Any) -> tuple[Any, dict[str, np.ndarray]] | None:
     with np.load(path) as saved:
         if str(saved[_FINGERPRINT]) != key:
             return None

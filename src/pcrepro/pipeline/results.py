@@ -28,9 +28,36 @@ def write_table(df: pd.DataFrame, path: str | Path) -> None:
         write_atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
 
 
+class UnreadableTable(RuntimeError):
+    """A result table that exists but cannot be read (truncated or corrupt)."""
+
+
+def read_table(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A parquet result table; one that cannot be read is reported with its path and what to do."""
+    try:
+        return pd.read_parquet(path, columns=None if columns is None else list(columns))
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        raise UnreadableTable(
+            f"result table {path} cannot be read ({type(err).__name__}: {err}); the job that wrote it rebuilds "
+            f"it: delete the file and run the workflow again with the same targets") from err
+
+
+def unreadable_table(path: str | Path) -> str | None:
+    """Why the parquet table ``path`` cannot be used, from its footer alone (cheap enough to check
+    every table a run reads before it starts), or None."""
+    import pyarrow.parquet as pq
+
+    try:
+        pq.read_metadata(path)
+    except (OSError, ValueError) as err:
+        return (f"result table {path} cannot be read ({type(err).__name__}: {err}); the job that wrote it "
+                f"rebuilds it: delete the file and run the workflow again")
+    return None
+
+
 def aggregate(paths: Iterable[str | Path]) -> pd.DataFrame:
     """Concatenate the per-cell tables of a study."""
-    frames = [pd.read_parquet(p) for p in paths]
+    frames = [read_table(p) for p in paths]
     if not frames:
         raise ValueError("no result tables to aggregate")
     return pd.concat(frames, ignore_index=True)
