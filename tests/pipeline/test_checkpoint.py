@@ -137,7 +137,12 @@ def test_a_corrupt_checkpoint_is_named_in_a_warning_and_the_job_starts_over(tmp_
 
 
 def test_a_truncated_result_table_is_named_with_what_to_do(tmp_path):
-    from pcrepro.pipeline.results import UnreadableTable, read_table, unreadable_table, write_table
+    from pcrepro.pipeline.results import (
+        UnreadableTable,
+        read_table,
+        unreadable_table,
+        write_table,
+    )
 
     path = tmp_path / "cell.parquet"
     table = pd.DataFrame({"step": [1, 2], "test_acc": [50.0, 60.0]})

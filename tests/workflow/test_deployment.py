@@ -16,6 +16,7 @@ import slurm_cluster
 import tomllib
 import yaml
 from packaging.requirements import Requirement
+from report_browser import click_through
 from test_workflow import SNAKEMAKE, _snakemake, _standin_override
 
 from pcrepro.plots.catalogue import caption_rst, load_catalogue
@@ -187,6 +188,17 @@ def test_report_holds_every_figure_with_its_caption(repo, tmp_path):
         caption = catalogue["families"][family]["summary"]
         assert json.dumps(caption[:60])[1:-1] in html, family
     assert html.count(json.dumps('Preset <tt class="docutils literal">quick</tt>')[1:-1]) >= len(built)
+    # and a reader sees them: opened in headless Chromium, each seed lists its family, and a
+    # figure's caption view shows the family's catalogue text with the preset filled in
+    with zipfile.ZipFile(tmp_path / "report.zip") as archive:
+        archive.extractall(tmp_path / "report")
+    page = next((tmp_path / "report").rglob("report.html"))
+    for seed, family, figure in (("Seed 000 · BP vs PC on scalar linear chains", "chains_stats", "test_loss_stats"),
+                                 ("Seed 002 · μPC", "mupc_activity_decay", "max_test_accs_per_activity_decay_lr_0.5")):
+        listing, figures, caption = click_through(page, [seed, family, figure])
+        assert family in listing.splitlines() and figure in figures
+        assert " ".join(catalogue["families"][family]["summary"].split()[:12]) in " ".join(caption.split())
+        assert "Preset quick" in caption and f"snakemake --cores all {family}" in caption
 
 
 def test_every_paper_figure_is_in_the_report_with_a_caption_of_its_family(repo):
