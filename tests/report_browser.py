@@ -8,20 +8,24 @@ import json
 from pathlib import Path
 
 # Clicks, in order, the element whose whole text is each entry of ``path`` (a category, a
-# subcategory, a figure: for a figure's row, its last button, the caption view); returns the
-# page's visible text after each click, or which entry it could not find within 10 s.
+# subcategory) and, for the last entry (a figure), its row's last button: the caption view. An
+# entry already shown as a table cell (a category with one subcategory lists its figures at
+# once) is not clicked. Returns the page's visible text after each step, or which entry it could
+# not find within 10 s.
 _CLICK_THROUGH = r"""
 (async (path) => {
   const sleep = ms => new Promise(r => setTimeout(r, ms));
-  const deepest = text => [...document.querySelectorAll('body *')].filter(
-      el => el.textContent.trim() === text && ![...el.children].some(c => c.textContent.trim() === text))[0];
+  const deepest = (text, inTable) => [...document.querySelectorAll('body *')].filter(
+      el => el.textContent.trim() === text && ![...el.children].some(c => c.textContent.trim() === text)
+            && !!el.closest('tr') === inTable)[0];
   const pages = [];
-  for (const text of path) {
-    for (let i = 0; i < 100 && !deepest(text); i++) await sleep(100);
-    let el = deepest(text);
+  for (const [i, text] of path.entries()) {
+    const last = i === path.length - 1;
+    for (let k = 0; k < 100 && !deepest(text, last) && !deepest(text, !last); k++) await sleep(100);
+    let el = deepest(text, last);
+    if (!el && !last && deepest(text, true)) { pages.push(document.body.innerText); continue; }
     if (!el) return JSON.stringify({missing: text, pages});
-    const row = el.closest('tr');
-    if (row) { const links = row.querySelectorAll('a'); el = links[links.length - 1] || el; }
+    if (last) { const links = el.closest('tr').querySelectorAll('a'); el = links[links.length - 1]; }
     el.click();
     await sleep(300);
     pages.push(document.body.innerText);

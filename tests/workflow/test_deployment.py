@@ -196,7 +196,7 @@ def test_report_holds_every_figure_with_its_caption(repo, tmp_path):
     for seed, family, figure in (("Seed 000 · BP vs PC on scalar linear chains", "chains_stats", "test_loss_stats"),
                                  ("Seed 002 · μPC", "mupc_activity_decay", "max_test_accs_per_activity_decay_lr_0.5")):
         listing, figures, caption = click_through(page, [seed, family, figure])
-        assert family in listing.splitlines() and figure in figures
+        assert family in listing and figure in figures  # a seed with one family lists its figures at once
         assert " ".join(catalogue["families"][family]["summary"].split()[:12]) in " ".join(caption.split())
         assert "Preset quick" in caption and f"snakemake --cores all {family}" in caption
 
