@@ -84,7 +84,7 @@ def draw_spectrum(w: FigureWriter, c: DLNConfig, r: Mapping) -> None:
     theory = r["theory_eigenvalues"] if "theory_eigenvalues" in r else None
     t = int(r["steps"][-1])
     fig, data = spectrum_overlay(r["loss_eigenvalues"], r["energy_eigenvalues"][-1], theory,
-                                 title=f"{c.id}, t = {t}" + ("" if theory is not None else " (no closed form here)"))
+                                 title=f"{c.id}, t = {t}" + ("" if theory is not None else "<br><sup>no closed form here</sup>"))
     w.plotly(fig, f"dln_spectrum/{c.id}.pdf", data, standin=_standin(r))
 
 
