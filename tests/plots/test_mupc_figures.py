@@ -111,3 +111,42 @@ def test_loss_colour_bar_labels_are_decades_or_the_loss_itself():
 
     assert loss_tick_label(-0.0) == "10<sup>0</sup>" and loss_tick_label(-2.0) == "10<sup>-2</sup>"
     assert loss_tick_label(np.log10(0.5)) == "0.5" and loss_tick_label(np.log10(0.0123)) == "0.0123"
+
+
+def test_a_grid_too_thin_for_contours_is_drawn_as_one_cell_per_lr_pair():
+    """_transfer_rows has 2 weight lrs × 2 activity lrs: plotly's contour would interpolate
+    slanted strips between them, so each pair is a cell whose edges sit halfway (in log) between
+    neighbouring lrs."""
+    from pcrepro.plots.mupc import lr_contour_figure
+
+    fig, _ = lr_contour_figure(_transfer_rows(), metric="loss", title="t", preset="quick")
+    cells = fig.data[0]
+    assert cells.type == "heatmap"
+    np.testing.assert_allclose(cells.x, [10 ** -0.5, 10 ** 0.5, 10 ** 1.5])  # around activity lrs 1, 10
+    np.testing.assert_allclose(np.log10(cells.y), [np.log10(0.1) - np.log10(5) / 2, np.log10(np.sqrt(0.05)),
+                                                   np.log10(0.5) + np.log10(5) / 2])
+    assert any("one cell per lr pair" in a.text for a in fig.layout.annotations)
+
+
+def test_main_figure_draws_bp_at_its_own_depths_with_a_legend_of_seeds():
+    from pcrepro.plots.mupc import mupc_vs_pc_vs_bp_figure
+
+    def runs(algorithm, depth, seeds, acc):
+        return pd.DataFrame([dict(cell=f"{algorithm}{depth}", seed=s, activity_lr=0.1, weight_lr=0.1,
+                                  activity_decay=0.0, act_fn="relu", n_hidden=depth, step=step, epoch=1,
+                                  test_acc=acc + s + step / 100, status="ok", data_source=REAL)
+                             for s in seeds for step in (100, 200)])
+
+    mupc = pd.concat([runs("mupc", 8, [0, 1, 2], 80), runs("mupc", 16, [0, 1, 2], 75)])
+    pc = pd.concat([runs("pc", 8, [0, 1], 60), runs("pc", 16, [0, 1], 40)])
+    bp = runs("bp", 32, [0, 1], 90)  # BP's depth is not among the drawn μPC / PC depths
+    fig, data = mupc_vs_pc_vs_bp_figure(mupc, pc, bp, act_fn="relu", n_hiddens=[8, 16], preset="quick",
+                                        stopped_run_score=10.0)
+    named = [t for t in fig.data if t.showlegend]
+    assert [(t.legendgroup, t.name) for t in named] == [("μPC", "H = 8"), ("μPC", "H = 16"), ("PC", "H = 8"),
+                                                        ("PC", "H = 16"), ("BP", "H = 32")]
+    titles = {t.legendgroup: t.legendgrouptitle.text for t in named if t.legendgrouptitle.text}
+    assert titles == {"μPC": "μPC (3 seeds)", "PC": "PC (2 seeds)", "BP": "BP (2 seeds)"}
+    bp_line = named[-1]
+    assert bp_line.line.dash == "dot" and list(bp_line.y) == pytest.approx([91.5, 92.5])  # mean of seeds 0, 1
+    assert set(data["algorithm"]) == {"μPC", "PC", "BP"}

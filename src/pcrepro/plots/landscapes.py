@@ -196,6 +196,20 @@ def _symlog_norm(matrix: np.ndarray):
     return SymLogNorm(linthresh=1e-3 * vmax, vmin=-vmax, vmax=vmax)
 
 
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _signed_decade(value: float, _position=None) -> str:
+    """A symmetric-log colour-bar tick as ±10ᵏ in plain text (matplotlib's default is mathtext,
+    re-typeset at every save of every frame: ≈ 0.07 s a figure)."""
+    if value == 0:
+        return "0"
+    exponent = round(np.log10(abs(value)))
+    if not np.isclose(abs(value), 10.0 ** exponent):
+        return ""  # a minor tick
+    return ("−" if value < 0 else "") + "10" + str(exponent).translate(_SUPERSCRIPTS)
+
+
 def hessian_heatmap(matrix: np.ndarray, *, title: str = "", log: bool = False, pool: int = 1):
     """Matplotlib heatmap in the seeds' 'bwr' map: linear colour clipped to [−1, 1], or a
     symmetric log scale (the seed used LogNorm, which blanks every negative entry of a
@@ -204,11 +218,13 @@ def hessian_heatmap(matrix: np.ndarray, *, title: str = "", log: bool = False, p
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.5, 4.5))  # no layout engine: it triples the save time
+    # interpolation "none": a PDF holds every pixel of the (pooled) matrix, for the reader's zoom,
+    # instead of a copy resampled to the page (5x slower to write, and coarser); PNG frames as "nearest"
     if log:
-        image = ax.imshow(matrix, cmap="bwr", norm=_symlog_norm(matrix), interpolation="nearest")
-        fig.colorbar(image, ax=ax)
+        image = ax.imshow(matrix, cmap="bwr", norm=_symlog_norm(matrix), interpolation="none")
+        fig.colorbar(image, ax=ax, format=_signed_decade)
     else:
-        image = ax.imshow(matrix, cmap="bwr", vmin=-1, vmax=1, interpolation="nearest")
+        image = ax.imshow(matrix, cmap="bwr", vmin=-1, vmax=1, interpolation="none")
         fig.colorbar(image, ax=ax, ticks=[-1, 0, 1])
     size = len(matrix)
     if size <= 12 and pool == 1:
