@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 
@@ -22,7 +21,8 @@ def _key_path(path) -> str:
     return ".".join(str(p) for p in path) or "<top level>"
 
 
-def _describe(error: jsonschema.ValidationError) -> str:
+def _describe(error) -> str:
+    """One line for a jsonschema ValidationError: the key path and what is wrong there."""
     where = _key_path(error.absolute_path)
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
@@ -55,6 +55,8 @@ def merged_presets(config: dict[str, Any]) -> dict[str, Any]:
 def validate_config(config: dict[str, Any], schema_path: str | Path) -> None:
     """Raise :class:`ConfigError` listing every violation, each with its key path; presets are
     validated merged, so an error in an overlay names its key path under presets.<name>."""
+    import jsonschema  # here, not at the top: reading a config needs no validator (benchmarks/gpu_check.py)
+
     schema = yaml.safe_load(Path(schema_path).read_text())
     validator = jsonschema.Draft202012Validator(schema)
     merged = {**config, "presets": merged_presets(config)} if "presets" in config else config
