@@ -41,6 +41,11 @@ def matching_cell(cells: dict, match: dict[str, str]) -> dict:
     return found[0]
 
 
+def run_outcomes(table) -> dict[str, int]:
+    """How a cell's runs ended: their count per final status (ok, diverged, no_learning)."""
+    return table.drop_duplicates(["seed", "activity_lr", "weight_lr"])["status"].value_counts().to_dict()
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--study", required=True, choices=sorted(STUDY_CELLS))
@@ -73,7 +78,7 @@ def main() -> None:
         "runs": n_runs(cell), "max_runs_per_program": args.max_runs_per_program,
         "wall_s": round(wall, 1), "estimated_s": round(estimate["gpu_hours"] * 3600, 1),
         "run_steps_trained": int(table.attrs["run_steps_computed"]), "run_steps_total": int(total),
-        "status": table.drop_duplicates(["seed", "activity_lr", "weight_lr"])["status"].value_counts().to_dict(),
+        "status": run_outcomes(table),
     }
     print(json.dumps(row))
     if args.out:

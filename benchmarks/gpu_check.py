@@ -43,21 +43,21 @@ import jax
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_mupc_step beside this file
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the benchmark scripts beside this file
 
 from bench_mupc_step import bench as bench_step  # noqa: E402
+from bench_train_cell import matching_cell, run_outcomes  # noqa: E402
 
 from pcrepro.claims import claims_of, verdict  # noqa: E402
 from pcrepro.core.nets import NetSpec  # noqa: E402
 from pcrepro.core.training import TrainSpec  # noqa: E402
 from pcrepro.pipeline.budget import training_budget  # noqa: E402
 from pcrepro.pipeline.cells import (  # noqa: E402
-    mupc_hp_transfer_cells,
     n_runs,
     train_spec,
     training_cells,
 )
-from pcrepro.pipeline.config import dataset_normalisation, load_config, preset_config  # noqa: E402
+from pcrepro.pipeline.config import load_config, preset_config  # noqa: E402
 from pcrepro.pipeline.results import select_best, write_table  # noqa: E402
 from pcrepro.pipeline.runner import run_cell  # noqa: E402
 
@@ -86,21 +86,25 @@ def step_items(size: dict) -> list[dict]:
             for runs in size["step_runs"]]
 
 
-def check_grid(config: dict, size: dict) -> dict:
-    """The paper's mupc_hp_transfer grid narrowed to one ReLU shape, H = depth, N = width, T = H,
-    evaluated every ``test_every`` steps: one μPC and one sp cell."""
-    grid = copy.deepcopy(preset_config(config, "paper")["mupc_hp_transfer"])
+def check_config(config: dict, size: dict) -> dict:
+    """``config`` with the paper's mupc_hp_transfer grid narrowed to one ReLU shape, H = depth,
+    N = width, T = H, evaluated every ``test_every`` steps: one μPC and one sp cell."""
+    paper = preset_config(config, "paper")
+    grid = copy.deepcopy(paper["mupc_hp_transfer"])
     shape = dict(test_every=size["test_every"])
     grid.update(act_fns=["relu"], seeds=SEEDS, width_sweep={"n_hidden": size["depth"], "widths": [size["width"]], **shape},
                 depth_sweep={"width": size["width"], "n_hiddens": [size["depth"]], **shape}, extra=None)
-    return grid
+    return {**config, "presets": {**config["presets"], "paper": {**paper, "mupc_hp_transfer": grid}}}
 
 
-def _with(cell: dict, config: dict, steps: int, lrs: dict) -> dict:
-    """``cell`` trained ``steps`` steps at ``lrs``, with what training_cells adds from the config."""
-    return {**cell, "normalisation": dataset_normalisation(config, cell["dataset"]),
-            "train": {**cell["train"], "max_steps_per_epoch": steps, "dtype": config["compute"]["dtype"]},
-            "runs": {**cell["runs"], **lrs}}
+def check_cells(config: dict, size: dict) -> dict[str, dict]:
+    """The narrowed grid's two cells, by parameterisation ("mupc", "sp")."""
+    return {c["net"]["param_type"]: c for c in training_cells("mupc_hp_transfer", check_config(config, size)).values()}
+
+
+def _with(cell: dict, steps: int, lrs: dict) -> dict:
+    """``cell`` trained ``steps`` steps at ``lrs``."""
+    return {**cell, "train": {**cell["train"], "max_steps_per_epoch": steps}, "runs": {**cell["runs"], **lrs}}
 
 
 def train_item(name: str, cell: dict, dataset: Path) -> tuple[dict, pd.DataFrame]:
@@ -108,26 +112,23 @@ def train_item(name: str, cell: dict, dataset: Path) -> tuple[dict, pd.DataFrame
     table = run_cell(cell, dataset, log=print)
     wall = time.perf_counter() - t0
     accs = table.groupby("step")["test_acc"].mean().round(2)
-    ends = table.drop_duplicates(["seed", "activity_lr", "weight_lr"])["status"].value_counts().to_dict()
     return ({"item": name, "cell": table["cell"].iloc[0], "runs": n_runs(cell), "wall_s": round(wall, 1),
              "run_steps_trained": int(table.attrs["run_steps_computed"]),
-             "mean_test_acc_by_step": {int(k): float(v) for k, v in accs.items()}, "status": ends,
+             "mean_test_acc_by_step": {int(k): float(v) for k, v in accs.items()}, "status": run_outcomes(table),
              "data_source": table["data_source"].iloc[0]}, table)
 
 
 def transfer_slice(config: dict, size: dict, toy: bool, dataset: Path) -> dict:
     """One weight lr of the depth-H μPC transfer cell (every activity lr, 3 seeds), timed."""
-    if toy:
-        cells = mupc_hp_transfer_cells(check_grid(config, size))
-        cell = next(c for c in cells.values() if c["net"]["param_type"] == "mupc")
+    if toy:  # the paper's activity lrs on the toy shape
+        cell = check_cells(config, size)["mupc"]
         cell = {**cell, "runs": {**cell["runs"], "activity_lrs": preset_config(config, "paper")
                                  ["mupc_hp_transfer"]["activity_lrs"]}}
-        cell = _with(cell, config, size["slice_steps"], {"weight_lrs": [0.1]})
     else:
-        cell = next(c for c in training_cells("mupc_hp_transfer", config).values()
-                    if c["net"]["param_type"] == "mupc" and c["net"]["act_fn"] == "relu" and c["dataset"] == "MNIST"
-                    and c["net"]["n_hidden"] == size["depth"] and c["net"]["width"] == size["width"])
-        cell = _with(cell, config, size["slice_steps"], {"weight_lrs": [0.1]})
+        cell = matching_cell(training_cells("mupc_hp_transfer", config), {
+            "param_type": "mupc", "act_fn": "relu", "dataset": "MNIST", "n_hidden": str(size["depth"]),
+            "width": str(size["width"])})
+    cell = _with(cell, size["slice_steps"], {"weight_lrs": [0.1]})
     estimate = training_budget("mupc_hp_transfer", {"cell": cell}, train_spec, {cell["dataset"]: 60000})
     record, _ = train_item("transfer_slice", cell, dataset)
     return {**record, "estimated_s": round(estimate["gpu_hours"] * 3600, 1)}
@@ -135,7 +136,7 @@ def transfer_slice(config: dict, size: dict, toy: bool, dataset: Path) -> dict:
 
 def claim_items(config: dict, size: dict, tables: list[pd.DataFrame]) -> list[dict]:
     """The verdicts of the depth claim on items 2 and 3, as the one-depth transfer grid's cells."""
-    grids = {**preset_config(config, "paper"), "mupc_hp_transfer": check_grid(config, size)}
+    grids = preset_config(check_config(config, size), "paper")
     g = grids["mupc_hp_transfer"]
     runs = pd.concat(tables, ignore_index=True)
     with tempfile.TemporaryDirectory(prefix="gpu-check-") as tmp:
@@ -221,10 +222,10 @@ def main(argv: list[str] | None = None) -> None:
 
     for record in step_items(size):
         write(record)
-    cells = {c["net"]["param_type"]: c for c in mupc_hp_transfer_cells(check_grid(config, size)).values()}
-    mupc, mupc_table = train_item("mupc_deep", _with(cells["mupc"], config, size["mupc_steps"], MUPC_LRS), dataset)
+    cells = check_cells(config, size)
+    mupc, mupc_table = train_item("mupc_deep", _with(cells["mupc"], size["mupc_steps"], MUPC_LRS), dataset)
     write(mupc)
-    sp, sp_table = train_item("sp_deep", _with(cells["sp"], config, size["sp_steps"], SP_LRS), dataset)
+    sp, sp_table = train_item("sp_deep", _with(cells["sp"], size["sp_steps"], SP_LRS), dataset)
     write(sp)
     write(transfer_slice(config, size, args.toy, dataset))
     for record in claim_items(config, size, [mupc_table, sp_table]):

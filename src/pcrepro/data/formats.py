@@ -64,8 +64,12 @@ def unreadable_prepared(path: Path) -> str | None:
     missing = {"x_train", "y_train", "x_test", "y_test", "source", "name"} - names
     if not bad and missing:
         bad = f"no {', '.join(sorted(missing))}"
-    return bad and (f"prepared dataset {path} cannot be read ({bad}); it is a cache: delete it and run the "
-                    f"workflow again to rebuild it")
+    return bad and _cannot_read(path, bad)
+
+
+def _cannot_read(path: Path, reason: str) -> str:
+    return (f"prepared dataset {path} cannot be read ({reason}); it is a cache: delete it and run the workflow "
+            f"again to rebuild it")
 
 
 def load_prepared(path: Path, normalisation: dict | None = None, n_classes: int = 10,
@@ -78,9 +82,7 @@ def load_prepared(path: Path, normalisation: dict | None = None, n_classes: int 
         with np.load(path) as f:
             arrays = {k: f[k] for k in f.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
-        raise DatasetUnavailable(
-            f"prepared dataset {path} cannot be read ({type(err).__name__}: {err}); it is a cache: "
-            f"delete it and run the workflow again to rebuild it") from err
+        raise DatasetUnavailable(_cannot_read(path, f"{type(err).__name__}: {err}")) from err
     if normalisation is not None and not normalisation.get("std", 0) > 0:
         raise ValueError(f"normalisation of {path}: std must be positive, got {normalisation}")
 

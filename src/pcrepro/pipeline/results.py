@@ -37,9 +37,7 @@ def read_table(path: str | Path, columns: Sequence[str] | None = None) -> pd.Dat
     try:
         return pd.read_parquet(path, columns=None if columns is None else list(columns))
     except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
-        raise UnreadableTable(
-            f"result table {path} cannot be read ({type(err).__name__}: {err}); the job that wrote it rebuilds "
-            f"it: delete the file and run the workflow again with the same targets") from err
+        raise UnreadableTable(_cannot_read(path, err)) from err
 
 
 def unreadable_table(path: str | Path) -> str | None:
@@ -50,9 +48,13 @@ def unreadable_table(path: str | Path) -> str | None:
     try:
         pq.read_metadata(path)
     except (OSError, ValueError) as err:
-        return (f"result table {path} cannot be read ({type(err).__name__}: {err}); the job that wrote it "
-                f"rebuilds it: delete the file and run the workflow again")
+        return _cannot_read(path, err)
     return None
+
+
+def _cannot_read(path: str | Path, err: Exception) -> str:
+    return (f"result table {path} cannot be read ({type(err).__name__}: {err}); the job that wrote it rebuilds it: "
+            f"delete the file and run the workflow again with the same targets")
 
 
 def aggregate(paths: Iterable[str | Path]) -> pd.DataFrame:

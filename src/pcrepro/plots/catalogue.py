@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from pcrepro.data.atomic import write_atomic
+
 CATALOGUE_FILE = Path(__file__).with_name("catalogue.yaml")
 
 _PRESET_LINE = ('Preset ``{{{{ snakemake.config["preset"] }}}}``: the figure\'s footer names the preset and the '
@@ -29,13 +31,13 @@ def load_catalogue(path: Path = CATALOGUE_FILE) -> dict:
     return catalogue
 
 
-def _paragraphs(catalogue: dict, family: str) -> list[str]:
-    """The family's text: summary, then what it shows and its files (its own, else its study's)."""
-    entry = catalogue["families"][family]
-    study = catalogue["studies"][entry["study"]]
-    shows = entry.get("shows") or study.get("shows")
-    return [entry["summary"], *([f"**What it shows:** {shows}"] if shows else []),
-            *([entry.get("details") or study.get("details")] if entry.get("details") or study.get("details") else [])]
+def _texts(entry: dict, fallback: dict | None = None) -> list[str]:
+    """An entry's paragraphs: summary (families only), what it shows, its files; a missing one
+    taken from ``fallback`` (a family's study, for its caption)."""
+    fallback = fallback or {}
+    shows, details = entry.get("shows") or fallback.get("shows"), entry.get("details") or fallback.get("details")
+    return [*([entry["summary"]] if "summary" in entry else []), *([f"**What it shows:** {shows}"] if shows else []),
+            *([details] if details else [])]
 
 
 def _to_rst(text: str) -> str:
@@ -45,9 +47,10 @@ def _to_rst(text: str) -> str:
 
 def caption_rst(catalogue: dict, family: str) -> str:
     """The report caption of ``family`` (a Jinja template: Snakemake fills in the preset)."""
-    study = catalogue["studies"][catalogue["families"][family]["study"]]
+    entry = catalogue["families"][family]
+    study = catalogue["studies"][entry["study"]]
     head = f"**{family}** (seed {study['seed']}: {study['title']})."
-    return "\n\n".join([head, *map(_to_rst, _paragraphs(catalogue, family)), _PRESET_LINE.format(family=family)]) + "\n"
+    return "\n\n".join([head, *map(_to_rst, _texts(entry, study)), _PRESET_LINE.format(family=family)]) + "\n"
 
 
 def write_captions(catalogue: dict, directory: Path) -> dict[str, Path]:
@@ -58,9 +61,7 @@ def write_captions(catalogue: dict, directory: Path) -> dict[str, Path]:
     for family in catalogue["families"]:
         path, text = directory / f"{family}.rst", caption_rst(catalogue, family)
         if not path.exists() or path.read_text() != text:
-            tmp = path.with_suffix(f".tmp{id(text)}")
-            tmp.write_text(text)
-            tmp.replace(path)
+            write_atomic(path, lambda tmp, text=text: Path(tmp).write_text(text))
         paths[family] = path
     return paths
 
@@ -71,15 +72,9 @@ def catalogue_markdown(catalogue: dict) -> str:
     for study, info in catalogue["studies"].items():
         families = [f for f, e in catalogue["families"].items() if e["study"] == study]
         out += [f"### Seed {info['seed']} · {info['title']} (`{study}`)", ""]
-        if info.get("shows"):
-            out += [f"**What it shows:** {info['shows']}", ""]
-        if info.get("details"):
-            out += [info["details"], ""]
+        out += [paragraph for text in _texts(info) for paragraph in (text, "")]
         out += ["| id | figures |", "|---|---|"]
         for family in families:
-            entry = catalogue["families"][family]
-            own = [entry["summary"], *([f"**What it shows:** {entry['shows']}"] if entry.get("shows") else []),
-                   *([entry["details"]] if entry.get("details") else [])]
-            out.append(f"| `{family}` | " + " ".join(own).replace("|", r"\|") + " |")
+            out.append(f"| `{family}` | " + " ".join(_texts(catalogue["families"][family])).replace("|", r"\|") + " |")
         out.append("")
     return "\n".join(out)
