@@ -114,6 +114,10 @@ def test_pooled_heatmap_keeps_the_largest_entry_of_each_block():
     pooled, k = hessian.pooled_for_display(m, 4)
     assert k == 3 and pooled.shape == (4, 4)
     assert pooled[0, 0] == -3.0 and pooled[2, 2] == 2.0 and pooled[3, 3] == 0.5
+    m[3, 5], m[4, 3] = -1.5, 1.5  # a tie of opposite signs: the first in the block's raster order
+    assert hessian.pooled_for_display(m, 4)[0][1, 1] == -1.5
+    m[3, 5], m[4, 3] = 1.5, -1.5
+    assert hessian.pooled_for_display(m, 4)[0][1, 1] == 1.5
 
 
 @pytest.mark.slow
@@ -207,7 +211,7 @@ def test_energy_hessians_equal_the_hessian_of_the_energy_after_exactly_t_steps()
                                           on_chunk=lambda t, done: calls.append((t, done)), one_program=one_program)
         for t in steps:
             np.testing.assert_allclose(numeric[t], direct[t], rtol=1e-10, atol=1e-12)
-        assert calls[-1] == (9, w.shape[0]) and {t for t, _ in calls} == set(steps)
+        assert calls[-1] == (9, hessian.hessian_products(params, spec, x, y)) and {t for t, _ in calls} == set(steps)
     assert not np.allclose(direct[0], direct[9])  # the step count does matter here
 
 
@@ -233,7 +237,8 @@ def test_hessians_through_the_input_subspace_equal_the_direct_ones():
     subspace = hessian.InputSubspace.of(spec, x)
     assert subspace.basis.shape == (9, 4)
     w = hessian.flatten_weights(params)
-    assert hessian.hessian_products(params, spec, x) == w.shape[0] - 3 * (9 - 4)
+    # products: W_1's block from 3 (one per row of W_1), then W_2 (9) and W_3 (6), where W has 42 weights
+    assert hessian.hessian_products(params, spec, x, y) == 3 + 9 + 6 and w.shape[0] == 42
     np.testing.assert_allclose(hessian.loss_hessian(spec, params, x, y, chunk_size=5),
                                jax.hessian(hessian.loss_fn(spec, x, y))(w), rtol=1e-10, atol=1e-12)
     numeric = hessian.energy_hessians(spec, params, x, y, [0, 3], dt=0.1, chunk_size=5)
@@ -241,3 +246,44 @@ def test_hessians_through_the_input_subspace_equal_the_direct_ones():
         np.testing.assert_allclose(numeric[t], jax.hessian(hessian.energy_after_fn(spec, x, y, w, t, 0.1))(w),
                                    rtol=1e-10, atol=1e-12)
     assert hessian.InputSubspace.of(spec, np.ones((9, 9))) is None  # no fewer inputs than dimensions
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("param_type, skips", [("sp", False), ("mupc", True)])
+def test_linear_net_hessians_from_pseudo_examples_and_the_first_layer_block_equal_the_direct_ones(param_type, skips):
+    """A batch larger than dim (x, y) is replaced by dim (x, y) pseudo-examples with the same
+    loss and energy at every weight, and W_1's block is assembled as R ⊗ Σ x xᵀ from one product
+    per row of W_1: the Hessians must still equal jax.hessian on the real batch, at random weights."""
+    spec = NetSpec(3, 4, 2, 2, "linear", param_type, skips, "standard_gauss")
+    params = init_params(jax.random.PRNGKey(7), spec, jnp.float64)
+    rng = np.random.RandomState(8)
+    x, y = jnp.asarray(rng.standard_normal((16, 3)) + 0.5), jnp.asarray(rng.standard_normal((16, 2)))
+    w = hessian.flatten_weights(params)
+    plan = hessian.HessianPlan.of(spec, params, x, y)
+    assert plan.x.shape == (5, 3) and plan.subspace is None  # 16 examples -> 5 pseudo-examples
+    other = w + 0.3 * jnp.asarray(rng.standard_normal(w.shape))  # same loss and energy anywhere, not only at w
+    for v in (w, other):
+        assert np.isclose(hessian.loss_fn(spec, plan.x, plan.y)(v), hessian.loss_fn(spec, x, y)(v), rtol=1e-12)
+        assert np.isclose(hessian.energy_after_fn(spec, plan.x, plan.y, w, 3, 0.1)(v),
+                          hessian.energy_after_fn(spec, x, y, w, 3, 0.1)(v), rtol=1e-12)
+    assert hessian.hessian_products(params, spec, x, y) == 4 + 16 + 8  # W_1 (12 weights) from 4 products
+    np.testing.assert_allclose(hessian.loss_hessian(spec, params, x, y, chunk_size=6),
+                               jax.hessian(hessian.loss_fn(spec, x, y))(w), rtol=1e-10, atol=1e-12)
+    numeric = hessian.energy_hessians(spec, params, x, y, [0, 2, 5], dt=0.1, chunk_size=6)
+    for t in (0, 2, 5):
+        direct = jax.hessian(hessian.energy_after_fn(spec, x, y, w, t, 0.1))(w)
+        assert np.abs(direct[:12, :12]).max() > 1e-3  # the assembled block is not trivially zero
+        np.testing.assert_allclose(numeric[t], direct, rtol=1e-10, atol=1e-12)
+
+
+def test_nonlinear_nets_take_every_product_on_the_real_batch():
+    """The reductions need activities affine in the sources: a tanh net gets none of them."""
+    spec = NetSpec(3, 4, 2, 2, "tanh")
+    params = init_params(jax.random.PRNGKey(7), spec, jnp.float64)
+    x, y = jnp.ones((16, 3)), jnp.ones((16, 2))
+    plan = hessian.HessianPlan.of(spec, params, x, y)
+    assert plan.x.shape == (16, 3) and plan.first_layer is None
+    assert hessian.hessian_products(params, spec, x, y) == 12 + 16 + 8
+    w = hessian.flatten_weights(params)
+    np.testing.assert_allclose(hessian.energy_hessians(spec, params, x, y, [2], dt=0.1, chunk_size=8)[2],
+                               jax.hessian(hessian.energy_after_fn(spec, x, y, w, 2, 0.1))(w), rtol=1e-10, atol=1e-12)

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .energy import mse_loss, pc_energy
+from .hessian_reductions import FirstLayerBlock, InputSubspace, pseudo_examples
 from .inference import euler_inference
 from .nets import NetSpec, Params, forward, layer_shapes, predict
 
@@ -63,29 +64,40 @@ def dense_hessian(f: Callable[[jax.Array], jax.Array], w: jax.Array, chunk_size:
 
 
 def hessian_rows(f: Callable[[jax.Array, jax.Array], jax.Array], chunk_size: int) -> Callable:
-    """A jitted ``rows(w, arg, start)``: rows ``start`` … ``start + chunk_size − 1`` of
-    ∇²_w f(w, arg) (rows past the last weight are zero), ``chunk_size`` Hessian-vector
-    products at once. One compiled program serves every chunk and every ``arg``."""
+    """A jitted ``rows(w, arg, directions)``: the rows ∇²_w f(w, arg) e_i for the ``chunk_size``
+    indices i in ``directions`` (an index past the last weight gives a zero row), as many
+    Hessian-vector products at once. One compiled program serves every chunk and every ``arg``."""
 
     @jax.jit
-    def rows(w, arg, start):
-        basis = jax.nn.one_hot(start + jnp.arange(chunk_size), w.shape[0], dtype=w.dtype)
+    def rows(w, arg, directions):
+        basis = jax.nn.one_hot(directions, w.shape[0], dtype=w.dtype)
         return jax.vmap(lambda v: jax.jvp(jax.grad(lambda u: f(u, arg)), (w,), (v,))[1])(basis)
 
     return rows
 
 
+def chunked_rows(rows: Callable, w: jax.Array, arg, directions: np.ndarray, chunk_size: int,
+                 on_chunk: Callable[[int], None] | None = None) -> np.ndarray:
+    """The Hessian's rows along ``directions`` [K] as [K, P], from :func:`hessian_rows`, a chunk
+    at a time on the host (so that a long one can report progress: ``on_chunk(products done)``)."""
+    p, k = w.shape[0], len(directions)
+    chunk_size = -(-k // -(-k // chunk_size))  # as many chunks, evened out: fewest zero rows
+    padded = np.full(-(-k // chunk_size) * chunk_size, p, dtype=np.int32)  # index p: a zero row
+    padded[:k] = directions
+    out = np.empty((k, p), dtype=w.dtype)
+    for start in range(0, k, chunk_size):
+        block = np.asarray(rows(w, arg, padded[start:start + chunk_size]))
+        out[start:start + chunk_size] = block[:k - start]
+        if on_chunk:
+            on_chunk(min(start + chunk_size, k))
+    return out
+
+
 def chunked_hessian(rows: Callable, w: jax.Array, arg, chunk_size: int,
                     on_chunk: Callable[[int], None] | None = None) -> np.ndarray:
-    """The dense Hessian [P, P] from :func:`hessian_rows`, a chunk at a time on the host (so
-    that a long one can report progress: ``on_chunk(products done)``), symmetrised."""
-    p = w.shape[0]
-    out = np.empty((p, p), dtype=w.dtype)
-    for start in range(0, p, chunk_size):
-        block = np.asarray(rows(w, arg, start))
-        out[start:start + chunk_size] = block[:p - start]
-        if on_chunk:
-            on_chunk(min(start + chunk_size, p))
+    """The dense Hessian [P, P] from :func:`hessian_rows`, every row computed (see
+    :func:`chunked_rows`), symmetrised against round-off."""
+    out = chunked_rows(rows, w, arg, np.arange(w.shape[0]), chunk_size, on_chunk)
     out += out.T
     out *= 0.5
     return out
@@ -115,108 +127,124 @@ def energy_after_fn(spec: NetSpec, x: jax.Array, y: jax.Array, w_start: jax.Arra
     return energy
 
 
-class InputSubspace(NamedTuple):
-    """Weight Hessians through the span of the batch's inputs.
+class HessianPlan(NamedTuple):
+    """How the Hessians of one net on one batch are taken (:mod:`pcrepro.core.hessian_reductions`):
+    on the batch or its pseudo-examples, in W or through the inputs' span, with the W_1 block
+    from N products where the net is linear."""
 
-    A function of the weights that sees W_1 only through W_1 Xᵀ (the loss, and the energy after
-    any number of inference steps: the input enters only as W_1 x_i) is unchanged when W_1 is
-    replaced by V Qᵀ with V = W_1 Q, Q [D, r] an orthonormal basis of the inputs' span
-    (Q Qᵀ x_i = x_i). Its Hessian in W is therefore Jᵀ ∇²_u J, J the linear map
-    W ↦ u = (W_1 Q, W_2 … W_L): the Hessian-vector products are taken in u, of N·r + (rest)
-    entries instead of N·D + (rest), and lifted exactly. For MNIST (D = 784, a batch of 64) that
-    is 8–10× fewer products."""
-
-    basis: np.ndarray  # Q [D, r]
-    width: int
+    x: jax.Array
+    y: jax.Array
+    subspace: InputSubspace | None
+    first_layer: FirstLayerBlock | None
+    n_weights: int  # P, in the coordinates the products are taken in
 
     @staticmethod
-    def of(spec: NetSpec, x) -> "InputSubspace | None":
-        """The subspace of the batch ``x`` [B, D], or None where it would not be smaller (B ≥ D)."""
-        x = np.asarray(x)
-        if x.shape[0] >= x.shape[1]:
-            return None
-        return InputSubspace(np.linalg.qr(x.T)[0], spec.width)
+    def of(spec: NetSpec, params: Params, x, y) -> "HessianPlan":
+        fewer = pseudo_examples(spec, x, y)
+        if fewer is not None:
+            x, y = fewer
+        x, y = jnp.asarray(x), jnp.asarray(y)
+        subspace = InputSubspace.of(spec, x)
+        inputs = np.asarray(x) if subspace is None else np.asarray(x) @ subspace.basis
+        n_weights = int(flatten_weights(params).shape[0])
+        if subspace is not None:
+            n_weights -= spec.width * (spec.input_dim - subspace.basis.shape[1])
+        return HessianPlan(x, y, subspace, FirstLayerBlock.of(spec, inputs), n_weights)
 
-    def reduce(self, w: jax.Array) -> jax.Array:
-        """u = (W_1 Q, W_2 … W_L), flat."""
-        n, d = self.width, self.basis.shape[0]
-        return jnp.concatenate([(w[:n * d].reshape(n, d) @ self.basis).ravel(), w[n * d:]])
+    def directions(self) -> np.ndarray:
+        """The unit vectors the products are taken along."""
+        if self.first_layer is None:
+            return np.arange(self.n_weights)
+        return self.first_layer.directions(self.n_weights)
 
-    def expand(self, u: jax.Array) -> jax.Array:
-        """W = (V Qᵀ, W_2 … W_L), flat, from u."""
-        n, r = self.width, self.basis.shape[1]
-        return jnp.concatenate([(u[:n * r].reshape(n, r) @ self.basis.T).ravel(), u[n * r:]])
+    def point(self, w: jax.Array) -> jax.Array:
+        """Where the products are taken: w, or u through the subspace."""
+        return w if self.subspace is None else self.subspace.reduce(w)
 
-    def lift(self, h: np.ndarray) -> np.ndarray:
-        """The Hessian in W from the Hessian ``h`` in u: Jᵀ h J."""
-        n, (d, r) = self.width, self.basis.shape
-        a, q = n * r, self.basis
-        rest = h.shape[0] - a
-        out = np.empty((n * d + rest,) * 2, h.dtype)
-        h_vv = h[:a, :a].reshape(n * r * n, r) @ q.T                        # [i b k, l]
-        h_vv = h_vv.reshape(n, r, n, d).transpose(0, 2, 3, 1) @ q.T          # [i, k, l, j]
-        out[:n * d, :n * d] = h_vv.transpose(0, 3, 1, 2).reshape(n * d, n * d)  # [i j, k l]
-        out[:n * d, n * d:] = (q @ h[:a, a:].reshape(n, r, rest)).reshape(n * d, rest)
-        out[n * d:, :n * d] = out[:n * d, n * d:].T
-        out[n * d:, n * d:] = h[a:, a:]
-        return out
+    def in_coordinates(self, g: Callable) -> Callable:
+        """g(w, arg) rewritten as a function of the point's coordinates."""
+        if self.subspace is None:
+            return g
+        return lambda u, arg: g(self.subspace.expand(u), arg)
 
-
-def _coordinates(subspace: InputSubspace | None, w: jax.Array):
-    """(point, in_coordinates, lift): where the products are taken (w, or u through ``subspace``),
-    a function g(w, arg) rewritten in those coordinates, and the map of their Hessian back to W."""
-    if subspace is None:
-        return w, (lambda g: g), (lambda h: h)
-    return subspace.reduce(w), (lambda g: lambda u, a: g(subspace.expand(u), a)), subspace.lift
+    def hessian(self, rows: Callable, w: jax.Array, arg, chunk_size: int,
+                on_chunk: Callable[[int], None] | None = None) -> np.ndarray:
+        """The dense, symmetric Hessian in W at ``w`` from :func:`hessian_rows` of a function in
+        :meth:`in_coordinates`."""
+        point = self.point(w)
+        taken = chunked_rows(rows, point, arg, self.directions(), chunk_size, on_chunk)
+        if self.first_layer is None:
+            taken += taken.T
+            taken *= 0.5
+            h = taken
+        else:
+            h = self.first_layer.assemble(taken)
+        return h if self.subspace is None else self.subspace.lift(h)
 
 
-def hessian_products(params: Params, spec: NetSpec, x) -> int:
-    """Hessian-vector products per Hessian (the weights, or fewer through :class:`InputSubspace`)."""
-    subspace = InputSubspace.of(spec, x)
-    n_params = int(flatten_weights(params).shape[0])
-    return n_params if subspace is None else n_params - spec.width * (spec.input_dim - subspace.basis.shape[1])
+def hessian_products(params: Params, spec: NetSpec, x, y) -> int:
+    """Hessian-vector products per Hessian (the weights, or fewer: :class:`HessianPlan`)."""
+    return len(HessianPlan.of(spec, params, x, y).directions())
 
 
 def loss_hessian(spec: NetSpec, params: Params, x, y, chunk_size: int = 256,
                  on_chunk: Callable[[int], None] | None = None) -> np.ndarray:
-    """∂²𝓛/∂W² at ``params`` [P, P] (through :class:`InputSubspace` where that is smaller);
-    ``on_chunk`` as in :func:`chunked_hessian`."""
-    point, in_coordinates, lift = _coordinates(InputSubspace.of(spec, x), flatten_weights(params))
-    rows = hessian_rows(in_coordinates(lambda w, _: loss_fn(spec, x, y)(w)), chunk_size)
-    return lift(chunked_hessian(rows, point, 0, chunk_size, on_chunk))
+    """∂²𝓛/∂W² at ``params`` [P, P] (with the exact reductions of :class:`HessianPlan`);
+    ``on_chunk`` as in :func:`chunked_rows`."""
+    plan = HessianPlan.of(spec, params, x, y)
+    rows = hessian_rows(plan.in_coordinates(lambda w, _: loss_fn(spec, plan.x, plan.y)(w)), chunk_size)
+    return plan.hessian(rows, flatten_weights(params), 0, chunk_size, on_chunk)
 
 
-# Below this many weights one program (step count as an argument) beats a program per step
-# count: compiling dominates. Above it the products dominate, and a product through a masked
-# scan pays for every skipped step (measured, MNIST-1D H = 1, N = 100, 2-core CPU: 3.9 ms for
-# t = 0 and 11.1 ms for t = 50 in the masked scan of 50 steps, 0.19 ms and 7.7 ms with a
-# program of exactly t steps, which compiles in 0.6–3.2 s).
+# Below this many products per Hessian one program (step count as an argument) serves every
+# step count: compiling dominates. Above it the products dominate, and a product through a
+# masked scan pays for every skipped step (measured, MNIST-1D H = 1, N = 100, 2-core CPU: 3.9 ms
+# for t = 0 and 11.1 ms for t = 50 in the masked scan of 50 steps, 0.19 ms and 7.7 ms with a
+# program of exactly t steps, which compiles in 0.6–3.2 s) — except for a few skipped steps:
+# step counts up to SHARED_MAX_STEPS still share one program.
 ONE_PROGRAM_MAX_WEIGHTS = 1000
+SHARED_MAX_STEPS = 5
+
+
+def step_programs(steps: Sequence[int], products: int, one_program: bool | None = None) -> list[list[int]]:
+    """The step counts grouped by the compiled program that serves them (a group of one: a
+    program of exactly t steps; more: a masked scan of the group's largest t). ``one_program``:
+    True, one group; False, a group per t; None: one group below :data:`ONE_PROGRAM_MAX_WEIGHTS`
+    products per Hessian, else the counts up to :data:`SHARED_MAX_STEPS` together and each
+    larger one alone."""
+    steps = sorted(set(int(t) for t in steps))
+    if one_program is None:
+        one_program = True if products < ONE_PROGRAM_MAX_WEIGHTS else None
+    if one_program:
+        return [steps]
+    if one_program is False:
+        return [[t] for t in steps]
+    small = [t for t in steps if t <= SHARED_MAX_STEPS]
+    return ([small] if small else []) + [[t] for t in steps if t > SHARED_MAX_STEPS]
 
 
 def energy_hessians(spec: NetSpec, params: Params, x, y, steps: Sequence[int], dt: float,
                     chunk_size: int = 256, on_chunk: Callable[[int, int], None] | None = None,
                     one_program: bool | None = None) -> dict[int, np.ndarray]:
-    """∂²F/∂W² after each number of inference steps in ``steps``. ``one_program``: one compiled
-    program with the step count as an argument, the steps past t skipped by a ``cond`` (see
-    :func:`pcrepro.core.inference.euler_inference`), else a program of exactly t steps per t;
-    None: one program below :data:`ONE_PROGRAM_MAX_WEIGHTS` weights. ``on_chunk(t, products
-    done)`` after each chunk of Hessian-vector products."""
-    steps = sorted(set(int(s) for s in steps))
-    point, in_coordinates, lift = _coordinates(InputSubspace.of(spec, x), flatten_weights(params))
-    if one_program is None:
-        one_program = hessian_products(params, spec, x) < ONE_PROGRAM_MAX_WEIGHTS
-
-    def rows_for(t):  # t None: one program, the step count its argument
-        if t is None:
-            return hessian_rows(in_coordinates(lambda w, n: energy_after_fn(spec, x, y, w, n, dt, max(steps))(w)),
+    """∂²F/∂W² after each number of inference steps in ``steps``, with the programs of
+    :func:`step_programs` (a shared program takes the step count as an argument and skips the
+    steps past it by a ``cond``, see :func:`pcrepro.core.inference.euler_inference`).
+    ``on_chunk(t, products done)`` after each chunk of Hessian-vector products."""
+    plan = HessianPlan.of(spec, params, x, y)
+    x, y, w = plan.x, plan.y, flatten_weights(params)
+    hessians = {}
+    for group in step_programs(steps, len(plan.directions()), one_program):
+        if len(group) == 1:
+            t = group[0]
+            rows = hessian_rows(plan.in_coordinates(lambda v, _: energy_after_fn(spec, x, y, v, t, dt)(v)), chunk_size)
+        else:
+            most = max(group)
+            rows = hessian_rows(plan.in_coordinates(lambda v, n: energy_after_fn(spec, x, y, v, n, dt, most)(v)),
                                 chunk_size)
-        return hessian_rows(in_coordinates(lambda w, _: energy_after_fn(spec, x, y, w, t, dt)(w)), chunk_size)
-
-    shared = rows_for(None) if one_program else None
-    return {t: lift(chunked_hessian(shared or rows_for(t), point, jnp.int32(t), chunk_size,
-                                    on_chunk and (lambda done, t=t: on_chunk(t, done))))
-            for t in steps}
+        for t in group:
+            hessians[t] = plan.hessian(rows, w, jnp.int32(t), chunk_size,
+                                       on_chunk and (lambda done, t=t: on_chunk(t, done)))
+    return hessians
 
 
 def eigenvalues(matrix: np.ndarray) -> np.ndarray:
@@ -264,9 +292,20 @@ def pooled_for_display(matrix: np.ndarray, max_size: int) -> tuple[np.ndarray, i
     if size <= max_size:
         return matrix, 1
     k = -(-size // max_size)
-    padded = np.zeros((-(-size // k) * k,) * 2, matrix.dtype)
-    padded[:size, :size] = matrix
-    m = padded.shape[0] // k
-    blocks = padded.reshape(m, k, m, k).transpose(0, 2, 1, 3).reshape(m, m, k * k)
-    idx = np.abs(blocks).argmax(axis=-1)
-    return np.take_along_axis(blocks, idx[..., None], axis=-1)[..., 0], k
+    m = -(-size // k)
+    if m * k == size:
+        padded = matrix
+    else:
+        padded = np.zeros((m * k,) * 2, matrix.dtype)
+        padded[:size, :size] = matrix
+    blocks = padded.reshape(m, k, m, k)  # a view: no copy of a large matrix
+    high = blocks.max(axis=1).max(axis=2)  # rows of a block first: contiguous, 3x quicker than both at once
+    low = blocks.min(axis=1).min(axis=2)
+    pooled = np.where(high >= -low, high, low)
+    # extremes of equal size and opposite sign: the first in the block's raster order (as an
+    # argmax of |entry| over the block picks), which exact Hessians at saddles do produce
+    rows, cols = np.nonzero((high == -low) & (high != 0))
+    if len(rows):
+        tied = blocks[rows, :, cols, :].reshape(len(rows), k * k)
+        pooled[rows, cols] = tied[np.arange(len(rows)), np.abs(tied).argmax(axis=1)]
+    return pooled, k

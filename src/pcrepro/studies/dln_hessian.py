@@ -146,7 +146,7 @@ def analyse(config: DLNConfig, x: np.ndarray, y: np.ndarray, *, seed: int, plot_
     n_params = int(flatten_weights(params).shape[0])
     steps = sorted(int(t) for t in plot_steps)
     out: dict[str, np.ndarray] = {"n_params": np.array(n_params), "steps": np.array(steps)}
-    products = hessian_products(params, spec, x)
+    products = hessian_products(params, spec, x, y)
     progress = HessianProgress(config.id, products, steps, log, progress_every_s)
     eig_seconds = [0.0]
 
