@@ -276,6 +276,7 @@ def test_linear_net_hessians_from_pseudo_examples_and_the_first_layer_block_equa
         np.testing.assert_allclose(numeric[t], direct, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_nonlinear_nets_take_every_product_on_the_real_batch():
     """The reductions need activities affine in the sources: a tanh net gets none of them."""
     spec = NetSpec(3, 4, 2, 2, "tanh")

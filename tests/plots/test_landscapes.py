@@ -29,3 +29,32 @@ def test_eigenvalue_overlay_bins_all_spectra_alike_and_names_the_smallest_eigenv
                                           (-100.0, "−10²"), (0.002, "")])
 def test_symmetric_log_colour_bar_ticks_are_plain_text_decades(value, label):
     assert _signed_decade(value) == label
+
+
+@pytest.mark.slow
+def test_a_series_of_3d_frames_never_holds_many_figures_open(tmp_path):
+    """A GIF of 8 volume figures, drawn one by one from a generator, and 3 saved as PDFs and
+    kept as frames: at most one figure is open at any time, and every frame is in the GIF."""
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from pcrepro.plots.common import FigureWriter
+    from pcrepro.plots.landscapes import volume_figure
+
+    axis = np.linspace(-1, 1, 4)
+    values = np.add.outer(np.add.outer(axis, axis), axis) ** 2
+    most_open = []
+
+    def drawn(n):
+        for k in range(n):
+            fig = volume_figure(axis, values + k, title=f"frame {k}")
+            most_open.append(len(plt.get_fignums()))
+            yield fig
+
+    with FigureWriter(tmp_path) as w:
+        w.gif(drawn(8), "series.gif", 100)
+        kept = [w.matplotlib_frame(fig, f"t{k}.pdf") for k, fig in enumerate(drawn(3))]
+        w.gif(kept, "kept.gif", 100)
+    assert max(most_open) == 1 and plt.get_fignums() == []
+    assert Image.open(tmp_path / "series.gif").n_frames == 8 and Image.open(tmp_path / "kept.gif").n_frames == 3
+    assert all((tmp_path / f"t{k}.pdf").stat().st_size > 1000 for k in range(3))

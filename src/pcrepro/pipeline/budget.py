@@ -34,8 +34,8 @@ COMPILE_SECONDS_PER_CELL = 5.0  # measured compile of one cell's program: 2.9–
 ANALYSIS_MINUTES = {"mupc_activity_hessian": 16.0, "mupc_forward_pass": 36.0, "mupc_energy_theory": 9.0}
 # whole studies small enough to have been run at paper settings on the 2-core dev CPU (2026-11-23:
 # error_optim on MNIST, as EMNIST's 60 000 images; double_descent both inits; 2026-11-30:
-# dln_hessian, its 18 configurations 3 115 job-seconds two at a time): an upper bound for a GPU
-CPU_MEASURED_MINUTES = {"error_optim": 2.4, "double_descent": 0.3, "dln_hessian": 26.0}
+# dln_hessian, its 18 configurations 2 394 job-seconds two at a time): an upper bound for a GPU
+CPU_MEASURED_MINUTES = {"error_optim": 2.4, "double_descent": 0.3, "dln_hessian": 20.0}
 
 
 def step_flops(spec: TrainSpec) -> float:

@@ -3,28 +3,66 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
+
+
+class JobLog:
+    """``log(msg)``: a time-stamped line to stderr and, if given, to the file ``path``."""
+
+    def __init__(self, path: str | Path | None, handle=None):
+        self.path, self._handle = path, handle
+
+    def __call__(self, message: str) -> None:
+        line = f"{time.strftime('%H:%M:%S')} {message}"
+        print(line, file=sys.stderr, flush=True)
+        if self._handle:
+            print(line, file=self._handle)
+
+    @contextlib.contextmanager
+    def heartbeat(self, message: str, every_s: float = 30.0) -> Iterator[None]:
+        """Log "``message``, N s so far" every ``every_s`` seconds while the block runs. The lines
+        come from a small separate process, so they keep coming while the block holds the GIL
+        (SciPy's LAPACK calls do, for a minute and more on a large matrix); it exits with the
+        block, or on its own once this process is gone."""
+        child = subprocess.Popen([sys.executable, "-c", _HEARTBEAT, message, str(every_s),
+                                  str(self.path or ""), str(os.getpid())], stdin=subprocess.DEVNULL)
+        try:
+            yield
+        finally:
+            child.kill()
+            child.wait()
+
+
+_HEARTBEAT = """
+import os, sys, time
+message, every_s, path, parent = sys.argv[1], float(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+start = time.time()
+while True:
+    time.sleep(every_s)
+    if os.getppid() != parent:
+        break
+    line = f"{time.strftime('%H:%M:%S')} {message}, {time.time() - start:.0f} s so far"
+    print(line, file=sys.stderr, flush=True)
+    if path:
+        with open(path, "a") as handle:
+            print(line, file=handle)
+"""
 
 
 @contextlib.contextmanager
-def log_to(path: str | Path | None) -> Iterator[Callable[[str], None]]:
-    """Yield ``log(msg)`` writing time-stamped lines to ``path`` (if given) and to stderr."""
+def log_to(path: str | Path | None) -> Iterator[JobLog]:
+    """Yield a :class:`JobLog` writing time-stamped lines to ``path`` (if given) and to stderr."""
     handle = None
     if path and not _teed_to(path):  # else stderr already copies every line into that file
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         handle = open(path, "a", buffering=1)
-
-    def log(message: str) -> None:
-        line = f"{time.strftime('%H:%M:%S')} {message}"
-        print(line, file=sys.stderr, flush=True)
-        if handle:
-            print(line, file=handle)
-
     try:
-        yield log
+        yield JobLog(path, handle)
     finally:
         if handle:
             handle.close()

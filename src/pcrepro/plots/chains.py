@@ -138,8 +138,8 @@ def draw_loss_landscape(w: FigureWriter, h: int, result: Mapping, max_frames: in
     else:
         w.matplotlib(volume_figure(axis, loss, title="BP: loss", trajectory=trajectory),
                      f"{root}/loss_volume_trajectory.pdf")
-        frames = [volume_figure(axis, loss, title=f"BP, iteration {k}", trajectory=trajectory[: k + 1])
-                  for k in subsample(range(len(trajectory)), max_frames)]
+        frames = (volume_figure(axis, loss, title=f"BP, iteration {k}", trajectory=trajectory[: k + 1])
+                  for k in subsample(range(len(trajectory)), max_frames))  # drawn and closed one by one
         w.gif(frames, f"{root}/loss_volume_training.gif", 300)
 
 
@@ -159,8 +159,7 @@ def draw_energy_landscape(w: FigureWriter, h: int, result: Mapping, steps: list[
             w.plotly(c, f"{root}/energy_contour_t{t}.pdf")
             contours.append(c)
             surface = surface_figure(axis, axis, energy[..., t], objective="ℱ", title=f"PC, t = {t}", z_max=z_max)
-            w.matplotlib(surface, f"{root}/energy_surface_t{t}.pdf", close=False)
-            surfaces.append(surface)
+            surfaces.append(w.matplotlib_frame(surface, f"{root}/energy_surface_t{t}.pdf"))
         w.gif(contours, f"{root}/energy_contour_inference.gif")
         w.gif(surfaces, f"{root}/energy_surface_inference.gif")
         eq_descent = result["landscape_pc_equilibrium_descent"]
@@ -178,8 +177,7 @@ def draw_energy_landscape(w: FigureWriter, h: int, result: Mapping, steps: list[
         volumes = []
         for t in steps:
             volume = volume_figure(axis, energy[..., t], title=f"PC, t = {t}")
-            w.matplotlib(volume, f"{root}/energy_volume_t{t}.pdf", close=False)
-            volumes.append(volume)
+            volumes.append(w.matplotlib_frame(volume, f"{root}/energy_volume_t{t}.pdf"))
         w.gif(volumes, f"{root}/energy_volume_inference.gif")
         w.matplotlib(volume_figure(axis, equilibrium, title="PC, equilibrated energy ℱ*", trajectory=trajectory),
                      f"{root}/equilibrium_energy_volume_trajectory.pdf")

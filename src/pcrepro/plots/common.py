@@ -12,7 +12,7 @@ import contextlib
 import math
 import textwrap
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import pandas as pd
 import plotly.colors as pcolors
@@ -194,9 +194,20 @@ class FigureWriter:
         self.written.add(path)
         self._data(path, data)
 
-    def gif(self, frames: Sequence, relpath: str, duration_ms: int = 1000) -> None:
+    def matplotlib_frame(self, fig, relpath: str, **kwargs) -> bytes:
+        """Save ``fig`` as :meth:`matplotlib` does and return it as a GIF frame (PNG bytes), closed:
+        a long series of 3-D figures never holds many open at once."""
+        import matplotlib.pyplot as plt
+
+        self.matplotlib(fig, relpath, close=False, **kwargs)
+        frame = png_bytes(fig)
+        plt.close(fig)
+        return frame
+
+    def gif(self, frames: Iterable, relpath: str, duration_ms: int = 1000) -> None:
         """An animated GIF (looping) of ``frames``: plotly figures (rendered with the queue),
-        matplotlib figures (rendered and closed now) or PNG bytes from :func:`png_bytes`."""
+        matplotlib figures (rendered and closed now, one by one if ``frames`` is a generator) or
+        PNG bytes from :func:`png_bytes`."""
         import matplotlib.pyplot as plt
 
         rendered: list = []

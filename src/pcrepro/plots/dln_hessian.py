@@ -101,6 +101,5 @@ def draw_projections(w: FigureWriter, c: DLNConfig, r: Mapping) -> None:
         for t in steps:
             fig = surface_figure(axis, axis, energy[..., t], objective="ℱ", z_max=z_max, labels=labels,
                                  title=f"Inference iteration: {t}")
-            w.matplotlib(fig, f"{root}/energy_surface_{_domain(d)}_t{t}.pdf", close=False)
-            frames.append(fig)
+            frames.append(w.matplotlib_frame(fig, f"{root}/energy_surface_{_domain(d)}_t{t}.pdf"))
         w.gif(frames, f"{root}/energy_surface_{_domain(d)}_inference.gif")

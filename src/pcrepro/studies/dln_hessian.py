@@ -9,6 +9,7 @@ eigenvectors. Matrices are in :mod:`pcrepro.core.hessian`'s vectorisation order.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,6 +114,11 @@ class HessianProgress:
         self.total_work = n_params * (1 + sum(t + 1 for t in self.steps))
         self.products = self.work = 0
         self.start = self.last = time.perf_counter()
+        self.excluded = 0.0  # seconds spent on other work in between (eigen-decompositions)
+
+    def exclude(self, seconds: float) -> None:
+        """Leave ``seconds`` of other work out of the time-left estimate."""
+        self.excluded += seconds
 
     def loss(self, done: int) -> None:
         self._advance(done, 1, base=0)
@@ -128,7 +134,7 @@ class HessianProgress:
         if now - self.last < self.every_s and self.products < self.total_products:
             return
         self.last, elapsed = now, now - self.start
-        left = elapsed * (self.total_work - self.work) / max(self.work, 1)
+        left = (elapsed - self.excluded) * (self.total_work - self.work) / max(self.work, 1)
         self.log(f"{self.label}: {self.products}/{self.total_products} Hessian-vector products, "
                  f"{elapsed:.0f} s elapsed, about {left:.0f} s left")
 
@@ -148,12 +154,21 @@ def analyse(config: DLNConfig, x: np.ndarray, y: np.ndarray, *, seed: int, plot_
     out: dict[str, np.ndarray] = {"n_params": np.array(n_params), "steps": np.array(steps)}
     products = hessian_products(params, spec, x, y)
     progress = HessianProgress(config.id, products, steps, log, progress_every_s)
-    eig_seconds = [0.0]
+    eigen = {"seconds": 0.0, "done": 0}
+
+    n_eigen = len(steps) + 1 + (config.init_type == "origin")
+    heartbeat = getattr(log, "heartbeat", lambda message: contextlib.nullcontext())
 
     def timed(solver, matrix):
+        """An eigen-decomposition, timed; one LAPACK call holds the GIL for up to minutes, so a
+        separate process logs that it is running (the products' time-left estimate leaves it out)."""
         t0 = time.perf_counter()
-        result = solver(matrix)
-        eig_seconds[0] += time.perf_counter() - t0
+        with heartbeat(f"{config.id}: eigen-decomposition {eigen['done'] + 1}/{n_eigen} of a {len(matrix)}² matrix"):
+            result = solver(matrix)
+        seconds = time.perf_counter() - t0
+        eigen["seconds"] += seconds
+        eigen["done"] += 1
+        progress.exclude(seconds)
         return result
 
     log(f"{config.id}: {n_params} weights ({products} Hessian-vector products per Hessian); the loss Hessian, "
@@ -166,8 +181,7 @@ def analyse(config: DLNConfig, x: np.ndarray, y: np.ndarray, *, seed: int, plot_
     out["loss_heatmap"], out["heatmap_pool"] = pooled_for_display(loss, heatmap_max_size)
     del loss
     energy = energy_hessians(spec, params, x, y, steps, dt, chunk_size, on_chunk=progress.energy)
-    log(f"{config.id}: eigenvalues of {len(steps) + 1 + (config.init_type == 'origin')} Hessians "
-        f"of {n_params}x{n_params}")
+    log(f"{config.id}: eigenvalues of {n_eigen} Hessians of {n_params}x{n_params}")
     heatmaps, spectra = [], []
     for t in steps:
         heatmaps.append(pooled_for_display(energy[t], heatmap_max_size)[0])
@@ -193,8 +207,8 @@ def analyse(config: DLNConfig, x: np.ndarray, y: np.ndarray, *, seed: int, plot_
         out["projection_energy"] = np.stack([projected_energy(spec, w0, energy_dirs, x, y, d, resolution, steps[-1], dt)
                                              for d in domains])
     total = time.perf_counter() - started
-    log(f"{config.id}: done in {total:.1f} s, of which {eig_seconds[0]:.1f} s in dense eigen-decompositions "
-        f"(whole / eigen = {total / max(eig_seconds[0], 1e-9):.2f})")
+    log(f"{config.id}: done in {total:.1f} s, of which {eigen['seconds']:.1f} s in dense eigen-decompositions "
+        f"(whole / eigen = {total / max(eigen['seconds'], 1e-9):.2f})")
     return out
 
 
