@@ -288,3 +288,14 @@ def test_nonlinear_nets_take_every_product_on_the_real_batch():
     w = hessian.flatten_weights(params)
     np.testing.assert_allclose(hessian.energy_hessians(spec, params, x, y, [2], dt=0.1, chunk_size=8)[2],
                                jax.hessian(hessian.energy_after_fn(spec, x, y, w, 2, 0.1))(w), rtol=1e-10, atol=1e-12)
+
+
+def test_step_counts_share_programs_as_stated():
+    """Below ONE_PROGRAM_MAX_WEIGHTS products one masked program serves every step count; above
+    it the counts up to SHARED_MAX_STEPS share one and each larger count has its own."""
+    steps = [50, 0, 1, 2, 3, 4, 5, 10, 20, 5]
+    assert hessian.step_programs(steps, 999) == [[0, 1, 2, 3, 4, 5, 10, 20, 50]]
+    assert hessian.step_programs(steps, 1000) == [[0, 1, 2, 3, 4, 5], [10], [20], [50]]
+    assert hessian.step_programs([10, 20], 5000) == [[10], [20]]
+    assert hessian.step_programs(steps, 5000, one_program=True) == [[0, 1, 2, 3, 4, 5, 10, 20, 50]]
+    assert hessian.step_programs([0, 3], 10, one_program=False) == [[0], [3]]

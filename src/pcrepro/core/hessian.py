@@ -172,13 +172,10 @@ class HessianPlan(NamedTuple):
         """The dense, symmetric Hessian in W at ``w`` from :func:`hessian_rows` of a function in
         :meth:`in_coordinates`."""
         point = self.point(w)
-        taken = chunked_rows(rows, point, arg, self.directions(), chunk_size, on_chunk)
         if self.first_layer is None:
-            taken += taken.T
-            taken *= 0.5
-            h = taken
+            h = chunked_hessian(rows, point, arg, chunk_size, on_chunk)
         else:
-            h = self.first_layer.assemble(taken)
+            h = self.first_layer.assemble(chunked_rows(rows, point, arg, self.directions(), chunk_size, on_chunk))
         return h if self.subspace is None else self.subspace.lift(h)
 
 
@@ -213,9 +210,7 @@ def step_programs(steps: Sequence[int], products: int, one_program: bool | None 
     products per Hessian, else the counts up to :data:`SHARED_MAX_STEPS` together and each
     larger one alone."""
     steps = sorted(set(int(t) for t in steps))
-    if one_program is None:
-        one_program = True if products < ONE_PROGRAM_MAX_WEIGHTS else None
-    if one_program:
+    if one_program or (one_program is None and products < ONE_PROGRAM_MAX_WEIGHTS):
         return [steps]
     if one_program is False:
         return [[t] for t in steps]
