@@ -72,6 +72,12 @@ onstart:
     _problems = input_problems(workflow.dag) if hasattr(workflow, "dag") else []  # Snakemake's DAG of this run
     if _problems:
         raise SystemExit("\n\n".join(_problems))
+    # One process that has imported the science forks every local job (pcrepro.pipeline.jobserver).
+    if config["compute"].get("job_server", True) and workflow.local_exec and not workflow.remote_exec:
+        from pcrepro.pipeline.devices import visible_gpus
+        from pcrepro.pipeline.jobserver import start as _start_job_server
+
+        _start_job_server(".snakemake/pcrepro/job_server.log", visible_gpus(config["compute"].get("gpu_devices", "auto")))
 
 
 onsuccess:

@@ -1,6 +1,10 @@
 """Adapter: activity-Hessian spectra of one (setting, activation) over the N x H grid
 (rule mupc_activity_hessian_cell). Outside Snakemake: benchmarks/bench_mupc_analysis.py."""
 
+from pcrepro.pipeline.jobserver import delegate
+
+delegate(snakemake)  # noqa: F821 (forked from the run's job server if one serves this job)
+
 from pcrepro.pipeline.runtime import start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

@@ -1,5 +1,9 @@
 """Adapter: everything seed 000 computes for one chain depth (rule chains_depth)."""
 
+from pcrepro.pipeline.jobserver import delegate
+
+delegate(snakemake)  # noqa: F821 (forked from the run's job server if one serves this job)
+
 from pcrepro.pipeline.runtime import start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

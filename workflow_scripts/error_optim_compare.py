@@ -1,5 +1,9 @@
 """Adapter: the whole error_optim comparison on one batch (rule error_optim_compare)."""
 
+from pcrepro.pipeline.jobserver import delegate
+
+delegate(snakemake)  # noqa: F821 (forked from the run's job server if one serves this job)
+
 from pcrepro.pipeline.runtime import start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

@@ -1,5 +1,9 @@
 """Adapter: forward-pass norms of one (activation, optimiser) (rule mupc_forward_pass_cell)."""
 
+from pcrepro.pipeline.jobserver import delegate
+
+delegate(snakemake)  # noqa: F821 (forked from the run's job server if one serves this job)
+
 from pcrepro.pipeline.runtime import start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

@@ -1,5 +1,9 @@
 """Adapter: figure family mupc_activity_hessian (rule mupc_activity_hessian)."""
 
+from pcrepro.pipeline.jobserver import delegate
+
+delegate(snakemake)  # noqa: F821 (forked from the run's job server if one serves this job)
+
 from pcrepro.pipeline.progress import log_output
 
 log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)

@@ -1,5 +1,9 @@
 """Adapter: one figure family of study chains (rules chains_curves … chains_hessian)."""
 
+from pcrepro.pipeline.jobserver import delegate
+
+delegate(snakemake)  # noqa: F821 (forked from the run's job server if one serves this job)
+
 from pcrepro.pipeline.progress import log_output
 
 log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)

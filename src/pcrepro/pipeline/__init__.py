@@ -11,5 +11,6 @@
 ``devices``       one GPU per job (locks), CPU pinning
 ``progress``      job logs: progress lines, stdout / stderr capture
 ``runtime``       what a job sets before JAX starts (XLA flags, device, precision)
+``jobserver``     one process per local run imports the science once and forks every job
 ================  ================================================================
 """
