@@ -67,7 +67,9 @@ def server(tmp_path_factory):
 def run_job(tmp_path, name="out.json", env=None, **kwargs):
     script = tmp_path / "job.py"
     script.write_text(JOB)
-    environ = {**os.environ, "TEST_MARKER": "from the job", **(env or {})}
+    # as Snakemake starts a job of one thread
+    environ = {**os.environ, **{name: "1" for name in jobserver.THREAD_ENV}, "TEST_MARKER": "from the job",
+               **(env or {})}
     return subprocess.Popen([sys.executable, str(script), str(tmp_path / name), str(tmp_path / "pid")],
                             cwd=tmp_path, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, **kwargs)
@@ -147,7 +149,11 @@ def test_jobs_that_the_server_cannot_run_exactly_run_themselves(tmp_path, server
     code, _, err = finished(run_job(tmp_path, "x64.json", env={"JAX_ENABLE_X64": "1"}))
     assert code == 0, err
     assert json.loads((tmp_path / "x64.json").read_text())["ppid"] != server.pid
-    assert "JAX settings in its environment differ" in server.log.read_text()
+    assert "JAX or thread settings in its environment differ" in server.log.read_text()
+    # a rule of two threads: its BLAS must start two, which the server's (loaded with one) cannot
+    code, _, err = finished(run_job(tmp_path, "threads.json", env={"OPENBLAS_NUM_THREADS": "2"}))
+    assert code == 0, err
+    assert json.loads((tmp_path / "threads.json").read_text())["ppid"] != server.pid
     # a GPU job on a machine with GPUs claims one: its JAX must start a GPU backend itself
     code, _, err = finished(run_job(tmp_path, "gpu.json", env={"TEST_GPU": "1", jobserver.GPU_JOBS_ENV: "0"}))
     assert code == 0, err

@@ -36,6 +36,11 @@ SOCKET_ENV = "PCREPRO_JOB_SERVER"  # the socket path; set in the environment of 
 GPU_JOBS_ENV = "PCREPRO_JOB_SERVER_GPU_JOBS"  # "1": this machine has no GPU, so GPU jobs run on the CPU
 _CHILD_ENV = "PCREPRO_JOB_SERVER_CHILD"  # set in a forked job, so that its delegate() returns
 
+# Thread counts of the linear-algebra libraries, which they read once, when loaded: Snakemake
+# sets them to a job's `threads` (1 for every rule here), and the server loads them with that.
+THREAD_ENV = ("OMP_NUM_THREADS", "GOTO_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+              "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
 # What the adapters import. Only modules that start no JAX backend when imported (checked).
 PRELOAD = (
     "numpy", "scipy.linalg", "pandas", "pyarrow.parquet", "jax", "jax.numpy", "matplotlib.pyplot",
@@ -118,7 +123,8 @@ def start(log_path: str | Path, gpus: list[str]) -> subprocess.Popen | None:
     run on the CPU and are forked too. Returns the server process; it ends with the run."""
     path = Path(tempfile.gettempdir()) / f"pcrepro-jobs-{os.getuid()}-{os.getpid()}-{time.time_ns()}.sock"
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-    environ = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    environ = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
+                   **{name: "1" for name in THREAD_ENV})
     with open(log_path, "w") as log:
         server = subprocess.Popen([sys.executable, "-m", "pcrepro.pipeline.jobserver", str(path),
                                    str(os.getpid())], stdin=subprocess.DEVNULL, stdout=log,
@@ -159,7 +165,7 @@ def serve(path: str, parent: int) -> None:
             print("job server: a JAX backend started during the imports; jobs run themselves", flush=True)
             return
         print(f"job server: ready in {time.monotonic() - started:.1f} s, pid {server}", flush=True)
-        jax_environ = _jax_settings(os.environ)
+        loaded_with = _import_time_settings(os.environ)
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
         listener.settimeout(1.0)
         served = 0
@@ -170,7 +176,7 @@ def serve(path: str, parent: int) -> None:
                 continue
             connection.settimeout(None)
             request, streams = _receive(connection)
-            refusal = _refusal(request, jax_environ)
+            refusal = _refusal(request, loaded_with)
             if refusal:
                 print(f"job server: {request and request.get('script')} runs itself: {refusal}", flush=True)
                 _send(connection, b"D")
@@ -195,10 +201,11 @@ def serve(path: str, parent: int) -> None:
             Path(path).unlink(missing_ok=True)
 
 
-def _jax_settings(environ) -> dict[str, str]:
-    """The JAX settings JAX reads from the environment when it is imported (later changes are
-    not seen by the server's JAX)."""
-    return {k: v for k, v in environ.items() if k.startswith("JAX_") and k != "JAX_PLATFORMS"}
+def _import_time_settings(environ) -> dict[str, str]:
+    """The settings JAX and the linear-algebra libraries read from the environment when they
+    are loaded (later changes are not seen by the server's copies)."""
+    return {k: v for k, v in environ.items()
+            if (k.startswith("JAX_") and k != "JAX_PLATFORMS") or k in THREAD_ENV}
 
 
 def _receive(connection: socket.socket) -> tuple[dict | None, list[int]]:
@@ -216,7 +223,7 @@ def _receive(connection: socket.socket) -> tuple[dict | None, list[int]]:
         return None, []
 
 
-def _refusal(request: dict | None, jax_environ: dict[str, str]) -> str | None:
+def _refusal(request: dict | None, loaded_with: dict[str, str]) -> str | None:
     """Why this server cannot run the job exactly as the job's own process would (None: it can)."""
     import pcrepro
 
@@ -227,8 +234,8 @@ def _refusal(request: dict | None, jax_environ: dict[str, str]) -> str | None:
     if request["package"] != pcrepro.__file__:
         return f"another copy of pcrepro ({request['package']})"
     platforms = request["environ"].get("JAX_PLATFORMS", "cpu")
-    if platforms != "cpu" or _jax_settings(request["environ"]) != jax_environ:
-        return "JAX settings in its environment differ from the server's"
+    if platforms != "cpu" or _import_time_settings(request["environ"]) != loaded_with:
+        return "JAX or thread settings in its environment differ from the server's"
     return None
 
 
@@ -254,6 +261,7 @@ def _run_child(connection: socket.socket, request: dict, streams: list[int]) -> 
     os.environ.update(request["environ"], **{_CHILD_ENV: "1"})
     sys.path[:] = request["sys_path"]
     sys.argv[:] = request["argv"]
+    tempfile.tempdir = None  # found again from this job's TMPDIR
     import numpy as np
 
     np.random.seed()  # a fresh process would not share the server's global NumPy stream
