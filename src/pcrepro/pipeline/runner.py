@@ -54,7 +54,8 @@ RECORD_ARRAYS = (*PERIOD_ARRAYS, "cond_init", "run_loss_min")
 class Programs(NamedTuple):
     period: Callable       # test_every steps of a chunk of runs, then the evaluation
     tail: Callable | None  # the steps after the last evaluation (None: there are none)
-    init: Callable         # seeds -> (initial states, data orders)
+    init: Callable         # one seed -> its initial state
+    order: Callable        # one seed -> its data order
     initial_cond: Callable  # κ(H_z) at step 0
 
 
@@ -128,7 +129,12 @@ def build_programs(spec: TrainSpec, n_train: int, steps_per_epoch: int, n_tail: 
     return Programs(
         period=compiled(spec.test_every, True),
         tail=compiled(n_tail, False) if n_tail else None,
-        init=jax.jit(jax.vmap(lambda s: (init_run(s, spec), data_order(s, spec.epochs, n_train, n_used)))),
+        # One run at a time, so that these programs depend on the net's shape (and the data's)
+        # but not on the cell's number of runs: the compilation cache then serves them to every
+        # cell of that shape. Compiling them per cell cost more than the training program (the
+        # random draws' threefry compiles slowly on a CPU); the draws are bit for bit the vmapped ones.
+        init=jax.jit(lambda s: init_run(s, spec)),
+        order=jax.jit(lambda s: data_order(s, spec.epochs, n_train, n_used)),
         initial_cond=jax.jit(initial_condition_numbers, static_argnums=5),
     )
 
@@ -164,16 +170,19 @@ def initial_record(programs: Programs, spec: TrainSpec, hypers: RunHyper, device
     """Every run's initial state and data order (and κ at step 0), drawn in chunks of ``size``."""
     n = len(hypers.seed)
     states = orders = None
-    cond_init = np.full(n, np.nan)
-    for idx, k in running_chunks(np.full(n, RUNNING), size):
-        st, od = programs.init(jnp.asarray(hypers.seed[idx]))
+    for run, seed in enumerate(hypers.seed):
+        st, od = programs.init(seed), np.asarray(programs.order(seed))
         if states is None:
-            states = jax.tree_util.tree_map(lambda a: np.zeros((n, *a.shape[1:]), a.dtype), st)
-            orders = np.zeros((n, *od.shape[1:]), od.dtype)
-        _put(states, idx, st, k)
-        orders[idx[:k]] = np.asarray(od)[:k]
-        if spec.record_condition_number:
-            cond = programs.initial_cond(st, _take(hypers, idx), jnp.asarray(orders[idx]), *device_data[:2], spec)
+            states = jax.tree_util.tree_map(lambda a: np.zeros((n, *a.shape), a.dtype), st)
+            orders = np.zeros((n, *od.shape), od.dtype)
+        for host, device in zip(jax.tree_util.tree_leaves(states), jax.tree_util.tree_leaves(st)):
+            host[run] = np.asarray(device)
+        orders[run] = od
+    cond_init = np.full(n, np.nan)
+    if spec.record_condition_number:
+        for idx, k in running_chunks(np.full(n, RUNNING), size):
+            cond = programs.initial_cond(_take(states, idx), _take(hypers, idx), jnp.asarray(orders[idx]),
+                                         *device_data[:2], spec)
             cond_init[idx[:k]] = np.asarray(cond)[:k]
     per_period = {name: np.full((n_evals, n), np.nan) for name in PERIOD_ARRAYS}
     return CellRecord(states, orders, **per_period, cond_init=cond_init, run_loss_min=np.full(n, np.nan))
