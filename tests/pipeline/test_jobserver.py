@@ -173,3 +173,23 @@ def test_the_server_ends_with_its_run(tmp_path):
     pid, socket_path = int(out[0]), Path(out[1])
     assert gone(pid, timeout_s=30)
     assert not socket_path.exists()
+
+
+def test_a_job_whose_server_goes_away_before_forking_runs_itself(tmp_path):
+    import socket
+    import threading
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(tmp_path / "s.sock"))
+    listener.listen(1)
+
+    def hang_up():  # accepts the job, then ends without an answer (a server that died)
+        connection, _ = listener.accept()
+        connection.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    code, _, err = finished(run_job(tmp_path, "alone.json", env={jobserver.SOCKET_ENV: str(tmp_path / "s.sock"),
+                                                                 jobserver.GPU_JOBS_ENV: "1"}))
+    listener.close()
+    assert code == 0, err
+    assert json.loads((tmp_path / "alone.json").read_text())["value"] > 0  # it ran, in its own process

@@ -74,14 +74,20 @@ def delegate(snakemake) -> None:
                "environ": dict(os.environ), "sys_path": sys.path, "executable": sys.executable,
                "package": pcrepro.__file__}
     with connection:
-        socket.send_fds(connection, [_frame(pickle.dumps(request))], [0, 1, 2])
-        reply = _read_exactly(connection, 1)
-        if reply != b"P":  # declined (b"D") or the server went away: run ourselves
+        try:
+            socket.send_fds(connection, [_frame(pickle.dumps(request))], [0, 1, 2])
+            reply = _read_exactly(connection, 1)
+        except OSError:
+            reply = b""
+        if reply != b"P":  # declined (b"D") or the server went away before forking: run ourselves
             return
         (child,) = struct.unpack("!q", _read_exactly(connection, 8))
         for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(number, lambda sig, frame: _kill_quietly(child, sig))
-        status = _read_exactly(connection, 5)
+        try:
+            status = _read_exactly(connection, 5)
+        except OSError:
+            status = b""
     if len(status) == 5 and status[:1] == b"S":
         os._exit(struct.unpack("!i", status[1:])[0])
     sys.stderr.write(f"job server: the forked job (pid {child}) ended without an exit status "
