@@ -12,9 +12,9 @@ sent to the job (Snakemake stopping it, Ctrl-C) is passed on to the child, and a
 process is gone kills itself.
 
 A job runs itself, as before, wherever the server cannot stand in exactly: no server (a dry
-run, a cluster job, ``compute.job_server: false``), a GPU job, another interpreter (``--sdm
-conda``), another copy of the package, or JAX settings in the environment that differ from the
-server's. Code changed during a run reaches only jobs started after the next run's server.
+run, a cluster job, ``compute.job_server: false``), a job that will claim a GPU (one declaring
+a GPU on a machine that has one), another interpreter (``--sdm conda``), another copy of the
+package, or JAX or BLAS-thread settings in its environment that differ from the server's. Code changed during a run reaches only jobs started after the next run's server.
 """
 
 from __future__ import annotations
