@@ -160,3 +160,111 @@ def test_reusing_the_page_between_figures_draws_what_a_fresh_page_draws(tmp_path
         fresh, reused = (Image.open(tmp_path / d / png.name).convert("RGB") for d in ("1", "1000"))
         assert fresh.size == reused.size, png.name
         assert ImageChops.difference(fresh, reused).getbbox() is None, f"{png.name} differs on a reused page"
+
+
+# ---- the export pool of a run served by a job server -------------------------------------------
+
+@pytest.fixture
+def run_with_pool(tmp_path, monkeypatch):
+    """A job server as a local run starts it (with the stand-in browser in its environment, which
+    its export workers inherit); yields the server process, checks on the way out that the
+    run's browsers and pool end with it."""
+    from pcrepro.pipeline import jobserver
+    from pcrepro.plots.export_pool import POOL_ENV
+
+    servers = []
+
+    def start(hang_first_n):
+        monkeypatch.setenv("BROWSER_PATH", str(_standin(tmp_path, hang_first_n)))
+        for name in (jobserver.SOCKET_ENV, jobserver.GPU_JOBS_ENV, POOL_ENV):
+            monkeypatch.delenv(name, raising=False)
+        server = jobserver.start(tmp_path / "server.log", gpus=[])
+        assert server is not None, (tmp_path / "server.log").read_text()
+        for name in (jobserver.SOCKET_ENV, jobserver.GPU_JOBS_ENV, POOL_ENV):  # removed again on the way out
+            monkeypatch.setenv(name, os.environ[name])
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        pool = os.environ[POOL_ENV]
+        server.terminate()
+        server.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while _standin_processes(tmp_path) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _standin_processes(tmp_path) == [], "a shared browser outlived its run"
+        assert not Path(pool).exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (apt-get install chromium)")
+def test_the_jobs_of_a_run_share_its_browsers_and_draw_what_their_own_would(tmp_path, run_with_pool):
+    from PIL import Image, ImageChops
+
+    from pcrepro.plots.export_pool import POOL_ENV
+
+    figures = _varied_figures()
+    pool = os.environ.pop(POOL_ENV, None)
+    with BoundedExporter(timeout_s=60, retries=0) as own:  # outside a run: a worker of its own
+        for i, fig in enumerate(figures):
+            own.write(fig, tmp_path / "own" / f"{i}.png")
+        assert own._lease is None and own._worker is not None
+    if pool is not None:
+        os.environ[POOL_ENV] = pool
+
+    run_with_pool(hang_first_n=0)
+    workers = []
+    for i, fig in enumerate(figures):  # one job after another, each with an exporter of its own
+        with BoundedExporter(timeout_s=60, retries=0) as job:
+            job.write(fig, tmp_path / "shared" / f"{i}.png")
+            workers.append(job._lease.worker_pid)
+    assert len(set(workers)) == 1  # every job was served by the same worker,
+    assert int((tmp_path / "launches").read_text()) == 1  # which started one browser
+    for png in sorted((tmp_path / "own").iterdir()):
+        own_png, shared_png = (Image.open(tmp_path / d / png.name).convert("RGB") for d in ("own", "shared"))
+        assert own_png.size == shared_png.size, png.name
+        assert ImageChops.difference(own_png, shared_png).getbbox() is None, f"{png.name} differs"
+
+    first, second = BoundedExporter(timeout_s=60), BoundedExporter(timeout_s=60)  # two jobs at once
+    first.prestart()
+    second.prestart()
+    assert first._lease.worker_pid == workers[0] and second._lease.worker_pid != workers[0]
+    second.write(figures[0], tmp_path / "second.pdf")
+    first.close()
+    second.close()
+    assert (tmp_path / "second.pdf").read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (apt-get install chromium)")
+def test_a_shared_browser_that_hangs_is_killed_and_replaced(tmp_path, run_with_pool):
+    run_with_pool(hang_first_n=1)
+    out = tmp_path / "figs" / "x.pdf"
+    log = []
+    with BoundedExporter(timeout_s=8.0, retries=1, log=log.append) as job:
+        job.write(_figure(), out)
+    assert int((tmp_path / "launches").read_text()) == 2
+    assert len(log) == 1 and "killing the browser and starting a fresh one" in log[0]
+    assert out.read_bytes().startswith(b"%PDF")
+    assert sorted(p.name for p in out.parent.iterdir()) == ["x.pdf"]  # no temporary file left
+    assert [p for p in _standin_processes(tmp_path) if "sleep" in " ".join(p.cmdline())] == []
+
+
+def test_a_job_that_finds_every_slot_taken_starts_its_own_worker(tmp_path, run_with_pool, monkeypatch):
+    from pcrepro.plots import export_pool
+
+    run_with_pool(hang_first_n=99)  # no browser ever answers: only the slot bookkeeping is tested
+    monkeypatch.setattr(export_pool, "slot_count", lambda: 1)
+    holder = export_pool.lease(timeout_s=30)
+    assert holder is not None and psutil.Process(holder.worker_pid).ppid() != os.getpid()  # the server's child
+    try:
+        job = BoundedExporter(timeout_s=30, retries=0)
+        job.prestart()
+        assert job._lease is None and job._worker is not None
+        job.close(kill=True)
+    finally:
+        holder.release()
+    again = export_pool.lease(timeout_s=30)  # the slot is free again, with the same worker
+    assert again is not None and again.worker_pid == holder.worker_pid
+    again.release()

@@ -15,6 +15,9 @@ A job runs itself, as before, wherever the server cannot stand in exactly: no se
 run, a cluster job, ``compute.job_server: false``), a job that will claim a GPU (one declaring
 a GPU on a machine that has one), another interpreter (``--sdm conda``), another copy of the
 package, or JAX or BLAS-thread settings in its environment that differ from the server's. Code changed during a run reaches only jobs started after the next run's server.
+
+The server also starts the run's shared export browsers when a figure job asks for one
+(:mod:`pcrepro.plots.export_pool`), so that they outlive the job and end with the run.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import atexit
 import os
 import pickle
+import shutil
 import signal
 import socket
 import struct
@@ -120,6 +124,21 @@ def _read_exactly(connection: socket.socket, size: int) -> bytes:
     return data
 
 
+def start_export_worker(address: str) -> bool:
+    """Ask this run's server to start a shared export worker listening on ``address`` (a slot
+    of the run's export pool). False where no server answers."""
+    path = os.environ.get(SOCKET_ENV)
+    if not path:
+        return False
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.connect(path)
+            connection.sendall(_frame(pickle.dumps({"export_worker": address})))
+            return _read_exactly(connection, 1) == b"W"
+    except OSError:
+        return False
+
+
 # ---- server side ------------------------------------------------------------------------------
 
 def start(log_path: str | Path, gpus: list[str]) -> subprocess.Popen | None:
@@ -127,27 +146,34 @@ def start(log_path: str | Path, gpus: list[str]) -> subprocess.Popen | None:
     environment the run's jobs inherit. ``gpus``: the GPUs the run's jobs may claim
     (:func:`pcrepro.pipeline.devices.visible_gpus`); where there are none, jobs declaring a GPU
     run on the CPU and are forked too. Returns the server process; it ends with the run."""
-    path = Path(tempfile.gettempdir()) / f"pcrepro-jobs-{os.getuid()}-{os.getpid()}-{time.time_ns()}.sock"
+    name = f"{os.getuid()}-{os.getpid()}-{time.time_ns()}"
+    path = Path(tempfile.gettempdir()) / f"pcrepro-jobs-{name}.sock"
+    export_pool = Path(tempfile.mkdtemp(prefix=f"pcrepro-export-{name}-"))  # private to this user
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     environ = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
                    **{name: "1" for name in THREAD_ENV})
     with open(log_path, "w") as log:
         server = subprocess.Popen([sys.executable, "-m", "pcrepro.pipeline.jobserver", str(path),
-                                   str(os.getpid())], stdin=subprocess.DEVNULL, stdout=log,
+                                   str(os.getpid()), str(export_pool)], stdin=subprocess.DEVNULL, stdout=log,
                                   stderr=subprocess.STDOUT, env=environ)
     deadline = time.monotonic() + 30
     while not path.exists():  # bound before it imports: from then on jobs queue on it
         if server.poll() is not None or time.monotonic() > deadline:
+            shutil.rmtree(export_pool, ignore_errors=True)
             return None  # jobs run themselves; the log says why
         time.sleep(0.02)
     os.environ[SOCKET_ENV] = str(path)
     os.environ[GPU_JOBS_ENV] = "0" if gpus else "1"
+    from pcrepro.plots.export_pool import POOL_ENV
+
+    os.environ[POOL_ENV] = str(export_pool)
     return server
 
 
-def serve(path: str, parent: int) -> None:
-    """Bind ``path``, import :data:`PRELOAD`, then fork a child per job request until the
-    process ``parent`` (the run's Snakemake) is gone."""
+def serve(path: str, parent: int, export_pool: str) -> None:
+    """Bind ``path``, import :data:`PRELOAD`, then fork a child per job request (and start an
+    export worker per request for one, in the folder ``export_pool``) until the process
+    ``parent`` (the run's Snakemake) is gone."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old_umask = os.umask(0o077)  # only this user may hand jobs to it
     try:
@@ -182,6 +208,10 @@ def serve(path: str, parent: int) -> None:
                 continue
             connection.settimeout(None)
             request, streams = _receive(connection)
+            if request and "export_worker" in request:
+                _send(connection, b"W" if _start_export_worker(request["export_worker"], export_pool) else b"N")
+                connection.close()
+                continue
             refusal = _refusal(request, loaded_with)
             if refusal:
                 print(f"job server: {request and request.get('script')} runs itself: {refusal}", flush=True)
@@ -205,6 +235,20 @@ def serve(path: str, parent: int) -> None:
         if os.getpid() == server:
             listener.close()
             Path(path).unlink(missing_ok=True)
+            shutil.rmtree(export_pool, ignore_errors=True)  # its workers follow the server out
+
+
+def _start_export_worker(address: str, export_pool: str) -> bool:
+    """Start a shared export worker on ``address``, a slot of this run's pool, as the server's
+    child: it ends when the server does."""
+    if Path(address).parent != Path(export_pool):
+        print(f"job server: refused an export worker outside the run's pool: {address}", flush=True)
+        return False
+    sys.stdout.flush()
+    subprocess.Popen([sys.executable, "-m", "pcrepro.plots._export_worker", "--listen", address,
+                      str(os.getpid())], stdin=subprocess.DEVNULL, stdout=sys.stdout, stderr=subprocess.STDOUT)
+    print(f"job server: started an export worker on {Path(address).name}", flush=True)
+    return True
 
 
 def _import_time_settings(environ) -> dict[str, str]:
@@ -313,4 +357,4 @@ def _die_with_job(connection: socket.socket) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], int(sys.argv[2]))
+    serve(sys.argv[1], int(sys.argv[2]), sys.argv[3])

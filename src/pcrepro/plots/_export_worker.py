@@ -1,12 +1,16 @@
 """Worker of :mod:`pcrepro.plots.export`: one headless browser, one figure per request.
 
-    python -m pcrepro.plots._export_worker REPLY_FD PARENT_PID
+    python -m pcrepro.plots._export_worker REPLY_FD PARENT_PID      (one job's own worker)
+    python -m pcrepro.plots._export_worker --listen SOCKET PARENT_PID   (a run's shared worker)
 
-Requests arrive on stdin as JSON lines ``{"fig": <plotly figure dict>, "path": …, "format": …}``
-(``{"quit": true}`` ends it); each gets one JSON line on the file descriptor REPLY_FD
-(``{"ready": true}`` once the browser runs, then ``{"ok": true}`` or ``{"error": …}``), so
-that nothing the browser prints can be taken for an answer. A thread watches the parent:
-once it is gone, the worker kills its browser and itself.
+Requests are JSON lines ``{"fig": <plotly figure dict>, "path": …, "format": …}``
+(``{"quit": true}`` ends a job's own worker); each gets one JSON line back (``{"ready": true}``
+once the browser runs, then ``{"ok": true}`` or ``{"error": …}``). A job's own worker reads
+stdin and answers on the file descriptor REPLY_FD, so that nothing the browser prints can be
+taken for an answer. A shared worker (:mod:`pcrepro.plots.export_pool`) listens on a Unix
+socket and serves one job's connection at a time, each as a session of its own; a figure whose
+answer finds the job gone is deleted. A thread watches the parent (the job, or the run's job
+server): once it is gone, the worker kills its browser and itself.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import socket
 import sys
 import threading
 import time
 import warnings
+from pathlib import Path
 
 # kaleido reloads its page (and with it plotly.js, ≈ 0.3 s on the 2-core machine) after every
 # figure, which made a figure cost ≈ 0.45 s where rendering takes ≈ 0.1 s. Our figures come
@@ -70,13 +76,7 @@ def _warm_up(kaleido) -> None:
     kaleido.calc_fig_sync({"data": [], "layout": {}}, opts=dict(format="png"))
 
 
-def main(reply_fd: int, parent_pid: int) -> None:
-    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
-    replies = os.fdopen(reply_fd, "w", buffering=1)
-
-    def answer(**message) -> None:
-        replies.write(json.dumps(message) + "\n")
-
+def _start_browser():
     import kaleido
 
     _reload_page_every(int(os.environ.get(RELOAD_ENV, RELOAD_EVERY)))
@@ -84,19 +84,69 @@ def main(reply_fd: int, parent_pid: int) -> None:
         warnings.filterwarnings("ignore", message=".*kopts argument is ignored.*")
         kaleido.start_sync_server(n=1, silence_warnings=True)
     _warm_up(kaleido)
-    answer(ready=True)
-    for line in sys.stdin:
+    return kaleido
+
+
+def _serve(kaleido, lines, answer) -> None:
+    """Render the figure of every request line until ``{"quit": true}`` or the end of ``lines``.
+    ``answer(**message)`` returns False when the job is no longer there to read it."""
+    for line in lines:
         request = json.loads(line)
         if request.get("quit"):
-            break
+            return
         try:
             kaleido.write_fig_from_object_sync([dict(fig=request["fig"], path=request["path"],
                                                      opts=dict(format=request["format"]))])
-            answer(ok=True)
-        except Exception as err:  # reported to the parent, which raises it with the file's name
-            answer(error=f"{type(err).__name__}: {err}")
+            delivered = answer(ok=True)
+        except Exception as err:  # reported to the job, which raises it with the file's name
+            delivered = answer(error=f"{type(err).__name__}: {err}")
+        if not delivered:  # the job is gone (killed): leave none of its files behind
+            Path(request["path"]).unlink(missing_ok=True)
+            return
+
+
+def main(reply_fd: int, parent_pid: int) -> None:
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    replies = os.fdopen(reply_fd, "w", buffering=1)
+
+    def answer(**message) -> bool:
+        try:
+            replies.write(json.dumps(message) + "\n")
+            return True
+        except OSError:
+            return False
+
+    kaleido = _start_browser()
+    answer(ready=True)
+    _serve(kaleido, sys.stdin, answer)
     kaleido.stop_sync_server(silence_warnings=True)
 
 
+def listen(socket_path: str, parent_pid: int) -> None:
+    """Serve the jobs that connect to ``socket_path``, one connection at a time (a job holds its
+    slot's lock while connected, see :mod:`pcrepro.plots.export_pool`)."""
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    Path(socket_path).unlink(missing_ok=True)  # left by a worker that was killed
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(socket_path)
+    listener.listen(8)  # bound before the browser starts: the first job waits in the backlog
+    kaleido = _start_browser()
+    while True:
+        connection, _ = listener.accept()
+        with connection, connection.makefile("rb") as lines:
+            def answer(**message) -> bool:
+                try:
+                    connection.sendall((json.dumps(message) + "\n").encode())
+                    return True
+                except OSError:
+                    return False
+
+            if answer(ready=True):
+                _serve(kaleido, lines, answer)
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]), int(sys.argv[2]))
+    if sys.argv[1] == "--listen":
+        listen(sys.argv[2], int(sys.argv[3]))
+    else:
+        main(int(sys.argv[1]), int(sys.argv[2]))

@@ -8,7 +8,9 @@ are killed, a fresh worker is started and the figure is tried again, ``retries``
 times; then :class:`ExportTimeout` names the file, the bound and the setting. A figure
 that timed out leaves no file behind (the worker writes to a temporary name that is only
 renamed once it is complete), and a worker whose parent dies (a job killed by
-Snakemake, SLURM or ``kill -9``) kills its browser and itself.
+Snakemake, SLURM or ``kill -9``) kills its browser and itself. Within a local run served by a
+job server the worker is one the run's jobs share (:mod:`pcrepro.plots.export_pool`: the
+browser starts once per core, not once per job); it is killed and replaced in the same way.
 
 The bound comes from the config's ``figures.export_timeout_s`` / ``figures.export_retries``
 (the Snakefile hands them to every job through the environment, since they do not change
@@ -28,6 +30,8 @@ from pathlib import Path
 from typing import Callable
 
 from pcrepro.data.atomic import write_atomic
+
+from .export_pool import Lease, lease
 
 DEFAULT_TIMEOUT_S = 60.0  # a figure takes ≈ 0.3 s (≤ 5 s for the largest) on the 2-core machine
 DEFAULT_RETRIES = 2
@@ -92,7 +96,8 @@ class BoundedExporter:
         self.timeout_s = float(timeout_s if timeout_s is not None else default_timeout)
         self.retries = int(retries if retries is not None else default_retries)
         self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
-        self._worker: subprocess.Popen | None = None
+        self._worker: subprocess.Popen | None = None  # this exporter's own worker, or
+        self._lease: Lease | None = None  # a shared one of the run's pool
         self._replies: int | None = None
         self._buffer = b""
         self._ready = False
@@ -107,7 +112,8 @@ class BoundedExporter:
         figure_json = pio.to_json(fig, validate=False)  # spliced into the request, not parsed again
         fmt = fmt or path.suffix.lstrip(".")
         write_atomic(path, lambda tmp: self._render(
-            f'{{"fig": {figure_json}, "path": {json.dumps(tmp)}, "format": {json.dumps(fmt)}}}\n', path))
+            f'{{"fig": {figure_json}, "path": {json.dumps(os.path.abspath(tmp))}, '
+            f'"format": {json.dumps(fmt)}}}\n', path))
 
     def _render(self, request: str, path: Path) -> None:
         """Send one request, with a fresh worker after every stall, until it is answered."""
@@ -118,10 +124,9 @@ class BoundedExporter:
                 self.prestart()  # a no-op once the worker runs
                 if not self._ready:  # the browser may have been starting while the figures were built
                     self._await_ready(started)
-                self._worker.stdin.write(request.encode())
-                self._worker.stdin.flush()
+                self._send(request.encode())
                 reply = self._reply(started)
-            except (TimeoutError, BrokenPipeError, EOFError) as err:
+            except (TimeoutError, ConnectionError, EOFError) as err:
                 self.log(f"figure export: {path} not written after {time.monotonic() - started:.0f} s "
                          f"(try {attempt}/{tries}: {err}); killing the browser"
                          + (" and starting a fresh one" if attempt < tries else ""))
@@ -139,8 +144,13 @@ class BoundedExporter:
     def prestart(self) -> None:
         """Start the worker and its browser now, without waiting: the first :meth:`write` waits for
         it (its time bound counted from that request). A figure job calls this when it queues its
-        first figure, so that the browser starts while the job builds the rest."""
-        if self._worker is not None:
+        first figure, so that the browser starts while the job builds the rest. Within a run that
+        has an export pool, a free shared worker is taken instead (already started, as a rule)."""
+        if self._worker is not None or self._lease is not None:
+            return
+        self._lease = lease(self.timeout_s)
+        if self._lease is not None:
+            self._replies, self._buffer, self._ready = self._lease.connection.fileno(), b"", False
             return
         read_end, write_end = os.pipe()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parents[2]),
@@ -153,7 +163,15 @@ class BoundedExporter:
         self._replies, self._buffer, self._ready = read_end, b"", False
 
     def close(self, kill: bool = False) -> None:
-        """Stop the worker and its browser (``kill``: at once, without asking)."""
+        """Stop the worker and its browser (``kill``: at once, without asking); a shared worker
+        is handed back to the pool instead, unless ``kill``."""
+        shared, self._lease = self._lease, None
+        if shared is not None:
+            if kill:
+                kill_tree(shared.worker_pid)
+            shared.release()
+            self._replies, self._buffer, self._ready = None, b"", False
+            return
         worker, self._worker = self._worker, None
         if worker is None:
             return
@@ -183,6 +201,13 @@ class BoundedExporter:
         self.close()
 
     # -- internals --------------------------------------------------------------------
+
+    def _send(self, request: bytes) -> None:
+        if self._lease is not None:
+            self._lease.connection.sendall(request)
+        else:
+            self._worker.stdin.write(request)
+            self._worker.stdin.flush()
 
     def _await_ready(self, started: float) -> None:
         if not self._reply(started).get("ready"):
