@@ -52,7 +52,7 @@ def _timed(fn, *args):
 
 def bench_activity_hessian(args) -> dict:
     spec = activity_spectra.cell_spec(args.setting, args.act, args.width, args.depth)
-    fn = activity_spectra._cell_spectra
+    fn = activity_spectra.cell_spectra
     _, first = _timed(fn, 0, spec, jnp.float32)  # compile + first seed
     per_seed = [_timed(fn, s, spec, jnp.float32)[1] for s in range(1, args.seeds)]
     check_w = check_h = int(np.sqrt(args.check_size))

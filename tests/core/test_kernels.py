@@ -141,3 +141,21 @@ def test_adam_inference_matches_optax():
         updates, state = opt.update(activity_grad(params, ref, x, y, spec), state, ref)
         ref = optax.apply_updates(ref, updates)
     np.testing.assert_allclose(z, ref, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("init", ["standard_gauss", "orthogonal", pytest.param("standard", marks=pytest.mark.slow),
+                                  pytest.param("one_over_N", marks=pytest.mark.slow)])
+def test_weights_drawn_matrix_by_matrix_are_those_drawn_by_one_program(init):
+    """draw_params (one small program per matrix shape, outside jit) draws init_params's
+    weights bit for bit, whatever the depth, dtype and init."""
+    from pcrepro.core.nets import draw_params
+
+    for n_hidden, dtype in [(1, jnp.float32), (3, jnp.float64)]:
+        spec = NetSpec(5, 4, n_hidden, 3, "linear", "sp", False, init, init_gain=1.05)
+        key = jax.random.PRNGKey(11)
+        whole = jax.jit(lambda k: init_params(k, spec, dtype))(key)
+        drawn = draw_params(key, spec, dtype)
+        assert jax.tree.structure(drawn) == jax.tree.structure(whole)
+        for name in whole:
+            assert drawn[name].dtype == whole[name].dtype and drawn[name].shape == whole[name].shape
+            np.testing.assert_array_equal(drawn[name], whole[name], err_msg=f"{init} H={n_hidden} {name}")

@@ -34,7 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from pcrepro.core.energy import mse_loss, pc_energy
-from pcrepro.core.nets import NetSpec, Params, forward, init_params, predict
+from pcrepro.core.nets import NetSpec, Params, draw_params, forward, predict
 from pcrepro.core.optim import adam_init, adam_step
 from pcrepro.core.theory import equilibrium_activities
 from pcrepro.data import shuffled_batches
@@ -307,7 +307,7 @@ def run_study(grid: dict, dataset_path, log: Callable[[str], None] = lambda _: N
     spec = linear_spec(data.x_train.shape[1], grid["width"], grid["n_hidden"], data.y_train.shape[1])
     log(f"{data.name} ({data.source}): {spec.n_layers}-layer linear net {spec.input_dim} -> {spec.width} x "
         f"{spec.n_hidden} -> {spec.output_dim}, {grid['dtype']}")
-    params = init_params(jax.random.PRNGKey(grid["seed"]), spec, dtype)
+    params = draw_params(jax.random.PRNGKey(grid["seed"]), spec, dtype)
     pre = grid["pretrain"]
     x_train, y_train = data.x_train.astype(dtype), data.y_train.astype(dtype)
     params, losses = pretrain(params, x_train, y_train, spec, epochs=pre["epochs"], batch_size=pre["batch_size"],

@@ -21,6 +21,7 @@ used; D's spectrum is the union of its N×N blocks' spectra and costs next to no
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Callable
 
 import jax
@@ -30,7 +31,7 @@ import pandas as pd
 
 from pcrepro.core import theory
 from pcrepro.core.hessian import activity_hessian, condition_number
-from pcrepro.core.nets import NetSpec, forward, init_params
+from pcrepro.core.nets import NetSpec, draw_params, forward
 
 # The two settings of docs/figures.md: the notebook's cell and its μPC alternative.
 SETTINGS = {
@@ -51,6 +52,7 @@ def matrices_for(act_fn: str) -> tuple[str, ...]:
     return MATRICES if act_fn == "linear" else ("num",)
 
 
+@partial(jax.jit, static_argnums=(1, 2))
 def gaussian_example(key: jax.Array, width: int, dtype) -> tuple[jax.Array, jax.Array]:
     """x ~ N(1, 0.1²) of size N, target y = x (one example, as the reference)."""
     x = 1.0 + 0.1 * jax.random.normal(key, (1, width), dtype)
@@ -63,27 +65,35 @@ def _draw_dtype(dtype):
     return jnp.float64 if jax.config.jax_enable_x64 else dtype
 
 
-def cell_spectra(seed: jax.Array, spec: NetSpec, dtype) -> dict[str, jax.Array]:
-    """Ascending eigenvalues of every matrix of one cell and seed (jit with spec, dtype static)."""
-    with jax.default_matmul_precision("highest"):
-        return _cell_spectra_body(seed, spec, dtype)
-
-
-def _cell_spectra_body(seed, spec: NetSpec, dtype) -> dict[str, jax.Array]:
+def draw_cell(seed: int, spec: NetSpec, dtype) -> tuple[dict, jax.Array, jax.Array]:
+    """The weights and the example of one cell and seed, drawn by programs of one matrix's
+    shape (:func:`pcrepro.core.nets.draw_params`): compiled once per width, not once per cell."""
     k_init, k_data = jax.random.split(jax.random.PRNGKey(seed))
-    params = jax.tree.map(lambda w: w.astype(dtype), init_params(k_init, spec, _draw_dtype(dtype)))
+    params = jax.tree.map(lambda w: w.astype(dtype), draw_params(k_init, spec, _draw_dtype(dtype)))
     x, y = (a.astype(dtype) for a in gaussian_example(k_data, spec.width, _draw_dtype(dtype)))
-    z, _ = forward(params, x, spec)
-    out = {"num": jnp.linalg.eigvalsh(activity_hessian(params, z, x, y, spec))}
-    if spec.act_fn == "linear":
-        diagonal, upper = theory.activity_hessian_blocks(params, spec)
-        out["theory"] = jnp.linalg.eigvalsh(theory.block_tridiagonal(diagonal, upper))
-        out["D"] = jnp.sort(jnp.linalg.eigvalsh(diagonal).ravel())  # spectrum of a block-diagonal matrix
-        out["O"] = jnp.linalg.eigvalsh(theory.block_tridiagonal(jnp.zeros_like(diagonal), upper))
-    return out
+    return params, x, y
 
 
-_cell_spectra = jax.jit(cell_spectra, static_argnums=(1, 2))
+def spectra(params: dict, x: jax.Array, y: jax.Array, spec: NetSpec) -> dict[str, jax.Array]:
+    """Ascending eigenvalues of every matrix of one cell at its feedforward activities."""
+    with jax.default_matmul_precision("highest"):
+        z, _ = forward(params, x, spec)
+        out = {"num": jnp.linalg.eigvalsh(activity_hessian(params, z, x, y, spec))}
+        if spec.act_fn == "linear":
+            diagonal, upper = theory.activity_hessian_blocks(params, spec)
+            out["theory"] = jnp.linalg.eigvalsh(theory.block_tridiagonal(diagonal, upper))
+            out["D"] = jnp.sort(jnp.linalg.eigvalsh(diagonal).ravel())  # spectrum of a block-diagonal matrix
+            out["O"] = jnp.linalg.eigvalsh(theory.block_tridiagonal(jnp.zeros_like(diagonal), upper))
+        return out
+
+
+_spectra = jax.jit(spectra, static_argnums=3)
+
+
+def cell_spectra(seed: int, spec: NetSpec, dtype) -> dict[str, jax.Array]:
+    """Ascending eigenvalues of every matrix of one cell and seed."""
+    with jax.default_matmul_precision("highest"):
+        return _spectra(*draw_cell(seed, spec, dtype), spec)
 
 
 def summarise(spectra: dict[str, np.ndarray], **keys) -> list[dict]:
@@ -99,8 +109,8 @@ def summarise(spectra: dict[str, np.ndarray], **keys) -> list[dict]:
 def precision_check(spec: NetSpec, seed: int, dtype, low: dict | None = None) -> dict:
     """Errors of the ``dtype`` spectra against float64 for one cell (needs jax_enable_x64);
     ``low``: the ``dtype`` spectra of that cell and seed if already computed."""
-    low = _cell_spectra(seed, spec, dtype) if low is None else low
-    high = _cell_spectra(seed, spec, jnp.float64)
+    low = cell_spectra(seed, spec, dtype) if low is None else low
+    high = cell_spectra(seed, spec, jnp.float64)
     row = {"size": spec.width * spec.n_hidden, "width": spec.width, "n_hidden": spec.n_hidden, "seed": seed,
            "dtype": jnp.dtype(dtype).name}
     for matrix in low:
@@ -124,7 +134,7 @@ def analyse(setting: str, act_fn: str, widths, n_hiddens, seeds, *, dtype="float
     for width, n_hidden in cells:
         spec = cell_spec(setting, act_fn, width, n_hidden)
         t0 = time.perf_counter()
-        per_seed = [jax.tree.map(np.asarray, _cell_spectra(int(s), spec, dtype)) for s in seeds]
+        per_seed = [jax.tree.map(np.asarray, cell_spectra(int(s), spec, dtype)) for s in seeds]
         spectra = {m: np.stack([d[m] for d in per_seed]) for m in per_seed[0]}
         for matrix, eig in spectra.items():
             arrays[f"{matrix}/N{width}_H{n_hidden}"] = eig

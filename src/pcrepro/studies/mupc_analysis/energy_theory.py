@@ -28,7 +28,7 @@ import pandas as pd
 
 from pcrepro.core import theory
 from pcrepro.core.energy import mse_loss, pc_energy
-from pcrepro.core.nets import NetSpec, Params, init_params, predict
+from pcrepro.core.nets import NetSpec, Params, draw_params, predict
 from pcrepro.core.optim import adam_init, adam_step
 from pcrepro.data import shuffled_batches
 
@@ -91,7 +91,7 @@ def run_grid(param_type: str, act_fn: str, widths, n_hiddens, lr: float, x_train
         for n_hidden in n_hiddens:
             t0 = time.perf_counter()
             spec = net_spec(param_type, act_fn, width, n_hidden, xs.shape[-1], ys.shape[-1])
-            params = init_params(jax.random.PRNGKey(seed), spec)
+            params = draw_params(jax.random.PRNGKey(seed), spec)
             losses, energies = (np.asarray(a) for a in _train(params, xs, ys, spec, lr))
             frames.append(pd.DataFrame({
                 "param_type": param_type, "act_fn": act_fn, "width": width, "n_hidden": n_hidden, "lr": lr,

@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from pcrepro.core.nets import NetSpec, Params, forward, init_params, reference_init_gain
+from pcrepro.core.nets import NetSpec, Params, draw_params, forward, reference_init_gain
 from pcrepro.core.optim import adam_init, adam_step, sgd_step
 from pcrepro.data import shuffled_batches
 
@@ -127,7 +127,7 @@ def run_setting_grid(act_fn: str, optim: str, settings, widths, depths, x_train,
             for depth in depths:
                 t0 = time.perf_counter()
                 spec = net_spec(setting, act_fn, width, depth, xs.shape[-1], ys.shape[-1])
-                params = init_params(jax.random.PRNGKey(seed), spec)
+                params = draw_params(jax.random.PRNGKey(seed), spec)
                 norms = np.asarray(_track(params, xs, ys, spec, optim, lr))  # [metric, layer, step]
                 m, layer, step = np.meshgrid(range(len(METRICS)), range(5), range(n_steps), indexing="ij")
                 frames.append(pd.DataFrame({
