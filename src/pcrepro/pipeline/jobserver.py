@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 
 SOCKET_ENV = "PCREPRO_JOB_SERVER"  # the socket path; set in the environment of a run's jobs
+EXPORT_POOL_ENV = "PCREPRO_EXPORT_POOL"  # the folder of the run's shared export browsers (plots.export_pool)
 GPU_JOBS_ENV = "PCREPRO_JOB_SERVER_GPU_JOBS"  # "1": this machine has no GPU, so GPU jobs run on the CPU
 _CHILD_ENV = "PCREPRO_JOB_SERVER_CHILD"  # set in a forked job, so that its delegate() returns
 
@@ -164,9 +165,7 @@ def start(log_path: str | Path, gpus: list[str]) -> subprocess.Popen | None:
         time.sleep(0.02)
     os.environ[SOCKET_ENV] = str(path)
     os.environ[GPU_JOBS_ENV] = "0" if gpus else "1"
-    from pcrepro.plots.export_pool import POOL_ENV
-
-    os.environ[POOL_ENV] = str(export_pool)
+    os.environ[EXPORT_POOL_ENV] = str(export_pool)
     return server
 
 

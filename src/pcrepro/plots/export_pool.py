@@ -27,7 +27,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-POOL_ENV = "PCREPRO_EXPORT_POOL"  # the pool's folder; set for a run's jobs by jobserver.start
+from pcrepro.pipeline.jobserver import (
+    EXPORT_POOL_ENV as POOL_ENV,  # set for a run's jobs by jobserver.start
+)
+from pcrepro.pipeline.jobserver import start_export_worker
 
 
 @dataclass
@@ -67,7 +70,7 @@ def lease(timeout_s: float) -> Lease | None:
             continue
         address = str(Path(pool) / f"slot-{slot}.sock")
         connection = _connect(address)
-        if connection is None and _start_worker(address):
+        if connection is None and start_export_worker(address):
             deadline = time.monotonic() + timeout_s
             while connection is None and time.monotonic() < deadline:
                 time.sleep(0.05)
@@ -89,9 +92,3 @@ def _connect(address: str) -> socket.socket | None:
     except OSError:  # no worker yet, or one that was killed left its socket file
         connection.close()
         return None
-
-
-def _start_worker(address: str) -> bool:
-    from pcrepro.pipeline.jobserver import start_export_worker
-
-    return start_export_worker(address)
