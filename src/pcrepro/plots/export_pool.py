@@ -78,6 +78,7 @@ def lease(timeout_s: float) -> Lease | None:
         if connection is None:
             os.close(lock)
             return None
+        connection.settimeout(timeout_s)  # a request to a hung worker raises TimeoutError, never blocks
         pid, _, _ = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
                                                               struct.calcsize("3i")))
         return Lease(lock, connection, pid)
