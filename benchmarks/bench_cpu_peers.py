@@ -13,16 +13,25 @@ machine load:
                      ``update_pc_params``) fused under one ``eqx.filter_jit`` with a ``fori_loop``
                      over inference steps (``eqx.filter_vmap`` over runs);
   * ``jpc-script`` — jpc as the μPC paper's training script calls it: a Python loop of jitted
-                     activity updates, then the weight update (one run at a time).
+                     activity updates, then the weight update (one run at a time);
+  * ``pcx``        — pcx (PyPI) as its own examples train: an ``EnergyModule`` of ``Vode`` s, the
+                     inference steps in ``pxf.scan``, the whole step under ``pxf.jit`` (one run:
+                     its stateful modules are not vmapped over runs here).
 
 Before timing, every implementation's energy at the same weights and activities is checked against
-the project's (float32 round-off). A peer that cannot be imported is skipped with the reason.
+the project's (float32 round-off); pcx's energy after the step's T inference steps from the same
+weights. pcx sums its energy over the batch where the project and jpc average it, so its activity
+lr is divided by the batch size and its weight gradient scaled by 1/B (Adam's ε makes it not quite
+scale-free): the same arithmetic, the same dynamics. A peer that cannot be imported is skipped with
+the reason.
 jpc is not on PyPI: clone https://github.com/thebuckleylab/jpc and give the checkout with ``--jpc``
 (its dependencies: ``pip install equinox diffrax jaxtyping``). This checkout's ``jpc/__init__``
 reads its installed version and its ``_utils`` imports a jaxlib module that newer jaxlibs dropped;
-both are shimmed here, for the import only.
+both are shimmed here, for the import only. pcx pins jax < 0.5 and equinox < 0.12 but runs on the
+current ones: ``pip install --no-deps pcx`` (0.6.3 measured), or unpack its wheel somewhere and give
+that folder with ``--pcx``.
 
-    python benchmarks/bench_cpu_peers.py --jpc ~/src/jpc                     # H = 16, 64; N = 128; 1 and 8 runs
+    python benchmarks/bench_cpu_peers.py --jpc ~/src/jpc --pcx ~/src/pcx-wheel  # H = 16, 64; N = 128; 1 and 8 runs
     python benchmarks/bench_cpu_peers.py --jpc ~/src/jpc --out benchmarks/results/cpu_peers_<date>.jsonl
 """
 
@@ -76,6 +85,21 @@ def import_jpc(path: str | None):
         return None, f"{type(err).__name__}: {err} (give a jpc checkout with --jpc; pip install equinox diffrax jaxtyping)"
     finally:
         importlib.metadata.version = version
+
+
+def import_pcx(path: str | None):
+    """pcx's modules (a namespace of ``pxc``, ``pxnn``, ``pxf``, ``pxu``, ``px``) or the reason why not."""
+    if path:
+        sys.path.insert(0, os.path.abspath(os.path.expanduser(path)))
+    try:
+        import pcx
+        import pcx.functional as pxf
+        import pcx.nn as pxnn
+        import pcx.predictive_coding as pxc
+        import pcx.utils as pxu
+        return types.SimpleNamespace(px=pcx, pxc=pxc, pxnn=pxnn, pxf=pxf, pxu=pxu), None
+    except Exception as err:  # noqa: BLE001 — any import failure makes the peer unavailable
+        return None, f"{type(err).__name__}: {err} (pip install --no-deps pcx, or give an unpacked wheel with --pcx)"
 
 
 # ----------------------------------------------------------------------------- the project
@@ -149,6 +173,88 @@ def jpc_script_step(jpc, n_infer: int):
     return step, weight_optim
 
 
+def pcx_step(pcx, params: dict, net: NetSpec, n_infer: int, batch: int):
+    """(step, model) for one run in pcx, carrying the project's weights: step(x, y) trains the
+    model in place (pcx's modules are stateful) and returns the energy after inference (summed
+    over the batch, pcx's convention)."""
+    import optax
+
+    px, pxc, pxnn, pxf, pxu = pcx.px, pcx.pxc, pcx.pxnn, pcx.pxf, pcx.pxu
+    scales = tuple(float(a) for a in (net.scalings.a_in, net.scalings.a_hidden, net.scalings.a_out))
+
+    class MuPCResNet(pxc.EnergyModule):
+        def __init__(self):
+            super().__init__()
+            self.scales = px.static(scales)
+            self.layers = []
+            for weight in [params["w_in"], *params["w_hidden"], params["w_out"]]:
+                layer = pxnn.Linear(weight.shape[1], weight.shape[0], bias=False)
+                layer.nn.weight.set(weight)
+                self.layers.append(layer)
+            self.vodes = [pxc.Vode() for _ in self.layers]
+            self.vodes[-1].h.frozen = True  # the target
+
+        def __call__(self, x, y=None):
+            a_in, a_hidden, a_out = self.scales.get()
+            z = self.vodes[0](a_in * self.layers[0](x))
+            for layer, vode in zip(self.layers[1:-1], self.vodes[1:-1]):
+                z = vode(a_hidden * layer(jax.nn.relu(z)) + z)
+            self.vodes[-1](a_out * self.layers[-1](jax.nn.relu(z)))
+            if y is not None:
+                self.vodes[-1].set("h", y)
+            return self.vodes[-1].get("u")
+
+    per_example = pxu.M(pxc.VodeParam | pxc.VodeParam.Cache).to((None, 0))
+
+    @pxf.vmap(per_example, in_axes=(0, 0), out_axes=0)
+    def feedforward(x, y, *, model):
+        return model(x, y)
+
+    @pxf.vmap(per_example, in_axes=(0,), out_axes=(None, 0), axis_name="batch")
+    def energy(x, *, model):
+        y_hat = model(x, None)
+        return jax.lax.psum(model.energy(), "batch"), y_hat
+
+    free_activities = pxu.M_hasnot(pxc.VodeParam, frozen=True)
+
+    @pxf.jit()
+    def step(x, y, *, model, weight_optim, activity_optim):
+        model.train()
+        with pxu.step(model, (pxc.STATUS.INIT, None), clear_params=pxc.VodeParam.Cache):
+            feedforward(x, y, model=model)
+        activity_optim.init(pxu.M(free_activities)(model))
+
+        def infer(_, *, model, activity_optim):
+            with pxu.step(model, clear_params=pxc.VodeParam.Cache):
+                _, grads = pxf.value_and_grad(pxu.M(free_activities).to([False, True]), has_aux=True)(energy)(
+                    x, model=model)
+            activity_optim.step(model, grads["model"])
+            return (), None
+
+        pxf.scan(infer, length=n_infer)(model=model, activity_optim=activity_optim)
+        with pxu.step(model, clear_params=pxc.VodeParam.Cache):
+            (value, _), grads = pxf.value_and_grad(pxu.M(pxnn.LayerParam).to([False, True]), has_aux=True)(energy)(
+                x, model=model)
+        weight_optim.step(model, grads["model"], scale_by=1.0 / batch)
+        return value
+
+    model = MuPCResNet()
+    activity_optim = pxu.Optim(lambda: optax.sgd(ACTIVITY_LR / batch))
+    weight_optim = pxu.Optim(lambda: optax.adam(WEIGHT_LR), pxu.M(pxnn.LayerParam)(model))
+    return (lambda x, y: step(x, y, model=model, weight_optim=weight_optim, activity_optim=activity_optim)), model
+
+
+def check_pcx_energy(pcx, spec: TrainSpec, x, y) -> float:
+    """Relative gap between pcx's energy after one step's inference and the project's, from the
+    same weights (pcx's sum over the batch divided by B)."""
+    state = init_run(jnp.uint32(0), spec)
+    step, _ = pcx_step(pcx, state.params, spec.net, spec.n_infer_steps, x.shape[0])
+    theirs = float(step(x, y)) / x.shape[0]
+    hyper = RunHyper(jnp.uint32(0), jnp.float32(ACTIVITY_LR), jnp.float32(WEIGHT_LR), jnp.float32(0))
+    _, (_, ours, _) = jax.jit(lambda s: train_step(s, hyper, x, y, 1, spec))(state)
+    return abs(theirs - float(ours)) / abs(float(ours))
+
+
 def check_energies(jpc, spec: TrainSpec, x, y) -> float:
     """Largest relative gap between jpc's energy and the project's, at the feedforward activities
     and at activities moved off them (so that every layer's error counts)."""
@@ -182,7 +288,7 @@ def time_interleaved(candidates: dict[str, Callable[[], object]], rounds: int) -
     return times
 
 
-def candidates_for(spec: TrainSpec, n_runs: int, jpc, x, y) -> dict[str, Callable[[], object]]:
+def candidates_for(spec: TrainSpec, n_runs: int, jpc, pcx, x, y) -> dict[str, Callable[[], object]]:
     """Zero-argument callables that advance each implementation's state by one training step."""
     import equinox as eqx
 
@@ -204,6 +310,10 @@ def candidates_for(spec: TrainSpec, n_runs: int, jpc, x, y) -> dict[str, Callabl
             return box["project-split"].params
 
         out["project-split"] = project_split
+    if pcx is not None and n_runs == 1:
+        pcx_train, _ = pcx_step(pcx, init_run(jnp.uint32(0), spec).params, spec.net, spec.n_infer_steps, x.shape[0])
+        jax.block_until_ready(pcx_train(x, y))  # its first call initialises the optimiser's state: compiled again
+        out["pcx"] = lambda: pcx_train(x, y)
     if jpc is None:
         return out
     params = init_run(jnp.uint32(0), spec).params
@@ -246,10 +356,12 @@ def main() -> None:
     p.add_argument("--runs", type=int, nargs="+", default=[1, 8])
     p.add_argument("--rounds", type=int, default=7, help="timed calls of each implementation (median reported)")
     p.add_argument("--jpc", default=os.environ.get("JPC_PATH"), help="a checkout of github.com/thebuckleylab/jpc")
+    p.add_argument("--pcx", default=os.environ.get("PCX_PATH"), help="a folder holding the pcx package (else the installed one)")
     p.add_argument("--out", default=None, help="append the results as JSON lines to this file")
     args = p.parse_args()
 
     jpc, why_not = import_jpc(args.jpc)
+    pcx, why_not_pcx = import_pcx(args.pcx)
     device = jax.devices()[0]
     header = {"date": datetime.date.today().isoformat(), "device": getattr(device, "device_kind", str(device)),
               "platform": device.platform, "host": platform.node(), "cpus": os.cpu_count(),
@@ -258,6 +370,8 @@ def main() -> None:
     print(json.dumps(header))
     if jpc is None:
         print(f"jpc skipped: {why_not}")
+    if pcx is None:
+        print(f"pcx skipped: {why_not_pcx}")
     key = jax.random.PRNGKey(0)
     x = jax.random.normal(key, (args.batch, 784))
     y = jax.nn.one_hot(jax.random.randint(key, (args.batch,), 0, 10), 10)
@@ -270,8 +384,13 @@ def main() -> None:
             print(f"H = {depth}: jpc's energy vs the project's, largest relative gap {gap:.1e}")
             if gap > 1e-4:
                 raise SystemExit(f"H = {depth}: the implementations disagree on the energy (gap {gap:.1e})")
+        if pcx is not None:
+            gap = check_pcx_energy(pcx, spec, x, y)
+            print(f"H = {depth}: pcx's energy after inference vs the project's, relative gap {gap:.1e}")
+            if gap > 1e-4:
+                raise SystemExit(f"H = {depth}: pcx and the project disagree on the energy (gap {gap:.1e})")
         for n_runs in args.runs:
-            times = time_interleaved(candidates_for(spec, n_runs, jpc, x, y), args.rounds)
+            times = time_interleaved(candidates_for(spec, n_runs, jpc, pcx, x, y), args.rounds)
             ms = {name: 1e3 * statistics.median(t) / n_runs for name, t in times.items()}
             fastest_peer = min((v for k, v in ms.items() if not k.startswith("project")), default=float("nan"))
             project = ms.get("project-split", ms["project"])  # the project's best (cpu_devices: auto)
