@@ -143,8 +143,8 @@ def test_adam_inference_matches_optax():
     np.testing.assert_allclose(z, ref, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("init", ["standard_gauss", "orthogonal", pytest.param("standard", marks=pytest.mark.slow),
-                                  pytest.param("one_over_N", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("init", ["orthogonal", *(pytest.param(init, marks=pytest.mark.slow)
+                                                 for init in ("standard_gauss", "standard", "one_over_N"))])
 def test_weights_drawn_matrix_by_matrix_are_those_drawn_by_one_program(init):
     """draw_params (one small program per matrix shape, outside jit) draws init_params's
     weights bit for bit, whatever the depth, dtype and init."""
