@@ -147,9 +147,9 @@ def start(log_path: str | Path, gpus: list[str]) -> subprocess.Popen | None:
     environment the run's jobs inherit. ``gpus``: the GPUs the run's jobs may claim
     (:func:`pcrepro.pipeline.devices.visible_gpus`); where there are none, jobs declaring a GPU
     run on the CPU and are forked too. Returns the server process; it ends with the run."""
-    name = f"{os.getuid()}-{os.getpid()}-{time.time_ns()}"
-    path = Path(tempfile.gettempdir()) / f"pcrepro-jobs-{name}.sock"
-    export_pool = Path(tempfile.mkdtemp(prefix=f"pcrepro-export-{name}-"))  # private to this user
+    run_id = f"{os.getuid()}-{os.getpid()}-{time.time_ns()}"
+    path = Path(tempfile.gettempdir()) / f"pcrepro-jobs-{run_id}.sock"
+    export_pool = Path(tempfile.mkdtemp(prefix=f"pcrepro-export-{run_id}-"))  # private to this user
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     environ = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
                    **{name: "1" for name in THREAD_ENV})

@@ -24,6 +24,7 @@ import threading
 import time
 import warnings
 from pathlib import Path
+from typing import Callable
 
 # kaleido reloads its page (and with it plotly.js, ≈ 0.3 s on the 2-core machine) after every
 # figure, which made a figure cost ≈ 0.45 s where rendering takes ≈ 0.1 s. Our figures come
@@ -87,6 +88,18 @@ def _start_browser():
     return kaleido
 
 
+def _answering(write: Callable[[str], object]) -> Callable[..., bool]:
+    """``answer(**message)``: one JSON line through ``write``; False when the job is gone."""
+    def answer(**message) -> bool:
+        try:
+            write(json.dumps(message) + "\n")
+            return True
+        except OSError:
+            return False
+
+    return answer
+
+
 def _serve(kaleido, lines, answer) -> None:
     """Render the figure of every request line until ``{"quit": true}`` or the end of ``lines``.
     ``answer(**message)`` returns False when the job is no longer there to read it."""
@@ -107,15 +120,7 @@ def _serve(kaleido, lines, answer) -> None:
 
 def main(reply_fd: int, parent_pid: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
-    replies = os.fdopen(reply_fd, "w", buffering=1)
-
-    def answer(**message) -> bool:
-        try:
-            replies.write(json.dumps(message) + "\n")
-            return True
-        except OSError:
-            return False
-
+    answer = _answering(os.fdopen(reply_fd, "w", buffering=1).write)
     kaleido = _start_browser()
     answer(ready=True)
     _serve(kaleido, sys.stdin, answer)
@@ -134,13 +139,7 @@ def listen(socket_path: str, parent_pid: int) -> None:
     while True:
         connection, _ = listener.accept()
         with connection, connection.makefile("rb") as lines:
-            def answer(**message) -> bool:
-                try:
-                    connection.sendall((json.dumps(message) + "\n").encode())
-                    return True
-                except OSError:
-                    return False
-
+            answer = _answering(lambda line: connection.sendall(line.encode()))
             if answer(ready=True):
                 _serve(kaleido, lines, answer)
 

@@ -92,8 +92,7 @@ _spectra = jax.jit(spectra, static_argnums=3)
 
 def cell_spectra(seed: int, spec: NetSpec, dtype) -> dict[str, jax.Array]:
     """Ascending eigenvalues of every matrix of one cell and seed."""
-    with jax.default_matmul_precision("highest"):
-        return _spectra(*draw_cell(seed, spec, dtype), spec)
+    return _spectra(*draw_cell(seed, spec, dtype), spec)
 
 
 def summarise(spectra: dict[str, np.ndarray], **keys) -> list[dict]:
