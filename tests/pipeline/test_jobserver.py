@@ -193,3 +193,26 @@ def test_a_job_whose_server_goes_away_before_forking_runs_itself(tmp_path):
     listener.close()
     assert code == 0, err
     assert json.loads((tmp_path / "alone.json").read_text())["value"] > 0  # it ran, in its own process
+
+
+def test_leftovers_of_killed_runs_are_removed_and_those_of_live_runs_kept(tmp_path, monkeypatch):
+    """A run SIGKILLed with its server leaves its socket and export pool in the temporary folder;
+    the next server removes those whose Snakemake is gone, and nothing else."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    uid = os.getuid()
+    dead = [tmp_path / f"pcrepro-jobs-{uid}-{ended.pid}-1.sock", tmp_path / f"pcrepro-export-{uid}-{ended.pid}-1-ab"]
+    alive = [tmp_path / f"pcrepro-jobs-{uid}-{os.getpid()}-2.sock", tmp_path / f"pcrepro-export-{uid}-{os.getpid()}-2-cd"]
+    other = [tmp_path / f"pcrepro-notes-{uid}-{ended.pid}-3.txt", tmp_path / "unrelated"]
+    for path in dead + alive + other:
+        if "export" in path.name:
+            path.mkdir()
+            (path / "slot-0.lock").touch()
+        else:
+            path.touch()
+    jobserver.remove_leftovers()
+    assert [p.exists() for p in dead] == [False, False]
+    assert all(p.exists() for p in alive + other)

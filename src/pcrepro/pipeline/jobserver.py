@@ -147,6 +147,7 @@ def start(log_path: str | Path, gpus: list[str]) -> subprocess.Popen | None:
     environment the run's jobs inherit. ``gpus``: the GPUs the run's jobs may claim
     (:func:`pcrepro.pipeline.devices.visible_gpus`); where there are none, jobs declaring a GPU
     run on the CPU and are forked too. Returns the server process; it ends with the run."""
+    remove_leftovers()
     run_id = f"{os.getuid()}-{os.getpid()}-{time.time_ns()}"
     path = Path(tempfile.gettempdir()) / f"pcrepro-jobs-{run_id}.sock"
     export_pool = Path(tempfile.mkdtemp(prefix=f"pcrepro-export-{run_id}-"))  # private to this user
@@ -167,6 +168,28 @@ def start(log_path: str | Path, gpus: list[str]) -> subprocess.Popen | None:
     os.environ[GPU_JOBS_ENV] = "0" if gpus else "1"
     os.environ[EXPORT_POOL_ENV] = str(export_pool)
     return server
+
+
+def remove_leftovers() -> None:
+    """Remove this user's server sockets and export pools of runs whose Snakemake is gone.
+
+    A server removes its own when it ends, but not when it is SIGKILLed together with its run
+    (a crash, ``kill -9`` of the process group). Their names carry the user and the run's pid."""
+    for leftover in Path(tempfile.gettempdir()).glob(f"pcrepro-*-{os.getuid()}-*"):
+        parts = leftover.name.split("-")
+        if parts[1] not in ("jobs", "export") or len(parts) < 5 or not parts[3].isdigit():
+            continue
+        try:
+            os.kill(int(parts[3]), 0)
+            continue  # its run is alive
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
 
 
 def serve(path: str, parent: int, export_pool: str) -> None:
