@@ -7,25 +7,46 @@ Runs anywhere JAX runs; no Snakemake needed:
 
     python benchmarks/bench_mupc_step.py                    # the target shape (GPU)
     python benchmarks/bench_mupc_step.py --depth 16 --width 128 --infer-steps 16 --runs 1 4   # CPU
+    python benchmarks/bench_mupc_step.py --activity-grad autodiff explicit   # both forms of ∂F/∂z, interleaved
+
+``--activity-grad`` times the inference with ∂F/∂z by autodiff (``core.energy.activity_grad``, what
+the training cells use) and/or written out (``core.energy.activity_grad_explicit``; the same
+function, tested equal in float64).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import platform
 import time
+from unittest import mock
 
 import jax
 import jax.numpy as jnp
 
+from pcrepro.core import inference
+from pcrepro.core.energy import activity_grad, activity_grad_explicit
+from pcrepro.core.fused_grad import activity_grad_fused
 from pcrepro.core.nets import NetSpec
 from pcrepro.core.training import RunHyper, TrainSpec, init_run, train_step
 from pcrepro.pipeline.budget import step_flops as matmul_flops
 
+_INTERPRET = jax.default_backend() != "gpu"  # the Pallas kernel compiles for GPUs; elsewhere it is interpreted
+ACTIVITY_GRADS = {
+    "autodiff": activity_grad,
+    "explicit": activity_grad_explicit,
+    "fused": functools.partial(activity_grad_fused, interpret=_INTERPRET),  # 64-row blocks, 64 × 64 tiles
+    "fused_r32": functools.partial(activity_grad_fused, interpret=_INTERPRET, row_block=32, col_block=32),
+}
 
-def bench(spec: TrainSpec, n_runs: int, repeats: int) -> dict:
+
+def _compiled_step(spec: TrainSpec, n_runs: int, grad: str):
+    """The jitted step of ``n_runs`` vmapped runs with ∂F/∂z in the form ``grad``, its inputs, its
+    compile time and the first call's (energy after inference, probe activities): every form starts
+    from the same weights and batch, so these must agree to round-off."""
     key = jax.random.PRNGKey(0)
     x = jax.random.normal(key, (n_runs, spec.batch_size, spec.net.input_dim))
     y = jax.nn.one_hot(jax.random.randint(key, (n_runs, spec.batch_size), 0, 10), 10)
@@ -33,25 +54,53 @@ def bench(spec: TrainSpec, n_runs: int, repeats: int) -> dict:
     hyper = RunHyper(seeds, jnp.full(n_runs, 0.5), jnp.full(n_runs, 0.1), jnp.zeros(n_runs))
     states = jax.vmap(lambda s: init_run(s, spec))(seeds)
     step = jax.jit(jax.vmap(lambda st, h, xb, yb: train_step(st, h, xb, yb, 1, spec)), donate_argnums=(0,))
-
-    t0 = time.perf_counter()
-    states, metrics = step(states, hyper, x, y)
-    jax.block_until_ready(metrics)
-    compile_s = time.perf_counter() - t0
-    times = []
-    for _ in range(repeats):
+    with mock.patch.object(inference, "activity_grad", ACTIVITY_GRADS[grad]):  # read when the step is traced
         t0 = time.perf_counter()
         states, metrics = step(states, hyper, x, y)
         jax.block_until_ready(metrics)
-        times.append(time.perf_counter() - t0)
-    best = min(times)
-    return {
-        "runs": n_runs,
-        "compile_s": round(compile_s, 3),
-        "ms_per_batch": round(1e3 * best, 3),
-        "ms_per_batch_per_run": round(1e3 * best / n_runs, 3),
-        "tflops": round(matmul_flops(spec) * n_runs / best / 1e12, 3),
-    }
+    return step, [states, hyper, x, y], time.perf_counter() - t0, (metrics[1], metrics[2])
+
+
+def bench_forms(spec: TrainSpec, n_runs: int, repeats: int, grads: list[str]) -> list[dict]:
+    """Best of ``repeats`` steps of ``n_runs`` vmapped runs for each form of ∂F/∂z in ``grads``,
+    timed round by round (interleaved), so that every form sees the same machine state."""
+    compiled, failed = {}, {}
+    for g in grads:
+        try:
+            compiled[g] = _compiled_step(spec, n_runs, g)
+        except Exception as err:  # a candidate kernel that does not compile here is reported, not fatal
+            failed[g] = f"{type(err).__name__}: {str(err)[:300]}"
+    times = {g: [] for g in compiled}
+    for _ in range(repeats):
+        for g, (step, args, _, _) in compiled.items():
+            t0 = time.perf_counter()
+            args[0], metrics = step(*args)
+            jax.block_until_ready(metrics)
+            times[g].append(time.perf_counter() - t0)
+    rows = [{"runs": n_runs, "activity_grad": g, "error": msg} for g, msg in failed.items()]
+    first = next(iter(compiled.values()), None)
+    for g in compiled:
+        best = min(times[g])
+        energy, probe = compiled[g][3]
+        agreement = {  # with the first form's first call
+            "energy_rel_diff": float(jnp.max(jnp.abs(energy - first[3][0]) / jnp.abs(first[3][0]))),
+            "probe_max_abs_diff": float(jnp.max(jnp.abs(probe - first[3][1]))),
+        }
+        rows.append({
+            "runs": n_runs,
+            "activity_grad": g,
+            "compile_s": round(compiled[g][2], 3),
+            "ms_per_batch": round(1e3 * best, 3),
+            "ms_per_batch_per_run": round(1e3 * best / n_runs, 3),
+            "tflops": round(matmul_flops(spec) * n_runs / best / 1e12, 3),
+            **({"vs": next(iter(compiled)), **agreement} if g != next(iter(compiled)) else {}),
+        })
+    return rows
+
+
+def bench(spec: TrainSpec, n_runs: int, repeats: int) -> dict:
+    """Best of ``repeats`` steps of ``n_runs`` vmapped runs, as the training cells run them."""
+    return bench_forms(spec, n_runs, repeats, ["autodiff"])[0]
 
 
 def main() -> None:
@@ -63,6 +112,9 @@ def main() -> None:
     p.add_argument("--act", default="relu")
     p.add_argument("--runs", type=int, nargs="+", default=[1, 16])
     p.add_argument("--repeats", type=int, default=10)
+    p.add_argument("--activity-grad", nargs="+", default=["autodiff"], choices=sorted(ACTIVITY_GRADS),
+                   help="form(s) of ∂F/∂z to time (several: interleaved, in one process); fused*: the Pallas "
+                        "kernel reading each hidden weight once (interpreted, so slow, off a GPU)")
     p.add_argument("--out", default=None, help="append the results as JSON lines to this file")
     args = p.parse_args()
     spec = TrainSpec(NetSpec(784, args.width, args.depth, 10, args.act, "mupc", True, "standard_gauss"),
@@ -75,12 +127,17 @@ def main() -> None:
               "act": args.act}
     print(json.dumps(header))
     for n_runs in args.runs:
-        row = {**header, **bench(spec, n_runs, args.repeats)}
-        print(f"runs={n_runs:3d}  {row['ms_per_batch_per_run']:9.2f} ms/batch/run  "
-              f"compile {row['compile_s']:.2f} s  {row['tflops']:.2f} TFLOP/s", flush=True)
-        if args.out:
-            with open(args.out, "a") as f:
-                f.write(json.dumps(row) + "\n")
+        for result in bench_forms(spec, n_runs, args.repeats, args.activity_grad):
+            row = {**header, **result}
+            if "error" in row:
+                print(f"runs={n_runs:3d}  {row['activity_grad']:8s}  failed: {row['error']}", flush=True)
+            else:
+                agree = f"  energy vs {row['vs']}: {row['energy_rel_diff']:.1e}" if "vs" in row else ""
+                print(f"runs={n_runs:3d}  {row['activity_grad']:8s}  {row['ms_per_batch_per_run']:9.2f} ms/batch/run  "
+                      f"compile {row['compile_s']:.2f} s  {row['tflops']:.2f} TFLOP/s{agree}", flush=True)
+            if args.out:
+                with open(args.out, "a") as f:
+                    f.write(json.dumps(row) + "\n")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,13 @@ import pytest
 from reference import naive_energy, naive_forward, unstack
 
 from pcrepro.core import theory
-from pcrepro.core.energy import activity_grad, mse_loss, pc_energy
+from pcrepro.core.energy import (
+    activity_grad,
+    activity_grad_explicit,
+    mse_loss,
+    pc_energy,
+)
+from pcrepro.core.fused_grad import activity_grad_fused
 from pcrepro.core.inference import infer_activities
 from pcrepro.core.nets import NetSpec, forward, init_params, predict
 from pcrepro.core.optim import adam_init, adam_step
@@ -54,6 +60,39 @@ def test_stacked_energy_and_gradients_match_naive_per_layer(param_type, skips, a
     naive_w = jax.grad(naive)(params, z)
     for key in ("w_in", "w_hidden", "w_out"):
         np.testing.assert_allclose(stacked_w[key], naive_w[key], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("param_type,skips,act_fn", CASES)
+def test_written_out_activity_gradient_equals_autodiff(param_type, skips, act_fn):
+    spec, params, x, y, z = _problem(param_type, skips, act_fn)
+    decay = 0.3
+
+    def naive(zz):
+        return naive_energy(unstack(params), list(zz), x, y, act_fn, param_type, skips, decay)
+
+    np.testing.assert_allclose(activity_grad_explicit(params, z, x, y, spec, decay), jax.grad(naive)(z),
+                               rtol=1e-10, atol=1e-12)
+    # at ReLU's kink the project's φ′(0) = 0 (jax.nn.relu), where the naive jnp.maximum takes ½
+    z = z.at[0, 0, :3].set(0.0)
+    np.testing.assert_allclose(activity_grad_explicit(params, z, x, y, spec, decay),
+                               activity_grad(params, z, x, y, spec, decay), rtol=1e-10, atol=1e-12)
+    spec, params, x, y, z = _problem(param_type, skips, act_fn, n_hidden=1)  # no hidden weights
+    np.testing.assert_allclose(activity_grad_explicit(params, z, x, y, spec, decay),
+                               activity_grad(params, z, x, y, spec, decay), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("param_type,skips,act_fn", CASES)
+def test_kernel_reading_each_hidden_weight_once_gives_the_activity_gradient(param_type, skips, act_fn):
+    """The Pallas kernel, interpreted (it compiles for GPUs only), against autodiff in float64: blocks
+    of 4 rows and 2 columns walk the 8 × 8 weights in several tiles each way; ReLU's kink included."""
+    spec, params, x, y, z = _problem(param_type, skips, act_fn, width=8)
+    z = z.at[1, 0, :3].set(0.0)
+    expected = activity_grad(params, z, x, y, spec, 0.3)
+    fused = activity_grad_fused(params, z, x, y, spec, 0.3, interpret=True, row_block=4, col_block=2)
+    np.testing.assert_allclose(fused, expected, rtol=1e-10, atol=1e-12)
+    spec, params, x, y, z = _problem(param_type, skips, act_fn, n_hidden=1, width=8)  # no hidden weights
+    np.testing.assert_allclose(activity_grad_fused(params, z, x, y, spec, interpret=True),
+                               activity_grad(params, z, x, y, spec), rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("param_type,skips,act_fn", CASES)
