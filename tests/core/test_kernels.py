@@ -81,7 +81,11 @@ def test_written_out_activity_gradient_equals_autodiff(param_type, skips, act_fn
                                activity_grad(params, z, x, y, spec, decay), rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.parametrize("param_type,skips,act_fn", CASES)
+FAST_KERNEL_CASES = [("mupc", True, "relu"), ("sp", False, "tanh")]  # the rest interpret slowly: slow lane
+
+
+@pytest.mark.parametrize("param_type,skips,act_fn", [
+    case if case in FAST_KERNEL_CASES else pytest.param(*case, marks=pytest.mark.slow) for case in CASES])
 def test_kernel_reading_each_hidden_weight_once_gives_the_activity_gradient(param_type, skips, act_fn):
     """The Pallas kernel, interpreted (it compiles for GPUs only), against autodiff in float64: blocks
     of 4 rows and 2 columns walk the 8 × 8 weights in several tiles each way; ReLU's kink included."""

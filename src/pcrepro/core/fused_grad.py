@@ -43,24 +43,34 @@ def _layer_kernel(z_prev_ref, z_next_ref, w_ref, e_ref, back_ref, *, a: float, s
     n_out, n_in = w_ref.shape
     batch = z_prev_ref.shape[0]
     dtype = z_prev_ref.dtype
-    cols = [pl.ds(c * col_block, col_block) for c in range(n_in // col_block)]
-    for c in cols:
-        back_ref[:, c] = jnp.zeros((batch, col_block), dtype)
+
+    def cols(j):  # loops, not unrolled: one tile pair at a time in shared memory
+        return pl.ds(pl.multiple_of(j * col_block, col_block), col_block)
+
+    def zero(j, carry):
+        back_ref[:, cols(j)] = jnp.zeros((batch, col_block), dtype)
+        return carry
 
     def block(i, carry):
         rows = pl.ds(pl.multiple_of(i * row_block, row_block), row_block)
-        pred = jnp.zeros((batch, row_block), dtype)
-        for c in cols:  # pred[:, rows] = Σ_c φ(z_prev[:, c]) W[rows, c]ᵀ
-            pred += jax.lax.dot_general(_act(z_prev_ref[:, c], act_fn), w_ref[rows, c], (((1,), (1,)), ((), ())),
-                                        preferred_element_type=dtype)
+
+        def predict(j, pred):  # pred[:, rows] = Σ_j φ(z_prev[:, cols j]) W[rows, cols j]ᵀ
+            return pred + jax.lax.dot_general(_act(z_prev_ref[:, cols(j)], act_fn), w_ref[rows, cols(j)],
+                                              (((1,), (1,)), ((), ())), preferred_element_type=dtype)
+
+        pred = jax.lax.fori_loop(0, n_in // col_block, predict, jnp.zeros((batch, row_block), dtype))
         e = z_next_ref[:, rows] - a * pred
         if skip:
             e = e - z_prev_ref[:, rows]
         e_ref[:, rows] = e
-        for c in cols:  # back[:, c] += e[:, rows] W[rows, c]
-            back_ref[:, c] = back_ref[:, c] + jnp.dot(e, w_ref[rows, c], preferred_element_type=dtype)
-        return carry
 
+        def send_back(j, carry):  # back[:, cols j] += e[:, rows] W[rows, cols j]
+            back_ref[:, cols(j)] = back_ref[:, cols(j)] + jnp.dot(e, w_ref[rows, cols(j)], preferred_element_type=dtype)
+            return carry
+
+        return jax.lax.fori_loop(0, n_in // col_block, send_back, carry)
+
+    jax.lax.fori_loop(0, n_in // col_block, zero, 0)
     jax.lax.fori_loop(0, n_out // row_block, block, 0)
 
 
