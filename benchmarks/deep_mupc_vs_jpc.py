@@ -4,9 +4,10 @@ The GPU check (2026-11-30, H200) saw every run of the 128-layer μPC ReLU net (w
 activity lr 0.5, Adam weight lr 0.1) diverge before step 100. This script trains one run of that
 net for ``--steps`` steps on the real MNIST, batches in file order, from one draw of weights, in
 
-  * ``project``          — :func:`pcrepro.core.training.train_step`, as a training cell (float32, the
-                           device's default matmul precision);
-  * ``project-highest``  — the same with ``jax.default_matmul_precision("highest")`` (no TF32);
+  * ``project``          — :func:`pcrepro.core.training.train_step`, as a training cell (float32,
+                           full-precision matmuls: ``TrainSpec.matmul_precision = "highest"``);
+  * ``project-default``  — the same at the device's default matmul precision (TF32 on a GPU; what
+                           the training step used before this check);
   * ``jpc``              — jpc's own functions (``benchmarks/bench_cpu_peers.py``'s fused step),
                            the μPC paper's library, float32 at its default precision;
 
@@ -21,6 +22,7 @@ steps and the first step where it is not finite. ``--x64`` trains the project in
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import math
@@ -50,7 +52,8 @@ def _summary(name: str, losses: list[float], wall: float) -> dict:
             "losses": [float(f"{v:.5g}") for v in losses]}
 
 
-def train_project(spec: TrainSpec, batches, dtype, precision: str | None) -> list[float]:
+def train_project(spec: TrainSpec, batches, dtype, precision: str = "highest") -> list[float]:
+    spec = dataclasses.replace(spec, matmul_precision=precision)
     seed = jnp.uint32(0)
     state = init_run(seed, spec)
     state = state._replace(params=jax.tree.map(lambda a: a.astype(dtype), state.params),
@@ -60,19 +63,10 @@ def train_project(spec: TrainSpec, batches, dtype, precision: str | None) -> lis
                      jnp.asarray(0.0, dtype))
     step = jax.jit(lambda st, x, y: train_step(st, hyper, x, y, 1, spec))
     losses = []
-    with jax.default_matmul_precision(precision) if precision else _nothing():
-        for x, y in batches:
-            state, (loss, _, _) = step(state, jnp.asarray(x, dtype), jnp.asarray(y, dtype))
-            losses.append(float(loss))
+    for x, y in batches:
+        state, (loss, _, _) = step(state, jnp.asarray(x, dtype), jnp.asarray(y, dtype))
+        losses.append(float(loss))
     return losses
-
-
-class _nothing:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 def train_jpc(jpc, spec: TrainSpec, batches) -> list[float]:
@@ -100,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--width", type=int, default=512)
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--x64", action="store_true", help="only the project, in float64")
-    p.add_argument("--impls", nargs="+", default=["project", "project-highest", "jpc"])
+    p.add_argument("--impls", nargs="+", default=["project", "project-default", "jpc"])
     p.add_argument("--out", type=Path, default=None, help="append the results as JSON lines")
     args = p.parse_args(argv)
     if args.x64:
@@ -119,12 +113,12 @@ def main(argv: list[str] | None = None) -> None:
     header = {"date": datetime.date.today().isoformat(), "device": getattr(device, "device_kind", str(device)),
               "jax": jax.__version__, "depth": args.depth, "width": args.width, "steps": args.steps,
               "activity_lr": peers.ACTIVITY_LR, "weight_lr": peers.WEIGHT_LR}
-    runs = [("project", lambda: train_project(spec, batches, jnp.float32, None)),
-            ("project-highest", lambda: train_project(spec, batches, jnp.float32, "highest")),
+    runs = [("project", lambda: train_project(spec, batches, jnp.float32)),
+            ("project-default", lambda: train_project(spec, batches, jnp.float32, "default")),
             ("jpc", lambda: train_jpc(jpc, spec, batches))]
     runs = [(name, run) for name, run in runs if name in args.impls]
     if args.x64:
-        runs = [("project-float64", lambda: train_project(spec, batches, jnp.float64, None))]
+        runs = [("project-float64", lambda: train_project(spec, batches, jnp.float64))]
     for name, run in runs:
         t0 = time.perf_counter()
         row = {**header, **_summary(name, run(), time.perf_counter() - t0)}

@@ -71,6 +71,7 @@ SIZES = {
 MUPC_LRS = {"activity_lrs": [0.5], "weight_lrs": [0.1]}
 SP_LRS = {"activity_lrs": [0.5, 0.05], "weight_lrs": [0.1, 0.01]}
 SEEDS = [0, 1, 2]
+ITEMS = ("step", "mupc_deep", "sp_deep", "transfer_slice", "claims")
 
 
 def _header() -> dict:
@@ -192,6 +193,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--toy", action="store_true", help="toy sizes: the whole check on a CPU in a minute")
     p.add_argument("--prepare-carry", type=Path, metavar="DIR",
                    help="copy MNIST's raw files (from --mirror) and PyYAML into DIR for the GPU call, then stop")
+    p.add_argument("--items", nargs="+", choices=ITEMS, default=list(ITEMS),
+                   help="run only these items (claims needs mupc_deep and sp_deep)")
     p.add_argument("--out", type=Path, default=None, help="JSON lines (default: benchmarks/results/gpu_check_<date>.jsonl)")
     args = p.parse_args(argv)
     if args.prepare_carry:
@@ -220,17 +223,24 @@ def main(argv: list[str] | None = None) -> None:
         with open(out, "a") as f:
             f.write(json.dumps(record) + "\n")
 
-    for record in step_items(size):
-        write(record)
-    cells = check_cells(config, size)
-    mupc, mupc_table = train_item("mupc_deep", _with(cells["mupc"], size["mupc_steps"], MUPC_LRS), dataset)
-    write(mupc)
-    sp, sp_table = train_item("sp_deep", _with(cells["sp"], size["sp_steps"], SP_LRS), dataset)
-    write(sp)
-    write(transfer_slice(config, size, args.toy, dataset))
-    for record in claim_items(config, size, [mupc_table, sp_table]):
-        write(record)
-
+    items = set(args.items)
+    if "claims" in items and not {"mupc_deep", "sp_deep"} <= items:
+        raise SystemExit("--items claims needs mupc_deep and sp_deep: the verdict is judged on their tables")
+    if "step" in items:
+        for record in step_items(size):
+            write(record)
+    cells, tables = check_cells(config, size), []
+    for name, cell, steps, lrs in (("mupc_deep", "mupc", size["mupc_steps"], MUPC_LRS),
+                                   ("sp_deep", "sp", size["sp_steps"], SP_LRS)):
+        if name in items:
+            record, table = train_item(name, _with(cells[cell], steps, lrs), dataset)
+            write(record)
+            tables.append(table)
+    if "transfer_slice" in items:
+        write(transfer_slice(config, size, args.toy, dataset))
+    if "claims" in items:
+        for record in claim_items(config, size, tables):
+            write(record)
 
 if __name__ == "__main__":
     main()

@@ -19,9 +19,10 @@ from .nets import NetSpec, forward, predict
 from .training import NO_LEARNING, RUNNING, RunHyper, RunState, TrainSpec, train_step
 
 
-def accuracy(params, x, y, net: NetSpec) -> jax.Array:
-    """Test accuracy (%) of the feedforward pass."""
-    return 100.0 * jnp.mean(jnp.argmax(predict(params, x, net), -1) == jnp.argmax(y, -1))
+def accuracy(params, x, y, net: NetSpec, matmul_precision: str = "highest") -> jax.Array:
+    """Test accuracy (%) of the feedforward pass, at the training step's matmul precision."""
+    with jax.default_matmul_precision(matmul_precision):
+        return 100.0 * jnp.mean(jnp.argmax(predict(params, x, net), -1) == jnp.argmax(y, -1))
 
 
 def _batch_indices(order, step, steps_per_epoch, batch_size):
@@ -81,7 +82,7 @@ def train_period(states: RunState, hypers: RunHyper, orders: jax.Array, data, st
     if not evaluate:
         return states, losses, energies, None, None
     eval_step = start_step + n_steps
-    acc = jax.vmap(lambda p: accuracy(p, x_test, y_test, spec.net))(states.params)
+    acc = jax.vmap(lambda p: accuracy(p, x_test, y_test, spec.net, spec.matmul_precision))(states.params)
     running = states.status == RUNNING
     cond = None
     if record:

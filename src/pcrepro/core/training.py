@@ -34,6 +34,7 @@ STATUS_NAMES = {RUNNING: "ok", DIVERGED: "diverged", NO_LEARNING: "no_learning"}
 ALGORITHMS = ("pc", "bp")
 WEIGHT_OPTIMS = ("adam", "sgd")
 DTYPES = ("float32", "float64")
+MATMUL_PRECISIONS = ("highest", "default")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class TrainSpec:
     no_learning_acc: float = 15.0
     record_condition_number: bool = False
     dtype: str = "float32"  # of weights, activities and data; float64 needs jax_enable_x64
+    # of the step's matmuls: "highest" (full float32) or "default" (the device's: TF32 on NVIDIA GPUs)
+    matmul_precision: str = "highest"
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHMS:
@@ -62,6 +65,8 @@ class TrainSpec:
             raise ValueError("record_condition_number needs PC activities: it is for algorithm 'pc' only")
         if self.test_every < 1 or self.batch_size < 1 or self.epochs < 1:
             raise ValueError("test_every, batch_size and epochs must be positive")
+        if self.matmul_precision not in MATMUL_PRECISIONS:
+            raise ValueError(f"matmul_precision {self.matmul_precision!r} not in {MATMUL_PRECISIONS}")
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype {self.dtype!r} not in {DTYPES} (config key compute.dtype)")
 
@@ -116,7 +121,18 @@ def data_order(seed: jax.Array, n_epochs: int, n_train: int, n_used: int) -> jax
 def train_step(state: RunState, hyper: RunHyper, x, y, step, spec: TrainSpec):
     """One weight update of one run; returns the new state and (loss, energy, probe), the
     probe being the post-inference activities of the first example [H, 1, N] for PC (None
-    for BP)."""
+    for BP).
+
+    Its matmuls run at ``spec.matmul_precision``, by default full float32 (``"highest"``). A GPU's
+    default for float32 is TF32, and with it the 128-layer μPC net (N = 512, activity lr 0.5, weight lr 0.1) diverged
+    within 40 steps on an H200, where full float32, float64 and jpc from the same weights trained
+    alike (benchmarks/deep_mupc_vs_jpc.py, 2026-11-30). A CPU computes float32 matmuls in full
+    precision either way."""
+    with jax.default_matmul_precision(spec.matmul_precision):
+        return _train_step(state, hyper, x, y, step, spec)
+
+
+def _train_step(state: RunState, hyper: RunHyper, x, y, step, spec: TrainSpec):
     params, net = state.params, spec.net
     z = None
     if spec.algorithm == "pc":
