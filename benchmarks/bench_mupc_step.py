@@ -89,6 +89,7 @@ def bench_forms(spec: TrainSpec, n_runs: int, repeats: int, grads: list[str]) ->
         rows.append({
             "runs": n_runs,
             "activity_grad": g,
+            "matmul_precision": spec.matmul_precision,
             "compile_s": round(compiled[g][2], 3),
             "ms_per_batch": round(1e3 * best, 3),
             "ms_per_batch_per_run": round(1e3 * best / n_runs, 3),
