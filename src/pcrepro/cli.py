@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
         config = load_config(args.config, REPO / "schemas" / "config.schema.yaml", {"preset": args.preset})
         table = paper_budget(preset_config(config))
         print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
-        print(f"\ntotal: {table['gpu_hours'].sum():.2f} GPU-hours on one H100 (estimate; studies not yet "
+        print(f"\ntotal: {table['gpu_hours'].sum():.2f} GPU-hours on one H100/H200-class GPU (estimate; studies not yet "
               "implemented are not counted)")
     elif args.command in ("error-optim", "double-descent"):
         import jax

@@ -38,6 +38,34 @@ def test_budget_model_reproduces_the_measured_steps_and_counts_runs():
     assert row["gpu_hours"] > 0
 
 
+def test_budget_charges_measured_stopped_cells_up_to_their_stop_only():
+    """Standard PC at H = 128, N = 512 (ReLU) was measured to stop every run by its first
+    evaluation: its paper cell is charged test_every steps per run, the μPC cell of the same shape
+    every step; the paper shape's step is the measured full-float32 one."""
+    from pcrepro.pipeline.budget import (
+        COMPILE_SECONDS_PER_CELL,
+        PAPER_STEP_SECONDS,
+        cell_seconds,
+        charged_steps,
+        seconds_per_run_step,
+        step_flops,
+    )
+    from pcrepro.pipeline.cells import n_runs, train_spec, training_cells
+
+    config = yaml.safe_load((Path(__file__).parents[2] / "config.yaml").read_text())
+    config["preset"] = "paper"
+    cells = {(c["net"]["param_type"], c["net"]["act_fn"]): c for c in training_cells("mupc_hp_transfer", config).values()
+             if (c["net"]["n_hidden"], c["net"]["width"], c["dataset"]) == (128, 512, "MNIST")}
+    sp, mupc, sp_tanh = (train_spec(cells[k]) for k in (("sp", "relu"), ("mupc", "relu"), ("sp", "tanh")))
+    all_steps = 60000 // 64
+    assert (charged_steps(sp, 60000), charged_steps(mupc, 60000), charged_steps(sp_tanh, 60000)) == (100, all_steps, all_steps)
+    assert seconds_per_run_step(step_flops(mupc)) == pytest.approx(PAPER_STEP_SECONDS, rel=1e-9)
+    compile_s = COMPILE_SECONDS_PER_CELL
+    ratio = ((cell_seconds(cells[("sp", "relu")], sp, 60000) - compile_s)
+             / (cell_seconds(cells[("mupc", "relu")], mupc, 60000) - compile_s))
+    assert ratio == pytest.approx(n_runs(cells[("sp", "relu")]) * 100 / (n_runs(cells[("mupc", "relu")]) * all_steps))
+
+
 def test_only_small_quick_cells_ask_for_the_fast_compile():
     """XLA's cheapest pipeline pays only where compiling dominates: the quick preset's shallow
     narrow cells take it, its deepest and widest cells (H = 32: 4.6e11 FLOPs of training) are fully optimised."""

@@ -1,9 +1,14 @@
 """GPU budget of the paper preset: runs, run-epochs and an estimated GPU time per study.
 
 Training time is estimated from the matmul count of one step (:func:`step_flops`) and the
-seconds per run-step measured on one H100 by ``benchmarks/bench_mupc_step.py`` (records in
-``benchmarks/results/h100_mupc_step_2026-11-23.jsonl``), interpolated log-log in the FLOP
-count between the measured shapes (and at their throughput beyond them). κ(H_z) during
+seconds per run-step measured by ``benchmarks/bench_mupc_step.py``, interpolated log-log in the
+FLOP count between the measured shapes (and at their throughput beyond them). The paper shape
+was measured on an H200 with the training step's full-float32 matmuls
+(``benchmarks/results/h200_gpu_check_2026-11-30.jsonl``); the smaller shapes were measured on an
+H100 at TF32 (``h100_mupc_step_2026-11-23.jsonl``), before the step ran at full float32, and are
+scaled by the paper shape's ratio of the two (an upper bound: small shapes are latency-bound and
+lose less to full precision). Cells whose runs were measured to stop at their first evaluation
+(:data:`MEASURED_STOP_STEPS`) are charged up to that step: a stopped run is not trained further. κ(H_z) during
 training adds a dense eigendecomposition per run and evaluation, scaled as n³ from the
 measured 2.4 s at n = 16384. The analysis families are not training runs: their whole-job
 times measured on the same GPU are added as they are (docs/benchmarks.md).
@@ -21,13 +26,20 @@ from pcrepro.core.training import TrainSpec
 
 from .cells import n_runs
 
-# (depth H, width N, inference steps T, runs vmapped) -> measured s per batch per run (H100, 2026-11-23)
+# the paper shape, full float32, 16 runs vmapped: s per batch per run (H200, 2026-11-30) ...
+PAPER_STEP_SECONDS = 0.033415
+# ... and the same shape at TF32 on the H100 (2026-11-23), which scales the H100's other shapes
+H100_TF32_PAPER_STEP_SECONDS = 0.02332
+# (depth H, width N, inference steps T) -> s per batch per run (16 runs vmapped)
 MEASURED_STEPS = (
-    ((128, 512, 128), 0.02332),
-    ((32, 128, 500), 0.00390),
-    ((8, 128, 500), 0.00171),
-    ((8, 512, 8), 0.00018),
+    ((128, 512, 128), PAPER_STEP_SECONDS),
+    *(((h, n, t), s * PAPER_STEP_SECONDS / H100_TF32_PAPER_STEP_SECONDS)
+      for (h, n, t), s in (((32, 128, 500), 0.00390), ((8, 128, 500), 0.00171), ((8, 512, 8), 0.00018))),
 )
+# (param_type, act_fn, depth H, width N) of cells whose every run stopped (diverged or no learning)
+# by its first evaluation at step test_every: standard PC at the paper's deepest shape, 12 of 12
+# runs over 4 (weight lr, activity lr) pairs from 0.01 to 0.5 (H200, 2026-11-30, gpu_check)
+MEASURED_STOP_STEPS = {("sp", "relu", 128, 512): "test_every"}
 KAPPA_SECONDS_AT_16384 = 2.4  # one dense eigvalsh of H_z, n = 16384, H100 (float32)
 COMPILE_SECONDS_PER_CELL = 5.0  # measured compile of one cell's program: 2.9–5.0 s
 # whole-job GPU minutes of the analysis families, measured / extrapolated from measured jobs (docs/figures.md, docs/benchmarks.md)
@@ -82,9 +94,18 @@ def kappa_seconds(matrix_size: int) -> float:
 N_TRAIN = {"MNIST": 60000, "FashionMNIST": 60000, "EMNIST": 60000}
 
 
-def cell_seconds(cell: dict, spec: TrainSpec, n_train: int) -> float:
-    """Estimated H100 seconds of one cell: compile, every run's steps, κ(H_z) evaluations."""
+def charged_steps(spec: TrainSpec, n_train: int) -> int:
+    """Steps each run of a cell is charged: all of them, or up to the measured stop."""
     steps = spec.epochs * spec.steps_per_epoch(n_train)
+    net = spec.net
+    if (net.param_type, net.act_fn, net.n_hidden, net.width) in MEASURED_STOP_STEPS:
+        return min(steps, spec.test_every)
+    return steps
+
+
+def cell_seconds(cell: dict, spec: TrainSpec, n_train: int) -> float:
+    """Estimated GPU seconds of one cell: compile, every run's charged steps, κ(H_z) evaluations."""
+    steps = charged_steps(spec, n_train)
     seconds = COMPILE_SECONDS_PER_CELL + n_runs(cell) * steps * seconds_per_run_step(step_flops(spec))
     if spec.record_condition_number:
         n_evals = steps // spec.test_every + 1
@@ -126,7 +147,7 @@ def training_budget(study: str, cells: dict[str, dict], train_spec: Callable[[di
         run_epochs += n_runs(cell) * spec.epochs
         seconds += cell_seconds(cell, spec, n_train[cell["dataset"]])
     return {"study": study, "cells": len(cells), "runs": int(runs), "run_epochs": int(run_epochs),
-            "gpu_hours": seconds / 3600, "basis": "model from measured H100 steps"}
+            "gpu_hours": seconds / 3600, "basis": "model from measured GPU steps"}
 
 
 def paper_budget(grids: dict) -> pd.DataFrame:
