@@ -1,9 +1,10 @@
 """GPU check: the paper-scale numbers of seed 002 that one short session on one GPU can produce.
 
 One entry point for a time-limited GPU machine without Snakemake, plotly, kaleido, mnist1d or
-internet (JAX, numpy, pandas, pyarrow only). In about 5 minutes on one H100 / H200 (estimated from
-the step times measured there on 2026-11-22; not yet run on one) it runs, and
-writes one JSON line per item to ``--out``:
+internet (JAX, numpy, pandas, pyarrow only). On one H200 (2026-11-30) items 1–3 and 5 took 228 s
+at the training step's full float32 precision, and all five 185 s at TF32 (records:
+``benchmarks/results/h200_gpu_check_2026-11-30.jsonl``). It writes one JSON line per item to
+``--out`` (``--items`` runs a subset):
 
 1. ``step``: the μPC training step at the paper shape (H = 128, N = 512, T = 128, B = 64, ReLU,
    skips, Adam), 1 and 16 vmapped runs: ms per run and batch, compile time, TFLOP/s
