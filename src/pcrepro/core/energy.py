@@ -47,6 +47,36 @@ activity_grad = jax.grad(pc_energy, argnums=1)
 """∂F/∂z, same signature as :func:`pc_energy`."""
 
 
+def activity_grad_from_hidden(
+    params: Params,
+    z: jax.Array,
+    x: jax.Array,
+    y: jax.Array,
+    spec: NetSpec,
+    activity_decay: jax.Array | float,
+    e_hidden: jax.Array,
+    sent_back: jax.Array,
+) -> jax.Array:
+    """∂F/∂z from the hidden layers' prediction errors ``e_hidden`` = e_2 … e_H and the errors
+    they send back, ``sent_back`` = e_ℓ₊₁ W_ℓ₊₁ (both [H−1, B, N]):
+
+        B · ∂F/∂z_ℓ = e_ℓ − a_ℓ₊₁ φ′(z_ℓ) ⊙ (e_ℓ₊₁ W_ℓ₊₁) − s · e_ℓ₊₁ + decay · z_ℓ   (ℓ < H)
+        B · ∂F/∂z_H = e_H − a_L φ′(z_H) ⊙ (e_out W_L) + decay · z_H            (e_out = y − ŷ)
+
+    with s = 1 where the net has skips, else 0; the input and output layers are computed here."""
+    sc = spec.scalings
+    phi_z, dphi_z = jax.jvp(spec.phi, (z,), (jnp.ones_like(z),))
+    e_in = z[0] - input_prediction(params, x, spec)
+    e_out = y - sc.a_out * phi_z[-1] @ params["w_out"].T
+    back_hidden = sc.a_hidden * dphi_z[:-1] * sent_back
+    if spec.skips:
+        back_hidden = back_hidden + e_hidden
+    back_out = sc.a_out * dphi_z[-1] * (e_out @ params["w_out"])
+    own = jnp.concatenate([e_in[None], e_hidden])
+    back = jnp.concatenate([back_hidden, back_out[None]])
+    return (own - back + activity_decay * z) / x.shape[0]
+
+
 def activity_grad_explicit(
     params: Params,
     z: jax.Array,
@@ -55,23 +85,10 @@ def activity_grad_explicit(
     spec: NetSpec,
     activity_decay: jax.Array | float = 0.0,
 ) -> jax.Array:
-    """∂F/∂z written out, the same function as :func:`activity_grad`:
-
-        B · ∂F/∂z_ℓ = e_ℓ − a_ℓ₊₁ φ′(z_ℓ) ⊙ (e_ℓ₊₁ W_ℓ₊₁) − s · e_ℓ₊₁ + decay · z_ℓ   (ℓ < H)
-        B · ∂F/∂z_H = e_H − a_L φ′(z_H) ⊙ (e_out W_L) + decay · z_H            (e_out = y − ŷ)
-
-    with s = 1 where the net has skips, else 0. Two batched matmuls over the hidden weights (the
-    prediction and the back-propagated error), the same count as autodiff's; written out so that a
-    device can be given the form it runs fastest (benchmarks/bench_mupc_step.py)."""
-    sc = spec.scalings
-    phi_z, dphi_z = jax.jvp(spec.phi, (z,), (jnp.ones_like(z),))
-    e_in = z[0] - input_prediction(params, x, spec)
+    """∂F/∂z written out (:func:`activity_grad_from_hidden`), the same function as
+    :func:`activity_grad`: two batched matmuls over the hidden weights (the prediction and the
+    error sent back), as autodiff's; written out so that a device can be given the form it runs
+    fastest (benchmarks/bench_mupc_step.py)."""
     e_hidden = z[1:] - hidden_predictions(params, z, spec)
-    e_out = y - sc.a_out * phi_z[-1] @ params["w_out"].T
-    back_hidden = sc.a_hidden * dphi_z[:-1] * jnp.einsum("lbo,loi->lbi", e_hidden, params["w_hidden"])
-    if spec.skips:
-        back_hidden = back_hidden + e_hidden
-    back_out = sc.a_out * dphi_z[-1] * (e_out @ params["w_out"])
-    own = jnp.concatenate([e_in[None], e_hidden])
-    back = jnp.concatenate([back_hidden, back_out[None]])
-    return (own - back + activity_decay * z) / x.shape[0]
+    sent_back = jnp.einsum("lbo,loi->lbi", e_hidden, params["w_hidden"])
+    return activity_grad_from_hidden(params, z, x, y, spec, activity_decay, e_hidden, sent_back)

@@ -25,7 +25,8 @@ import jax
 import jax.numpy as jnp
 from jax.experimental import pallas as pl
 
-from .nets import NetSpec, Params, input_prediction
+from .energy import activity_grad_from_hidden
+from .nets import NetSpec, Params
 
 ROW_BLOCK = 64  # rows of W (outputs of the layer) per outer loop iteration
 COL_BLOCK = 64  # columns of W (inputs of the layer) per tile: 64 × 64 tiles of W, e, φ(z) and the sum
@@ -108,19 +109,11 @@ def activity_grad_fused(
     row_block: int = ROW_BLOCK,
     col_block: int = COL_BLOCK,
 ) -> jax.Array:
-    """∂F/∂z as :func:`pcrepro.core.energy.activity_grad_explicit` writes it, with the hidden layers'
-    two products from :func:`hidden_errors_and_backprop`."""
-    sc = spec.scalings
-    phi_z, dphi_z = jax.jvp(spec.phi, (z,), (jnp.ones_like(z),))
-    e_in = z[0] - input_prediction(params, x, spec)
-    e_out = y - sc.a_out * phi_z[-1] @ params["w_out"].T
-    back_out = sc.a_out * dphi_z[-1] * (e_out @ params["w_out"])
+    """∂F/∂z (:func:`pcrepro.core.energy.activity_grad_from_hidden`) with the hidden layers' two
+    products from :func:`hidden_errors_and_backprop`."""
     if z.shape[0] > 1:
-        e_hidden, back = hidden_errors_and_backprop(params, z, spec, interpret=interpret, row_block=row_block,
-                                                  col_block=col_block)
-        back_hidden = sc.a_hidden * dphi_z[:-1] * back + (e_hidden if spec.skips else 0.0)
-        own = jnp.concatenate([e_in[None], e_hidden])
-        back = jnp.concatenate([back_hidden, back_out[None]])
-    else:
-        own, back = e_in[None], back_out[None]
-    return (own - back + activity_decay * z) / x.shape[0]
+        e_hidden, sent_back = hidden_errors_and_backprop(params, z, spec, interpret=interpret,
+                                                         row_block=row_block, col_block=col_block)
+    else:  # no hidden weights
+        e_hidden = sent_back = z[1:]
+    return activity_grad_from_hidden(params, z, x, y, spec, activity_decay, e_hidden, sent_back)
