@@ -40,7 +40,12 @@ import bench_cpu_peers as peers  # noqa: E402
 
 from pcrepro.core.nets import NetSpec  # noqa: E402
 from pcrepro.core.training import RunHyper, TrainSpec, init_run, train_step  # noqa: E402
-from pcrepro.data import FetchOptions, load_prepared, prepare_image_dataset  # noqa: E402
+from pcrepro.data import (  # noqa: E402
+    REFERENCE_NORMALISATION,
+    FetchOptions,
+    load_prepared,
+    prepare_image_dataset,
+)
 
 REPORT_AT = (1, 2, 5, 10, 20, 50, 100, 200, 500, 900)
 
@@ -104,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"jpc is needed: {why}")
     path = Path(tempfile.mkdtemp(prefix="deep-mupc-")) / "MNIST.npz"
     prepare_image_dataset("MNIST", path, path.parent / "raw", FetchOptions(mirror=str(args.mirror), download=False))
-    data = load_prepared(path, {"mean": 0.1307, "std": 0.3081})
+    data = load_prepared(path, REFERENCE_NORMALISATION["MNIST"])
     b = 64
     batches = [(data.x_train[i * b:(i + 1) * b], data.y_train[i * b:(i + 1) * b]) for i in range(args.steps)]
     spec = TrainSpec(NetSpec(784, args.width, args.depth, 10, "relu", "mupc", True, "standard_gauss"), "pc",

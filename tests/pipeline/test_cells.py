@@ -10,6 +10,11 @@ from pcrepro.core.nets import NetSpec
 from pcrepro.core.training import TrainSpec
 
 
+def _config(preset: str) -> dict:
+    """The repository's config.yaml at ``preset``."""
+    return {**yaml.safe_load((Path(__file__).parents[2] / "config.yaml").read_text()), "preset": preset}
+
+
 def cell_id_of(cell):
     from pcrepro.pipeline.cells import cell_id
 
@@ -52,8 +57,7 @@ def test_budget_charges_measured_stopped_cells_up_to_their_stop_only():
     )
     from pcrepro.pipeline.cells import n_runs, train_spec, training_cells
 
-    config = yaml.safe_load((Path(__file__).parents[2] / "config.yaml").read_text())
-    config["preset"] = "paper"
+    config = _config("paper")
     cells = {(c["net"]["param_type"], c["net"]["act_fn"]): c for c in training_cells("mupc_hp_transfer", config).values()
              if (c["net"]["n_hidden"], c["net"]["width"], c["dataset"]) == (128, 512, "MNIST")}
     sp, mupc, sp_tanh = (train_spec(cells[k]) for k in (("sp", "relu"), ("mupc", "relu"), ("sp", "tanh")))
@@ -77,8 +81,7 @@ def test_only_small_quick_cells_ask_for_the_fast_compile():
     )
     from pcrepro.pipeline.cells import train_spec, training_cells
 
-    config = yaml.safe_load((Path(__file__).parents[2] / "config.yaml").read_text())
-    config["preset"] = "quick"
+    config = _config("quick")
     cells = training_cells("mupc_hp_transfer", config) | training_cells("mupc_pc_sweeps", config)
     for cell in cells.values():
         spec = train_spec(cell)
@@ -96,13 +99,11 @@ def test_orthogonal_tanh_cells_train_with_the_reference_gain():
 
     import jax
     import jax.numpy as jnp
-    import yaml
 
     from pcrepro.core.nets import forward, init_params
     from pcrepro.pipeline.cells import train_spec, training_cells
 
-    config = yaml.safe_load((Path(__file__).parents[2] / "config.yaml").read_text())
-    config["preset"] = "paper"
+    config = _config("paper")
     cells = list(training_cells("mupc_pc_sweeps", config).values())
     gains = {(c["labels"]["variant"], c["net"]["act_fn"]): c["net"]["init_gain"] for c in cells}
     assert gains[("orthogonal", "tanh")] == 1.05

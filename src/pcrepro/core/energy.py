@@ -65,9 +65,9 @@ def activity_grad_from_hidden(
 
     with s = 1 where the net has skips, else 0; the input and output layers are computed here."""
     sc = spec.scalings
-    phi_z, dphi_z = jax.jvp(spec.phi, (z,), (jnp.ones_like(z),))
+    _, dphi_z = jax.jvp(spec.phi, (z,), (jnp.ones_like(z),))
     e_in = z[0] - input_prediction(params, x, spec)
-    e_out = y - sc.a_out * phi_z[-1] @ params["w_out"].T
+    e_out = y - output_prediction(params, z[-1], spec)
     back_hidden = sc.a_hidden * dphi_z[:-1] * sent_back
     if spec.skips:
         back_hidden = back_hidden + e_hidden

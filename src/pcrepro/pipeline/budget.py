@@ -8,7 +8,8 @@ was measured on an H200 with the training step's full-float32 matmuls
 H100 at TF32 (``h100_mupc_step_2026-11-23.jsonl``), before the step ran at full float32, and are
 scaled by the paper shape's ratio of the two (an upper bound: small shapes are latency-bound and
 lose less to full precision). Cells whose runs were measured to stop at their first evaluation
-(:data:`MEASURED_STOP_STEPS`) are charged up to that step: a stopped run is not trained further. κ(H_z) during
+(:data:`STOPPED_BY_FIRST_EVALUATION`) are charged up to that step: a stopped run is not trained
+further. κ(H_z) during
 training adds a dense eigendecomposition per run and evaluation, scaled as n³ from the
 measured 2.4 s at n = 16384. The analysis families are not training runs: their whole-job
 times measured on the same GPU are added as they are (docs/benchmarks.md).
@@ -39,7 +40,7 @@ MEASURED_STEPS = (
 # (param_type, act_fn, depth H, width N) of cells whose every run stopped (diverged or no learning)
 # by its first evaluation at step test_every: standard PC at the paper's deepest shape, 12 of 12
 # runs over 4 (weight lr, activity lr) pairs from 0.01 to 0.5 (H200, 2026-11-30, gpu_check)
-MEASURED_STOP_STEPS = {("sp", "relu", 128, 512): "test_every"}
+STOPPED_BY_FIRST_EVALUATION = frozenset({("sp", "relu", 128, 512)})
 KAPPA_SECONDS_AT_16384 = 2.4  # one dense eigvalsh of H_z, n = 16384, H100 (float32)
 COMPILE_SECONDS_PER_CELL = 5.0  # measured compile of one cell's program: 2.9–5.0 s
 # whole-job GPU minutes of the analysis families, measured / extrapolated from measured jobs (docs/figures.md, docs/benchmarks.md)
@@ -98,7 +99,7 @@ def charged_steps(spec: TrainSpec, n_train: int) -> int:
     """Steps each run of a cell is charged: all of them, or up to the measured stop."""
     steps = spec.epochs * spec.steps_per_epoch(n_train)
     net = spec.net
-    if (net.param_type, net.act_fn, net.n_hidden, net.width) in MEASURED_STOP_STEPS:
+    if (net.param_type, net.act_fn, net.n_hidden, net.width) in STOPPED_BY_FIRST_EVALUATION:
         return min(steps, spec.test_every)
     return steps
 
