@@ -13,7 +13,7 @@ from pcrepro.core.inference import infer_activities
 from pcrepro.core.nets import NetSpec, forward
 from pcrepro.core.training import TrainSpec, data_order, init_run
 from pcrepro.pipeline.cells import run_grid
-from pcrepro.pipeline.runner import train_cell
+from pcrepro.pipeline.runner import inference_on_this_platform, train_cell
 
 
 def _train(runs, spec=SPEC, **kw):
@@ -210,3 +210,14 @@ def test_each_runs_initial_draws_are_those_of_the_runs_drawn_together(init):
         alone = (init_alone(seed), order_alone(seed))
         for a, b in zip(jax.tree_util.tree_leaves(alone), jax.tree_util.tree_leaves(together)):
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b)[run])
+
+
+def test_cpu_cells_skip_unreached_layers_only_without_activity_decay(monkeypatch):
+    pc, bp = TrainSpec(NetSpec(20, 8, 3, 10), "pc"), TrainSpec(NetSpec(20, 8, 3, 10), "bp")
+    assert inference_on_this_platform(pc, [0.0, 0.0]).skip_unreached_layers  # these tests run on the CPU
+    assert not inference_on_this_platform(pc, [0.0, 0.1]).skip_unreached_layers  # decay moves every layer
+    assert inference_on_this_platform(bp, [0.0]) == bp
+    with pytest.raises(ValueError, match="activity_decays"):
+        inference_on_this_platform(dataclasses.replace(pc, skip_unreached_layers=True), [0.1])
+    monkeypatch.setattr("jax.default_backend", lambda: "gpu")
+    assert inference_on_this_platform(pc, [0.0]) == pc  # a GPU keeps the step measured there

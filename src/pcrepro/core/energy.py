@@ -47,6 +47,20 @@ activity_grad = jax.grad(pc_energy, argnums=1)
 """∂F/∂z, same signature as :func:`pc_energy`."""
 
 
+def top_energy(params: Params, z_top: jax.Array, z_below: jax.Array, y: jax.Array, spec: NetSpec) -> jax.Array:
+    """The terms of F (without decay) that depend on the top K hidden layers ``z_top`` =
+    z_{H−K+1} … z_H [K, B, N], given the layer below them, ``z_below`` = z_{H−K} [B, N] (K < H):
+
+        F_top = (1/B) Σ_i [ ½‖y_i − ŷ(z_H,i)‖² + Σ_{ℓ>H−K} ½‖z_ℓ,i − pred_ℓ,i‖² ],
+
+    so that ∂F_top/∂z_top = ∂F/∂z_top when the activity decay is 0. The layers below enter only
+    through ``z_below``: this is F of the net's top K + 1 layers with z_{H−K} as their input."""
+    top = {**params, "w_hidden": params["w_hidden"][params["w_hidden"].shape[0] - z_top.shape[0]:]}
+    e_hidden = z_top - hidden_predictions(top, jnp.concatenate([z_below[None], z_top]), spec)
+    e_out = y - output_prediction(params, z_top[-1], spec)
+    return 0.5 * (jnp.sum(e_hidden**2) + jnp.sum(e_out**2)) / y.shape[0]
+
+
 def activity_grad_from_hidden(
     params: Params,
     z: jax.Array,

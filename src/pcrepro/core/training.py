@@ -55,6 +55,9 @@ class TrainSpec:
     dtype: str = "float32"  # of weights, activities and data; float64 needs jax_enable_x64
     # of the step's matmuls: "highest" (full float32) or "default" (the device's: TF32 on NVIDIA GPUs)
     matmul_precision: str = "highest"
+    # inference computes only the layers the errors have reached (pcrepro.core.inference): exact
+    # only without activity decay, so for cells whose runs all have decay 0
+    skip_unreached_layers: bool = False
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHMS:
@@ -65,6 +68,8 @@ class TrainSpec:
             raise ValueError("record_condition_number needs PC activities: it is for algorithm 'pc' only")
         if self.test_every < 1 or self.batch_size < 1 or self.epochs < 1:
             raise ValueError("test_every, batch_size and epochs must be positive")
+        if self.skip_unreached_layers and self.algorithm != "pc":
+            raise ValueError("skip_unreached_layers is about PC inference: it is for algorithm 'pc' only")
         if self.matmul_precision not in MATMUL_PRECISIONS:
             raise ValueError(f"matmul_precision {self.matmul_precision!r} not in {MATMUL_PRECISIONS}")
         if self.dtype not in DTYPES:
@@ -144,6 +149,7 @@ def _train_step(state: RunState, hyper: RunHyper, x, y, step, spec: TrainSpec):
             activity_lr=hyper.activity_lr,
             n_steps=spec.n_infer_steps,
             activity_decay=hyper.activity_decay,
+            skip_unreached=spec.skip_unreached_layers,
         )
         energy, grads = jax.value_and_grad(pc_energy)(params, z, x, y, net, hyper.activity_decay)
     else:

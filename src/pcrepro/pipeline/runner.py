@@ -19,6 +19,7 @@ still need as many programs as before costs the same.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 import warnings
@@ -101,6 +102,18 @@ def devices_for_runs(chunk_size: int) -> int:
         return 1
     available = min(jax.local_device_count(), chunk_size)
     return max(d for d in range(1, available + 1) if chunk_size % d == 0)
+
+
+def inference_on_this_platform(spec: TrainSpec, activity_decays: Sequence[float]) -> TrainSpec:
+    """The spec a cell trains with here: on the CPU a PC cell whose runs all have activity decay 0
+    computes only the layers the errors have reached (:attr:`TrainSpec.skip_unreached_layers`,
+    about half the matmuls of a μPC step with T = H; the same maths). Elsewhere the spec is kept:
+    the GPU's step is the one measured there (docs/benchmarks.md)."""
+    if spec.skip_unreached_layers and any(float(d) != 0.0 for d in activity_decays):
+        raise ValueError("skip_unreached_layers needs activity decay 0 for every run (runs.activity_decays)")
+    if spec.algorithm != "pc" or jax.default_backend() != "cpu" or any(float(d) != 0.0 for d in activity_decays):
+        return spec
+    return dataclasses.replace(spec, skip_unreached_layers=True)
 
 
 def split_runs(fn: Callable, n_devices: int, n_run_args: int) -> Callable:
@@ -288,7 +301,8 @@ def train_cell(spec: TrainSpec, runs: Sequence[dict], data, *, max_runs_per_prog
     hypers = RunHyper(np.asarray([int(r["seed"]) for r in runs], np.uint32),
                       *(np.asarray([float(r[k]) for r in runs], dtype) for k in RunHyper._fields[1:]))
     n_devices = devices_for_runs(size)
-    programs = build_programs(spec, n_train, spe, n_tail, n_devices)
+    compiled_spec = inference_on_this_platform(spec, hypers.activity_decay)
+    programs = build_programs(compiled_spec, n_train, spe, n_tail, n_devices)
     record = initial_record(programs, spec, hypers, device_data, n_evals, size)
 
     @functools.cache
@@ -306,6 +320,7 @@ def train_cell(spec: TrainSpec, runs: Sequence[dict], data, *, max_runs_per_prog
     t0 = last_log = last_save = time.perf_counter()
     log(f"[{label}] {n} runs in programs of {size}" + (f" split over {n_devices} CPU devices" if n_devices > 1 else "")
         + f", {total} steps each ({n_evals} periods of {spec.test_every})"
+        + (", inference on the layers the errors have reached" if compiled_spec.skip_unreached_layers else "")
         + (f"; checkpoint every {checkpoint_every_s:g} s to {checkpoint}" if checkpoint else ""))
     for e in range(first_period, n_evals):
         train_one_period(programs.period, record, hypers, device_data, e, e * spec.test_every, size)
@@ -361,5 +376,5 @@ def run_cell(cell: dict, dataset_path: str | Path, *, max_runs_per_program: int 
     return table
 
 
-__all__ = ["CellRecord", "Programs", "schedule", "build_programs", "initial_record", "running_chunks", "train_one_period",
+__all__ = ["CellRecord", "Programs", "schedule", "inference_on_this_platform", "build_programs", "initial_record", "running_chunks", "train_one_period",
            "save_checkpoint", "resume", "results_table", "train_cell", "run_cell"]
