@@ -5,11 +5,12 @@ the feedforward init, T = H gradient-descent inference steps at activity lr 0.5,
 on the weights. Timed, interleaved round by round so that every implementation sees the same
 machine load:
 
-  * ``project``    — :func:`pcrepro.core.training.train_step` (stacked hidden layers), jitted and
-                     vmapped over the runs, as a training cell runs it (on a CPU its inference
-                     computes only the layers the errors have reached: ``skip_unreached_layers``);
+  * ``project``    — :func:`pcrepro.core.training.train_step` (stacked hidden layers), jitted, over
+                     the runs as a training cell runs it: on a CPU its inference computes only the
+                     layers the errors have reached (``skip_unreached_layers``), and runs whose
+                     weights outgrow the cache go one after another (``runs_in_sequence``);
   * ``project-all-layers`` — the same with inference on every layer at every step, as the peers
-                     compute it (and the project did before 2026-12-01; the GPU's step);
+                     compute it (and the project did before 2026-12-01; the GPU's step), vmapped;
   * ``project-split`` — the same, its runs split over one CPU device per core as a training cell
                      does with ``compute.cpu_devices: auto`` (8 runs only, where there are ≥ 2 cores);
   * ``jpc-fused``  — jpc's own functions (``init_activities_with_ffwd``, ``update_pc_activities``,
@@ -63,7 +64,13 @@ import jax.numpy as jnp  # noqa: E402
 from pcrepro.core.energy import pc_energy  # noqa: E402
 from pcrepro.core.nets import NetSpec, forward  # noqa: E402
 from pcrepro.core.training import RunHyper, TrainSpec, init_run, train_step  # noqa: E402
-from pcrepro.pipeline.runner import devices_for_runs, inference_on_this_platform, split_runs  # noqa: E402
+from pcrepro.core.periods import over_runs  # noqa: E402
+from pcrepro.pipeline.runner import (  # noqa: E402
+    devices_for_runs,
+    inference_on_this_platform,
+    runs_in_sequence,
+    split_runs,
+)
 
 ACTIVITY_LR, WEIGHT_LR = 0.5, 0.1
 
@@ -108,13 +115,16 @@ def import_pcx(path: str | None):
 # ----------------------------------------------------------------------------- the project
 
 
-def project_step(spec: TrainSpec, n_runs: int, n_devices: int = 1):
-    """(step, state) with step(state, x, y) -> state; runs vmapped, as a training cell, and
-    split over ``n_devices`` devices."""
+def project_step(spec: TrainSpec, n_runs: int, n_devices: int = 1, in_sequence: bool | None = None):
+    """(step, state) with step(state, x, y) -> state; runs vmapped or one after another, as a
+    training cell trains them, and split over ``n_devices`` devices."""
     seeds = jnp.arange(n_runs, dtype=jnp.uint32)
     hyper = RunHyper(seeds, jnp.full(n_runs, ACTIVITY_LR), jnp.full(n_runs, WEIGHT_LR), jnp.zeros(n_runs))
     states = jax.vmap(lambda s: init_run(s, spec))(seeds)
-    vstep = jax.vmap(lambda st, h, xb, yb: train_step(st, h, xb, yb, 1, spec)[0])
+    # vmapped, or one run after another where a cell does so (runs_in_sequence)
+    if in_sequence is None:
+        in_sequence = runs_in_sequence(spec, n_runs // n_devices)
+    vstep = over_runs(lambda st, h, xb, yb: train_step(st, h, xb, yb, 1, spec)[0], in_sequence)
     step = jax.jit(split_runs(vstep, n_devices, 4), donate_argnums=(0,))
     return (lambda st, x, y: step(st, hyper, x, y)), states
 
@@ -299,8 +309,8 @@ def candidates_for(spec: TrainSpec, n_runs: int, jpc, pcx, x, y) -> dict[str, Ca
     cell_spec = inference_on_this_platform(spec, [0.0])  # the spec a training cell compiles here
     box, out = {}, {}
 
-    def add_project(name, s, n_devices=1):
-        step, box[name] = project_step(s, n_runs, n_devices)
+    def add_project(name, s, n_devices=1, in_sequence=None):
+        step, box[name] = project_step(s, n_runs, n_devices, in_sequence)
 
         def run():
             box[name] = step(box[name], xs, ys)
@@ -312,7 +322,7 @@ def candidates_for(spec: TrainSpec, n_runs: int, jpc, pcx, x, y) -> dict[str, Ca
     if devices_for_runs(n_runs) > 1:
         add_project("project-split", cell_spec, devices_for_runs(n_runs))
     if cell_spec != spec:
-        add_project("project-all-layers", spec)
+        add_project("project-all-layers", spec, in_sequence=False)
     if pcx is not None and n_runs == 1:
         pcx_train, _ = pcx_step(pcx, init_run(jnp.uint32(0), spec).params, spec.net, spec.n_infer_steps, x.shape[0])
         jax.block_until_ready(pcx_train(x, y))  # its first call initialises the optimiser's state: compiled again

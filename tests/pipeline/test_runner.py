@@ -13,7 +13,8 @@ from pcrepro.core.inference import infer_activities
 from pcrepro.core.nets import NetSpec, forward
 from pcrepro.core.training import TrainSpec, data_order, init_run
 from pcrepro.pipeline.cells import run_grid
-from pcrepro.pipeline.runner import inference_on_this_platform, train_cell
+from pcrepro.pipeline import runner
+from pcrepro.pipeline.runner import inference_on_this_platform, runs_in_sequence, train_cell
 
 
 def _train(runs, spec=SPEC, **kw):
@@ -221,3 +222,25 @@ def test_cpu_cells_skip_unreached_layers_only_without_activity_decay(monkeypatch
         inference_on_this_platform(dataclasses.replace(pc, skip_unreached_layers=True), [0.1])
     monkeypatch.setattr("jax.default_backend", lambda: "gpu")
     assert inference_on_this_platform(pc, [0.0]) == pc  # a GPU keeps the step measured there
+
+
+def test_cpu_trains_runs_one_after_another_once_their_weights_outgrow_the_cache(monkeypatch):
+    def spec(width, depth):
+        return TrainSpec(NetSpec(784, width, depth, 10, "relu", "mupc", True, "standard_gauss"), "pc")
+
+    assert runs_in_sequence(spec(128, 64), 8) and runs_in_sequence(spec(128, 64), 4)  # 4 MiB per run
+    assert not runs_in_sequence(spec(32, 32), 6)  # 0.75 MiB together
+    assert not runs_in_sequence(spec(128, 64), 1)
+    monkeypatch.setattr("jax.default_backend", lambda: "gpu")
+    assert not runs_in_sequence(spec(128, 64), 8)
+
+
+def test_runs_trained_one_after_another_equal_vmapped_runs(monkeypatch):
+    runs = run_grid([0, 1], [1.0, 0.1], [0.05], [0.0])
+    vmapped = _train(runs, max_runs_per_program=4)
+    monkeypatch.setattr(runner, "RUNS_IN_SEQUENCE_BYTES", 0)
+    lines = []
+    in_sequence = train_cell(SPEC, runs, blobs(), log=lines.append, max_runs_per_program=4)
+    assert "one run after another" in lines[0]
+    for column in ("test_acc", "train_loss", "energy"):
+        np.testing.assert_allclose(in_sequence[column].to_numpy(), vmapped[column].to_numpy(), rtol=1e-10)
