@@ -116,16 +116,19 @@ def main() -> None:
     p.add_argument("--activity-grad", nargs="+", default=["autodiff"], choices=sorted(ACTIVITY_GRADS),
                    help="form(s) of ∂F/∂z to time (several: interleaved, in one process); fused*: the Pallas "
                         "kernel reading each hidden weight once (interpreted, so slow, off a GPU)")
+    p.add_argument("--skip-unreached", action="store_true",
+                   help="inference only on the layers the errors have reached (a CPU cell's default; not yet "
+                        "measured on a GPU); TFLOP/s still counts every layer's matmuls")
     p.add_argument("--out", default=None, help="append the results as JSON lines to this file")
     args = p.parse_args()
     spec = TrainSpec(NetSpec(784, args.width, args.depth, 10, args.act, "mupc", True, "standard_gauss"),
                      "pc", n_infer_steps=args.infer_steps, activity_optim="gd", weight_optim="adam",
-                     batch_size=args.batch)
+                     batch_size=args.batch, skip_unreached_layers=args.skip_unreached)
     device = jax.devices()[0]
     header = {"date": datetime.date.today().isoformat(), "device": getattr(device, "device_kind", str(device)),
               "platform": device.platform, "host": platform.node(), "jax": jax.__version__,
               "depth": args.depth, "width": args.width, "batch": args.batch, "infer_steps": args.infer_steps,
-              "act": args.act}
+              "act": args.act, "skip_unreached_layers": args.skip_unreached}
     print(json.dumps(header))
     for n_runs in args.runs:
         for result in bench_forms(spec, n_runs, args.repeats, args.activity_grad):

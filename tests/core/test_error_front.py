@@ -73,7 +73,9 @@ def test_inference_on_reached_layers_equals_the_plain_loop(act_fn, param_type, s
     np.testing.assert_array_equal(front[:unreached], z0[:unreached])
 
 
-@pytest.mark.parametrize("act_fn,param_type,skips,n_hidden,n_steps,optim", CASES)
+# the first case in the fast lane, the others with the slow tests (each compiles two training steps)
+@pytest.mark.parametrize("act_fn,param_type,skips,n_hidden,n_steps,optim",
+                         CASES[:1] + [pytest.param(*case, marks=pytest.mark.slow) for case in CASES[1:]])
 def test_training_steps_on_reached_layers_equal_the_plain_step(act_fn, param_type, skips, n_hidden, n_steps, optim):
     net = _problem(act_fn, param_type, skips, n_hidden)[0]
     spec = TrainSpec(net, "pc", n_infer_steps=n_steps, activity_optim=optim, dtype="float64")
