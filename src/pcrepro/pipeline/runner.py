@@ -328,8 +328,9 @@ def train_cell(spec: TrainSpec, runs: Sequence[dict], data, *, max_runs_per_prog
 
     @functools.cache
     def key():  # hashes the whole data set: only when a checkpoint is read or first written
-        return ckpt.fingerprint(spec, runs, size, *map(np.asarray, (data.x_train, data.y_train, data.x_test,
-                                                                     data.y_test)))
+        # the compiled form: a checkpoint resumes only into the program that wrote it (round-off included)
+        return ckpt.fingerprint(compiled_spec, in_sequence, runs, size,
+                                *map(np.asarray, (data.x_train, data.y_train, data.x_test, data.y_test)))
 
     if checkpoint and Path(checkpoint).exists():
         if resume(checkpoint, key(), record):
