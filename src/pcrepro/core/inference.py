@@ -73,9 +73,9 @@ def infer_activities(
         top_state = None if state is None else AdamState(state.mu[first:], state.nu[first:], state.count)
         top, top_state = _descend(lambda v, below=z[first - 1]: _top_grad(params, v, below, y, spec),
                                   z[first:], top_state, optim, activity_lr, steps)
-        z = _below(z, top)
+        z = _with_top(z, top)
         if state is not None:
-            state = AdamState(_below(state.mu, top_state.mu), _below(state.nu, top_state.nu), top_state.count)
+            state = AdamState(_with_top(state.mu, top_state.mu), _with_top(state.nu, top_state.nu), top_state.count)
     return z
 
 
@@ -89,7 +89,7 @@ def _descend(grad, z: jax.Array, state: AdamState | None, optim: str, lr, n_step
     return z, state
 
 
-def _below(full: jax.Array, top: jax.Array) -> jax.Array:
+def _with_top(full: jax.Array, top: jax.Array) -> jax.Array:
     """``full`` with its last len(top) layers replaced by ``top``."""
     return jnp.concatenate([full[: full.shape[0] - top.shape[0]], top])
 

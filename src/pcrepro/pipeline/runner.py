@@ -109,9 +109,10 @@ def inference_on_this_platform(spec: TrainSpec, activity_decays: Sequence[float]
     computes only the layers the errors have reached (:attr:`TrainSpec.skip_unreached_layers`,
     about half the matmuls of a μPC step with T = H; the same maths). Elsewhere the spec is kept:
     the GPU's step is the one measured there (docs/benchmarks.md)."""
-    if spec.skip_unreached_layers and any(float(d) != 0.0 for d in activity_decays):
+    decayed = any(float(d) != 0.0 for d in activity_decays)
+    if spec.skip_unreached_layers and decayed:
         raise ValueError("skip_unreached_layers needs activity decay 0 for every run (runs.activity_decays)")
-    if spec.algorithm != "pc" or jax.default_backend() != "cpu" or any(float(d) != 0.0 for d in activity_decays):
+    if spec.algorithm != "pc" or jax.default_backend() != "cpu" or decayed:
         return spec
     return dataclasses.replace(spec, skip_unreached_layers=True)
 
