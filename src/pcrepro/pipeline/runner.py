@@ -400,5 +400,6 @@ def run_cell(cell: dict, dataset_path: str | Path, *, max_runs_per_program: int 
     return table
 
 
-__all__ = ["CellRecord", "Programs", "schedule", "inference_on_this_platform", "runs_in_sequence", "build_programs", "initial_record", "running_chunks", "train_one_period",
-           "save_checkpoint", "resume", "results_table", "train_cell", "run_cell"]
+__all__ = ["CellRecord", "Programs", "schedule", "inference_on_this_platform", "runs_in_sequence", "build_programs",
+           "initial_record", "running_chunks", "train_one_period", "save_checkpoint", "resume", "results_table",
+           "train_cell", "run_cell"]
