@@ -11,8 +11,9 @@ machine load:
                      weights outgrow the cache go one after another (``runs_in_sequence``);
   * ``project-all-layers`` — the same with inference on every layer at every step, as the peers
                      compute it (and the project did before 2026-12-01; the GPU's step), vmapped;
-  * ``project-split`` — the same, its runs split over one CPU device per core as a training cell
-                     does with ``compute.cpu_devices: auto`` (8 runs only, where there are ≥ 2 cores);
+  * ``project-split`` — the same over one CPU device per core, as a training cell does with
+                     ``compute.cpu_devices: auto`` (where there are ≥ 2 cores): 8 runs split
+                     over the devices, or one run's batch split over them;
   * ``jpc-fused``  — jpc's own functions (``init_activities_with_ffwd``, ``update_pc_activities``,
                      ``update_pc_params``) fused under one ``eqx.filter_jit`` with a ``fori_loop``
                      over inference steps (``eqx.filter_vmap`` over runs);
@@ -66,6 +67,8 @@ from pcrepro.core.nets import NetSpec, forward  # noqa: E402
 from pcrepro.core.training import RunHyper, TrainSpec, init_run, train_step  # noqa: E402
 from pcrepro.core.periods import over_runs  # noqa: E402
 from pcrepro.pipeline.runner import (  # noqa: E402
+    batch_sharding,
+    devices_for_batch,
     devices_for_runs,
     inference_on_this_platform,
     runs_in_sequence,
@@ -115,18 +118,35 @@ def import_pcx(path: str | None):
 # ----------------------------------------------------------------------------- the project
 
 
-def project_step(spec: TrainSpec, n_runs: int, n_devices: int = 1, in_sequence: bool | None = None):
-    """(step, state) with step(state, x, y) -> state; runs vmapped or one after another, as a
-    training cell trains them, and split over ``n_devices`` devices."""
+def project_step(spec: TrainSpec, n_runs: int, n_devices: int = 1, in_sequence: bool | None = None,
+                 batch_devices: int = 1):
+    """(step, state, place) with step(state, x, y) -> state; runs vmapped or one after another, as a
+    training cell trains them, and split over ``n_devices`` devices, or their batch over
+    ``batch_devices``; ``place`` lays a batch [runs, B, ·] out on the devices as the step expects it
+    (a cell gathers its batches where they are computed: no transfer per step)."""
     seeds = jnp.arange(n_runs, dtype=jnp.uint32)
     hyper = RunHyper(seeds, jnp.full(n_runs, ACTIVITY_LR), jnp.full(n_runs, WEIGHT_LR), jnp.zeros(n_runs))
     states = jax.vmap(lambda s: init_run(s, spec))(seeds)
     # vmapped, or one run after another where a cell does so (runs_in_sequence)
     if in_sequence is None:
         in_sequence = runs_in_sequence(spec, n_runs // n_devices)
-    vstep = over_runs(lambda st, h, xb, yb: train_step(st, h, xb, yb, 1, spec)[0], in_sequence)
+    sharding = batch_sharding(batch_devices)
+
+    def one_run(st, h, xb, yb):
+        if sharding is not None:  # as pcrepro.core.periods.train_period lays out a cell's batches
+            xb, yb = (jax.lax.with_sharding_constraint(a, sharding) for a in (xb, yb))
+        return train_step(st, h, xb, yb, 1, spec)[0]
+
+    vstep = over_runs(one_run, in_sequence)
     step = jax.jit(split_runs(vstep, n_devices, 4), donate_argnums=(0,))
-    return (lambda st, x, y: step(st, hyper, x, y)), states
+    P = jax.sharding.PartitionSpec
+    if n_devices > 1:
+        layout = jax.sharding.NamedSharding(jax.sharding.Mesh(jax.local_devices()[:n_devices], ("runs",)), P("runs"))
+    elif sharding is not None:
+        layout = jax.sharding.NamedSharding(sharding.mesh, P(None, "batch"))
+    else:
+        layout = jax.local_devices()[0]
+    return (lambda st, x, y: step(st, hyper, x, y)), states, lambda a: jax.device_put(a, layout)
 
 
 # ----------------------------------------------------------------------------- jpc
@@ -309,18 +329,21 @@ def candidates_for(spec: TrainSpec, n_runs: int, jpc, pcx, x, y) -> dict[str, Ca
     cell_spec = inference_on_this_platform(spec, [0.0])  # the spec a training cell compiles here
     box, out = {}, {}
 
-    def add_project(name, s, n_devices=1, in_sequence=None):
-        step, box[name] = project_step(s, n_runs, n_devices, in_sequence)
+    def add_project(name, s, n_devices=1, in_sequence=None, batch_devices=1):
+        step, box[name], place = project_step(s, n_runs, n_devices, in_sequence, batch_devices)
+        x_placed, y_placed = place(xs), place(ys)
 
         def run():
-            box[name] = step(box[name], xs, ys)
+            box[name] = step(box[name], x_placed, y_placed)
             return box[name].params
 
         out[name] = run
 
     add_project("project", cell_spec)
-    if devices_for_runs(n_runs) > 1:
-        add_project("project-split", cell_spec, devices_for_runs(n_runs))
+    run_devices = devices_for_runs(n_runs)
+    batch_devices = devices_for_batch(spec.batch_size, run_devices)
+    if run_devices > 1 or batch_devices > 1:
+        add_project("project-split", cell_spec, run_devices, batch_devices=batch_devices)
     if cell_spec != spec:
         add_project("project-all-layers", spec, in_sequence=False)
     if pcx is not None and n_runs == 1:

@@ -14,7 +14,13 @@ from pcrepro.core.nets import NetSpec, forward
 from pcrepro.core.training import TrainSpec, data_order, init_run
 from pcrepro.pipeline.cells import run_grid
 from pcrepro.pipeline import runner
-from pcrepro.pipeline.runner import inference_on_this_platform, runs_in_sequence, train_cell
+from pcrepro.pipeline.runner import (
+    build_programs,
+    devices_for_batch,
+    inference_on_this_platform,
+    runs_in_sequence,
+    train_cell,
+)
 
 
 def _train(runs, spec=SPEC, **kw):
@@ -233,6 +239,16 @@ def test_cpu_trains_runs_one_after_another_once_their_weights_outgrow_the_cache(
     assert not runs_in_sequence(spec(128, 64), 1)
     monkeypatch.setattr("jax.default_backend", lambda: "gpu")
     assert not runs_in_sequence(spec(128, 64), 8)
+
+
+def test_only_a_cpu_splits_a_batch_and_only_where_the_runs_are_not_split(monkeypatch):
+    monkeypatch.setattr("jax.local_device_count", lambda: 4)
+    assert devices_for_batch(64, 1) == 4 and devices_for_batch(6, 1) == 3  # a divisor of the batch
+    assert devices_for_batch(64, 2) == 1  # the runs already use the devices
+    monkeypatch.setattr("jax.default_backend", lambda: "gpu")
+    assert devices_for_batch(64, 1) == 1  # a GPU runs the whole batch
+    with pytest.raises(ValueError, match="not both"):
+        build_programs(SPEC, 300, 4, 0, n_devices=2, batch_devices=2)
 
 
 def test_runs_trained_one_after_another_equal_vmapped_runs(monkeypatch):

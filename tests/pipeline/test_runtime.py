@@ -55,18 +55,24 @@ jax.config.update("jax_enable_x64", True)  # the synthetic cell is float64, as t
 sys.path.insert(0, sys.argv[2])
 from synthetic import SPEC, blobs
 from pcrepro.pipeline.cells import run_grid
-from pcrepro.pipeline.runner import devices_for_runs, train_cell
-lines = []
+from pcrepro.pipeline.runner import devices_for_batch, devices_for_runs, train_cell
+lines, one_run_lines = [], []
 table = train_cell(SPEC, run_grid([0, 1], [1.0, 0.1], [0.05], [0.0]), blobs(), log=lines.append)
+one_run = train_cell(SPEC, run_grid([1], [1.0], [0.05], [0.0]), blobs(), log=one_run_lines.append)
 print(json.dumps({"devices": jax.local_device_count(), "split": devices_for_runs(4), "split_of_3": devices_for_runs(3),
-                  "log": lines[0], "table": table.sort_values(["seed", "activity_lr", "step"]).to_json(orient="split")}))
+                  "batch_split": devices_for_batch(SPEC.batch_size, 1), "log": lines[0],
+                  "one_run_log": one_run_lines[0],
+                  "table": table.sort_values(["seed", "activity_lr", "step"]).to_json(orient="split"),
+                  "one_run": one_run.sort_values("step").to_json(orient="split")}))
 """
 
 
 @pytest.mark.slow
 def test_runs_split_over_host_devices_give_the_one_device_results(tmp_path):
     """A cell's runs spread over 2 CPU devices (compute.cpu_devices) train exactly as on one, in
-    float64 (the synthetic cell's precision; float32 differs by round-off between the programs)."""
+    float64 (the synthetic cell's precision; float32 differs by round-off between the programs);
+    a one-run cell's batches spread over them train as on one device up to the round-off of the
+    weight gradients' sum over the batch, done in two parts."""
     tests_dir = str(Path(__file__).parents[1])
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"} | {"JAX_PLATFORMS": "cpu"}
     out = {}
@@ -82,6 +88,13 @@ def test_runs_split_over_host_devices_give_the_one_device_results(tmp_path):
     np.testing.assert_array_equal(one["train_loss"].to_numpy(), two["train_loss"].to_numpy())
     np.testing.assert_array_equal(one["test_acc"].to_numpy(), two["test_acc"].to_numpy())
     assert one["test_acc"].iloc[-1] > 50  # they did learn: the comparison is not of two empty runs
+    assert out[2]["batch_split"] == 2 and "each batch split over 2 CPU devices" in out[2]["one_run_log"]
+    assert out[1]["batch_split"] == 1 and "batch split" not in out[1]["one_run_log"]
+    one, two = (pd.read_json(io.StringIO(out[c]["one_run"]), orient="split") for c in (1, 2))
+    np.testing.assert_allclose(two["train_loss"].to_numpy(), one["train_loss"].to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(two["energy"].to_numpy(), one["energy"].to_numpy(), rtol=1e-10)
+    np.testing.assert_array_equal(one["test_acc"].to_numpy(), two["test_acc"].to_numpy())
+    assert one["test_acc"].iloc[-1] > 50
 
 
 def test_host_device_count_comes_from_the_config_unless_xla_flags_set_it(monkeypatch):

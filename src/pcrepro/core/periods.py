@@ -61,11 +61,16 @@ def over_runs(fn, runs_in_sequence: bool = False):
 
 
 def train_period(states: RunState, hypers: RunHyper, orders: jax.Array, data, start_step, *, n_steps: int,
-                 evaluate: bool, spec: TrainSpec, steps_per_epoch: int, runs_in_sequence: bool = False):
+                 evaluate: bool, spec: TrainSpec, steps_per_epoch: int, runs_in_sequence: bool = False,
+                 batch_sharding: jax.sharding.Sharding | None = None):
     """``n_steps`` train steps of every run (one ``lax.scan`` each; the runs vmapped, or one after
     another with ``runs_in_sequence``: :func:`over_runs`), then, with ``evaluate``, the test
     accuracy of each run (NaN for stopped runs), κ(H_z) when the cell records it, and the
-    no-learning rule. Returns (states, losses [runs, n_steps], energies, accuracy, κ)."""
+    no-learning rule. Returns (states, losses [runs, n_steps], energies, accuracy, κ).
+
+    ``batch_sharding``: where each step's batch [B, ·] is laid out, e.g. its examples spread over
+    devices. The maths is that of one device: XLA partitions the step and sums the weight
+    gradients' per-device parts (pcrepro.pipeline.runner.devices_for_batch)."""
     x_train, y_train, x_test, y_test = data
     b = spec.batch_size
     record = evaluate and spec.record_condition_number
@@ -76,6 +81,8 @@ def train_period(states: RunState, hypers: RunHyper, orders: jax.Array, data, st
             step = start_step + t
             idx = _batch_indices(order, step, steps_per_epoch, b)
             x, y = x_train[idx], y_train[idx]
+            if batch_sharding is not None:
+                x, y = (jax.lax.with_sharding_constraint(a, batch_sharding) for a in (x, y))
             st, (loss, energy, probe) = train_step(st, hyper, x, y, step + 1, spec)
             # keep only the last step's probe in the carry (nothing is stacked over steps)
             return ((st, (probe, x[:1], y[:1])) if record else st), (loss, energy)

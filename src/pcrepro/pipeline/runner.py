@@ -104,6 +104,28 @@ def devices_for_runs(chunk_size: int) -> int:
     return max(d for d in range(1, available + 1) if chunk_size % d == 0)
 
 
+def devices_for_batch(batch_size: int, run_devices: int) -> int:
+    """How many devices each training step's batch is split over: on the CPU, where a chunk's runs
+    are not split (``run_devices`` 1: one run, or a count no device count divides), the largest
+    divisor of ``batch_size`` not above the number of host devices; else 1. XLA:CPU 0.10 runs one
+    run's stacked step on about one core; its examples on a device per core use both (measured
+    2026-12-01, 2-core VM, μPC N = 128, one run: H = 16 1.2×, H = 64 1.6× faster;
+    docs/benchmarks.md). A GPU runs the whole batch on one device."""
+    if jax.default_backend() != "cpu" or run_devices > 1:
+        return 1
+    available = min(jax.local_device_count(), batch_size)
+    return max(d for d in range(1, available + 1) if batch_size % d == 0)
+
+
+def batch_sharding(n_devices: int) -> jax.sharding.Sharding | None:
+    """A batch's examples spread evenly over the first ``n_devices`` local devices (None for 1)."""
+    if n_devices == 1:
+        return None
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+    return NamedSharding(Mesh(np.asarray(jax.local_devices()[:n_devices]), ("batch",)), PartitionSpec("batch"))
+
+
 def inference_on_this_platform(spec: TrainSpec, activity_decays: Sequence[float]) -> TrainSpec:
     """The spec a cell trains with here: on the CPU a PC cell whose runs all have activity decay 0
     computes only the layers the errors have reached (:attr:`TrainSpec.skip_unreached_layers`,
@@ -150,13 +172,19 @@ def split_runs(fn: Callable, n_devices: int, n_run_args: int) -> Callable:
 
 
 def build_programs(spec: TrainSpec, n_train: int, steps_per_epoch: int, n_tail: int, n_devices: int = 1,
-                   in_sequence: bool = False) -> Programs:
+                   in_sequence: bool = False, batch_devices: int = 1) -> Programs:
     """``n_devices``: the devices each chunk of runs is split over (:func:`devices_for_runs`);
-    ``in_sequence``: each device trains its runs one after another (:func:`runs_in_sequence`)."""
+    ``in_sequence``: each device trains its runs one after another (:func:`runs_in_sequence`);
+    ``batch_devices``: the devices each step's batch is split over (:func:`devices_for_batch`),
+    with the runs on one device."""
+    if n_devices > 1 and batch_devices > 1:
+        raise ValueError("split a cell's runs or its batches over devices, not both")
+    sharding = batch_sharding(batch_devices)
+
     def compiled(n_steps, evaluate):
         fn = lambda s, h, o, d, t: train_period(  # noqa: E731
             s, h, o, d, t, n_steps=n_steps, evaluate=evaluate, spec=spec, steps_per_epoch=steps_per_epoch,
-            runs_in_sequence=in_sequence)
+            runs_in_sequence=in_sequence, batch_sharding=sharding)
         return jax.jit(split_runs(fn, n_devices, 3), donate_argnums=(0,))
 
     n_used = steps_per_epoch * spec.batch_size
@@ -324,13 +352,14 @@ def train_cell(spec: TrainSpec, runs: Sequence[dict], data, *, max_runs_per_prog
     n_devices = devices_for_runs(size)
     compiled_spec = inference_on_this_platform(spec, hypers.activity_decay)
     in_sequence = runs_in_sequence(compiled_spec, size // n_devices)
-    programs = build_programs(compiled_spec, n_train, spe, n_tail, n_devices, in_sequence)
+    batch_devices = devices_for_batch(spec.batch_size, n_devices)
+    programs = build_programs(compiled_spec, n_train, spe, n_tail, n_devices, in_sequence, batch_devices)
     record = initial_record(programs, spec, hypers, device_data, n_evals, size)
 
     @functools.cache
     def key():  # hashes the whole data set: only when a checkpoint is read or first written
         # the compiled form: a checkpoint resumes only into the program that wrote it (round-off included)
-        return ckpt.fingerprint(compiled_spec, in_sequence, runs, size,
+        return ckpt.fingerprint(compiled_spec, in_sequence, n_devices, batch_devices, runs, size,
                                 *map(np.asarray, (data.x_train, data.y_train, data.x_test, data.y_test)))
 
     if checkpoint and Path(checkpoint).exists():
@@ -342,6 +371,7 @@ def train_cell(spec: TrainSpec, runs: Sequence[dict], data, *, max_runs_per_prog
     first_period, computed_at_start = record.periods_done, record.run_steps_computed
     t0 = last_log = last_save = time.perf_counter()
     log(f"[{label}] {n} runs in programs of {size}" + (f" split over {n_devices} CPU devices" if n_devices > 1 else "")
+        + (f", each batch split over {batch_devices} CPU devices" if batch_devices > 1 else "")
         + (" (one run after another)" if in_sequence else "")
         + f", {total} steps each ({n_evals} periods of {spec.test_every})"
         + (", inference on the layers the errors have reached" if compiled_spec.skip_unreached_layers else "")
@@ -400,6 +430,6 @@ def run_cell(cell: dict, dataset_path: str | Path, *, max_runs_per_program: int 
     return table
 
 
-__all__ = ["CellRecord", "Programs", "schedule", "inference_on_this_platform", "runs_in_sequence", "build_programs",
-           "initial_record", "running_chunks", "train_one_period", "save_checkpoint", "resume", "results_table",
-           "train_cell", "run_cell"]
+__all__ = ["CellRecord", "Programs", "schedule", "devices_for_runs", "devices_for_batch", "batch_sharding",
+           "inference_on_this_platform", "runs_in_sequence", "build_programs", "initial_record", "running_chunks",
+           "train_one_period", "save_checkpoint", "resume", "results_table", "train_cell", "run_cell"]
