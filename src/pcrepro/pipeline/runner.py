@@ -109,8 +109,9 @@ def devices_for_batch(batch_size: int, run_devices: int) -> int:
     are not split (``run_devices`` 1: one run, or a count no device count divides), the largest
     divisor of ``batch_size`` not above the number of host devices; else 1. XLA:CPU 0.10 runs one
     run's stacked step on about one core; its examples on a device per core use both (measured
-    2026-12-01, 2-core VM, μPC N = 128, one run: H = 16 1.2×, H = 64 1.6× faster;
-    docs/benchmarks.md). A GPU runs the whole batch on one device."""
+    2026-12-01, 2-core VM, μPC N = 128, one run, JAX 0.10.2: 1.4× faster at H = 16 and at H = 64;
+    JAX 0.11 spreads one run itself: 1.1× at H = 16, 0.93× at H = 64; docs/benchmarks.md). A GPU
+    runs the whole batch on one device."""
     if jax.default_backend() != "cpu" or run_devices > 1:
         return 1
     available = min(jax.local_device_count(), batch_size)
