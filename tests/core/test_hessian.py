@@ -299,3 +299,49 @@ def test_step_counts_share_programs_as_stated():
     assert hessian.step_programs([10, 20], 5000) == [[10], [20]]
     assert hessian.step_programs(steps, 5000, one_program=True) == [[0, 1, 2, 3, 4, 5, 10, 20, 50]]
     assert hessian.step_programs([0, 3], 10, one_program=False) == [[0], [3]]
+
+
+@pytest.mark.parametrize("n_hidden, d_in", [(2, 3), (3, 9)])
+def test_at_the_origin_the_hidden_weights_rows_are_not_taken_and_the_hessians_are_unchanged(n_hidden, d_in):
+    """At W = 0 the rows of W_2 … W_H are zero (hessian_reductions.HiddenRowsAtOrigin): only a few
+    of them are taken, as a check, and the loss and energy Hessians still equal jax.hessian on the
+    real batch (with pseudo-examples, and with fewer inputs than dimensions: the input subspace)."""
+    spec = NetSpec(d_in, 4, n_hidden, 2)
+    zero = {k: v.astype(jnp.float64) for k, v in _zero_params(spec).items()}
+    rng = np.random.RandomState(9)
+    x, y = jnp.asarray(rng.standard_normal((6, d_in)) + 0.5), jnp.asarray(rng.standard_normal((6, 2)))
+    w = hessian.flatten_weights(zero)
+    plan = hessian.HessianPlan.of(spec, zero, x, y)
+    first = 4 * (plan.x.shape[1] if plan.subspace is None else plan.subspace.basis.shape[1])
+    hidden = (n_hidden - 1) * 16
+    assert (plan.hidden_at_origin.start, plan.hidden_at_origin.stop) == (first, first + hidden)
+    checked = len(plan.hidden_at_origin.checked())
+    # W_1 from 4 products, ORIGIN_CHECKED_ROWS (or all, if fewer) of the hidden rows, W_L's 8
+    assert hessian.hessian_products(zero, spec, x, y) == 4 + min(checked, hidden) + 8 < 4 + hidden + 8
+    np.testing.assert_array_equal(hessian.loss_hessian(spec, zero, x, y, chunk_size=5),
+                                  jax.hessian(hessian.loss_fn(spec, x, y))(w))  # zero for H ≥ 2
+    numeric = hessian.energy_hessians(spec, zero, x, y, [0, 1, 5], dt=0.1, chunk_size=5)
+    for t in (0, 1, 5):
+        direct = np.asarray(jax.hessian(hessian.energy_after_fn(spec, x, y, w, t, 0.1))(w))
+        assert np.abs(direct).max() > 0.1  # not a comparison of zeros
+        np.testing.assert_allclose(numeric[t], direct, rtol=1e-10, atol=1e-12)
+    # off the origin, or with skips, every row is taken
+    assert hessian.HessianPlan.of(spec, init_params(jax.random.PRNGKey(0), spec, jnp.float64), x, y).hidden_at_origin is None
+    skips = NetSpec(d_in, 4, n_hidden, 2, "linear", "sp", True)
+    assert hessian.HessianPlan.of(skips, zero, x, y).hidden_at_origin is None
+
+
+def test_a_nonzero_checked_row_makes_the_plan_take_every_skipped_row():
+    """The check of HiddenRowsAtOrigin: a function whose skipped rows are not zero gets them all computed."""
+    from pcrepro.core.hessian_reductions import HiddenRowsAtOrigin
+
+    scale = jnp.asarray(np.random.RandomState(4).standard_normal(30))
+    f = lambda w, _: jnp.sum(scale * w**2) + jnp.sum(w[:10]) * jnp.sum(w[10:20] ** 2)  # noqa: E731
+    w = jnp.asarray(np.random.RandomState(5).standard_normal(30))
+    plan = hessian.HessianPlan(jnp.zeros((1, 1)), jnp.zeros((1, 1)), None, None, 30, HiddenRowsAtOrigin(5, 25))
+    assert len(plan.directions()) == 5 + 8 + 5
+    taken = []
+    rows = hessian.hessian_rows(f, 4)
+    counted = lambda *a: taken.append(1) or rows(*a)  # noqa: E731
+    np.testing.assert_allclose(plan.hessian(counted, w, 0, 4), jax.hessian(lambda v: f(v, 0))(w), rtol=1e-12)
+    assert len(taken) == -(-18 // 4) + -(-12 // 4)  # the planned chunks, then the 12 rows skipped

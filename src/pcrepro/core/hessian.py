@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .energy import mse_loss, pc_energy
-from .hessian_reductions import FirstLayerBlock, InputSubspace, pseudo_examples
+from .hessian_reductions import FirstLayerBlock, HiddenRowsAtOrigin, InputSubspace, pseudo_examples
 from .inference import euler_inference
 from .nets import NetSpec, Params, forward, layer_shapes, predict
 
@@ -130,13 +130,14 @@ def energy_after_fn(spec: NetSpec, x: jax.Array, y: jax.Array, w_start: jax.Arra
 class HessianPlan(NamedTuple):
     """How the Hessians of one net on one batch are taken (:mod:`pcrepro.core.hessian_reductions`):
     on the batch or its pseudo-examples, in W or through the inputs' span, with the W_1 block
-    from N products where the net is linear."""
+    from N products where the net is linear, without the hidden weights' rows at the origin."""
 
     x: jax.Array
     y: jax.Array
     subspace: InputSubspace | None
     first_layer: FirstLayerBlock | None
     n_weights: int  # P, in the coordinates the products are taken in
+    hidden_at_origin: HiddenRowsAtOrigin | None = None
 
     @staticmethod
     def of(spec: NetSpec, params: Params, x, y) -> "HessianPlan":
@@ -146,16 +147,23 @@ class HessianPlan(NamedTuple):
         x, y = jnp.asarray(x), jnp.asarray(y)
         subspace = InputSubspace.of(spec, x)
         inputs = np.asarray(x) if subspace is None else np.asarray(x) @ subspace.basis
-        n_weights = int(flatten_weights(params).shape[0])
+        w = flatten_weights(params)
+        n_weights = int(w.shape[0])
         if subspace is not None:
             n_weights -= spec.width * (spec.input_dim - subspace.basis.shape[1])
-        return HessianPlan(x, y, subspace, FirstLayerBlock.of(spec, inputs), n_weights)
+        return HessianPlan(x, y, subspace, FirstLayerBlock.of(spec, inputs), n_weights,
+                           HiddenRowsAtOrigin.of(spec, w, spec.width * inputs.shape[1]))
 
-    def directions(self) -> np.ndarray:
-        """The unit vectors the products are taken along."""
+    def all_directions(self) -> np.ndarray:
+        """The unit vectors whose rows the Hessian is assembled from."""
         if self.first_layer is None:
             return np.arange(self.n_weights)
         return self.first_layer.directions(self.n_weights)
+
+    def directions(self) -> np.ndarray:
+        """The unit vectors the products are taken along."""
+        full = self.all_directions()
+        return full if self.hidden_at_origin is None else self.hidden_at_origin.kept(full)
 
     def point(self, w: jax.Array) -> jax.Array:
         """Where the products are taken: w, or u through the subspace."""
@@ -172,11 +180,17 @@ class HessianPlan(NamedTuple):
         """The dense, symmetric Hessian in W at ``w`` from :func:`hessian_rows` of a function in
         :meth:`in_coordinates`."""
         point = self.point(w)
+        full, kept = self.all_directions(), self.directions()
+        taken = chunked_rows(rows, point, arg, kept, chunk_size, on_chunk)
+        if self.hidden_at_origin is not None:
+            taken = self.hidden_at_origin.complete(
+                taken, full, kept, lambda missing: chunked_rows(rows, point, arg, missing, chunk_size))
         if self.first_layer is None:
-            h = chunked_hessian(rows, point, arg, chunk_size, on_chunk)
+            taken += taken.T  # symmetrised against round-off, in place
+            taken *= 0.5
         else:
-            h = self.first_layer.assemble(chunked_rows(rows, point, arg, self.directions(), chunk_size, on_chunk))
-        return h if self.subspace is None else self.subspace.lift(h)
+            taken = self.first_layer.assemble(taken)
+        return taken if self.subspace is None else self.subspace.lift(taken)
 
 
 def hessian_products(params: Params, spec: NetSpec, x, y) -> int:

@@ -11,6 +11,8 @@ s = (x, y), and they see W_1 only through the products W_1 x. Three consequences
 * :class:`FirstLayerBlock` — both functions are quadratic in W_1 with the same Hessian R in
   u_n = W_1 x_n for every example, so the W_1 block of their Hessian is R ⊗ Σ_n x_n x_nᵀ:
   N products instead of N·D.
+* :class:`HiddenRowsAtOrigin` — at the origin (every weight 0) the rows of the hidden-to-hidden
+  weights W_2 … W_H are zero: (H − 1)·N² products not taken.
 
 Matrices are in :mod:`pcrepro.core.hessian`'s vectorisation order (W_ℓ row-major, layer by layer).
 """
@@ -141,4 +143,52 @@ class FirstLayerBlock(NamedTuple):
         out[:nd, nd:] = rest[:, :nd].T
         out[nd:, nd:] += out[nd:, nd:].T
         out[nd:, nd:] *= 0.5
+        return out
+
+
+# skipped rows taken anyway, as a check that the origin's zeros hold where a plan assumes them
+ORIGIN_CHECKED_ROWS = 8
+
+
+class HiddenRowsAtOrigin(NamedTuple):
+    """The rows of W_2 … W_H (the hidden-to-hidden weights) of a linear net's loss or energy
+    Hessian at the origin, all W = 0, without skips: zero, so their products are not taken.
+
+    At the origin the activities start at 0 and, to first order in a step εV of the weights,
+    move only under the sources V_1 x and V_Lᵀ y: a hidden weight enters the energy's residuals
+    z_ℓ − W_ℓ z_{ℓ−1} and the activity gradient only multiplied by activities or residuals that
+    are themselves zero there, so V_2 … V_H appear nowhere in the energy's second-order term (and
+    the loss, a product of ≥ 3 zero matrices for H ≥ 2, has no second-order term at all).
+    docs/theory.md states the equilibrium's closed form, which agrees. :data:`ORIGIN_CHECKED_ROWS`
+    of the skipped rows are computed all the same and must be zero, else every one is taken."""
+
+    start: int  # the hidden weights' range in the coordinates the products are taken in
+    stop: int
+
+    @staticmethod
+    def of(spec: NetSpec, w, first_layer_size: int) -> "HiddenRowsAtOrigin | None":
+        """The skipped range for flat weights ``w`` whose first layer takes ``first_layer_size``
+        coordinates (None off the origin, for nonlinear nets, with skips, or for H = 1)."""
+        if spec.act_fn != "linear" or spec.skips or spec.n_hidden < 2 or np.any(np.asarray(w) != 0):
+            return None
+        return HiddenRowsAtOrigin(first_layer_size, first_layer_size + (spec.n_hidden - 1) * spec.width**2)
+
+    def checked(self) -> np.ndarray:
+        """The skipped rows that are computed as a check, spread over the range."""
+        return np.unique(np.linspace(self.start, self.stop - 1, ORIGIN_CHECKED_ROWS).astype(int))
+
+    def kept(self, directions: np.ndarray) -> np.ndarray:
+        """``directions`` without the skipped rows, except those :meth:`checked`."""
+        skipped = (directions >= self.start) & (directions < self.stop) & ~np.isin(directions, self.checked())
+        return directions[~skipped]
+
+    def complete(self, rows: np.ndarray, directions: np.ndarray, kept: np.ndarray, take) -> np.ndarray:
+        """The rows along every one of ``directions`` from ``rows`` along ``kept``: the skipped
+        ones zero, or computed by ``take(missing directions)`` if a checked row is not zero."""
+        out = np.zeros((len(directions), rows.shape[1]), rows.dtype)
+        position = {int(d): i for i, d in enumerate(directions)}
+        out[[position[int(d)] for d in kept]] = rows
+        if np.any(rows[np.isin(kept, self.checked())] != 0):
+            missing = np.setdiff1d(directions, kept)
+            out[[position[int(d)] for d in missing]] = take(missing)
         return out
