@@ -34,10 +34,13 @@ def test_analysis_logs_progress_in_plain_numbers_and_matches_the_closed_form():
                       projections={"domains": [1.0], "resolution": 3}, log=lines.append, progress_every_s=0.0)
     text = "\n".join(lines)
     assert "t = [0, 2, 60]" in text and "np.int64" not in text
-    n = int(out["n_params"])  # W_1 (4 x 3) from 4 products, 4 x 4 x 2 + 3 x 4 more: 48 of 56
-    assert n == 56 and f"({48} Hessian-vector products per Hessian)" in text
+    # W_1 (4 x 3) from 4 products; of the hidden weights' 4 x 4 x 2 rows, zero at the origin, only the
+    # 8 checked ones; W_3's 3 x 4: 24 of 56
+    n, products = int(out["n_params"]), 4 + 8 + 12
+    assert n == 56 and f"({products} Hessian-vector products per Hessian)" in text
     progress = [line for line in lines if "Hessian-vector products," in line]
-    assert progress[-1].startswith(f"{config.id}: {4 * 48}/{4 * 48} Hessian-vector products")  # loss + 3 step counts
+    # the loss and 3 step counts
+    assert progress[-1].startswith(f"{config.id}: {4 * products}/{4 * products} Hessian-vector products")
     assert "about 0 s left" in progress[-1]
     assert "whole / eigen = " in lines[-1]
     # after 60 steps the energy Hessian at the origin is within (0.9)^120 of the closed form
