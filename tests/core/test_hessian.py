@@ -301,6 +301,7 @@ def test_step_counts_share_programs_as_stated():
     assert hessian.step_programs([0, 3], 10, one_program=False) == [[0], [3]]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n_hidden, d_in", [(2, 3), (3, 9)])
 def test_at_the_origin_the_hidden_weights_rows_are_not_taken_and_the_hessians_are_unchanged(n_hidden, d_in):
     """At W = 0 the rows of W_2 … W_H are zero (hessian_reductions.HiddenRowsAtOrigin): only a few
