@@ -68,6 +68,7 @@ from pcrepro.core.training import RunHyper, TrainSpec, init_run, train_step  # n
 from pcrepro.core.periods import over_runs  # noqa: E402
 from pcrepro.pipeline.runner import (  # noqa: E402
     batch_sharding,
+    device_mesh,
     devices_for_batch,
     devices_for_runs,
     inference_on_this_platform,
@@ -141,7 +142,7 @@ def project_step(spec: TrainSpec, n_runs: int, n_devices: int = 1, in_sequence: 
     step = jax.jit(split_runs(vstep, n_devices, 4), donate_argnums=(0,))
     P = jax.sharding.PartitionSpec
     if n_devices > 1:
-        layout = jax.sharding.NamedSharding(jax.sharding.Mesh(jax.local_devices()[:n_devices], ("runs",)), P("runs"))
+        layout = jax.sharding.NamedSharding(device_mesh(n_devices, "runs"), P("runs"))
     elif sharding is not None:
         layout = jax.sharding.NamedSharding(sharding.mesh, P(None, "batch"))
     else:

@@ -97,10 +97,14 @@ def chunked_hessian(rows: Callable, w: jax.Array, arg, chunk_size: int,
                     on_chunk: Callable[[int], None] | None = None) -> np.ndarray:
     """The dense Hessian [P, P] from :func:`hessian_rows`, every row computed (see
     :func:`chunked_rows`), symmetrised against round-off."""
-    out = chunked_rows(rows, w, arg, np.arange(w.shape[0]), chunk_size, on_chunk)
-    out += out.T
-    out *= 0.5
-    return out
+    return _symmetrised(chunked_rows(rows, w, arg, np.arange(w.shape[0]), chunk_size, on_chunk))
+
+
+def _symmetrised(rows: np.ndarray) -> np.ndarray:
+    """(rows + rowsᵀ)/2 in place: a Hessian from its rows, symmetric despite round-off."""
+    rows += rows.T
+    rows *= 0.5
+    return rows
 
 
 def loss_fn(spec: NetSpec, x: jax.Array, y: jax.Array) -> Callable[[jax.Array], jax.Array]:
@@ -185,12 +189,8 @@ class HessianPlan(NamedTuple):
         if self.hidden_at_origin is not None:
             taken = self.hidden_at_origin.complete(
                 taken, full, kept, lambda missing: chunked_rows(rows, point, arg, missing, chunk_size))
-        if self.first_layer is None:
-            taken += taken.T  # symmetrised against round-off, in place
-            taken *= 0.5
-        else:
-            taken = self.first_layer.assemble(taken)
-        return taken if self.subspace is None else self.subspace.lift(taken)
+        h = _symmetrised(taken) if self.first_layer is None else self.first_layer.assemble(taken)
+        return h if self.subspace is None else self.subspace.lift(h)
 
 
 def hessian_products(params: Params, spec: NetSpec, x, y) -> int:

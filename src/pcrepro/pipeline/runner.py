@@ -100,8 +100,18 @@ def devices_for_runs(chunk_size: int) -> int:
     elsewhere 1 (a GPU runs the whole chunk as one stacked program)."""
     if jax.default_backend() != "cpu":
         return 1
-    available = min(jax.local_device_count(), chunk_size)
-    return max(d for d in range(1, available + 1) if chunk_size % d == 0)
+    return _devices_dividing(chunk_size)
+
+
+def _devices_dividing(count: int) -> int:
+    """The largest divisor of ``count`` not above the number of local devices."""
+    available = min(jax.local_device_count(), count)
+    return max(d for d in range(1, available + 1) if count % d == 0)
+
+
+def device_mesh(n_devices: int, axis: str) -> jax.sharding.Mesh:
+    """The first ``n_devices`` local devices as a one-axis mesh named ``axis``."""
+    return jax.sharding.Mesh(np.asarray(jax.local_devices()[:n_devices]), (axis,))
 
 
 def devices_for_batch(batch_size: int, run_devices: int) -> int:
@@ -114,17 +124,14 @@ def devices_for_batch(batch_size: int, run_devices: int) -> int:
     runs the whole batch on one device."""
     if jax.default_backend() != "cpu" or run_devices > 1:
         return 1
-    available = min(jax.local_device_count(), batch_size)
-    return max(d for d in range(1, available + 1) if batch_size % d == 0)
+    return _devices_dividing(batch_size)
 
 
 def batch_sharding(n_devices: int) -> jax.sharding.Sharding | None:
     """A batch's examples spread evenly over the first ``n_devices`` local devices (None for 1)."""
     if n_devices == 1:
         return None
-    from jax.sharding import Mesh, NamedSharding, PartitionSpec
-
-    return NamedSharding(Mesh(np.asarray(jax.local_devices()[:n_devices]), ("batch",)), PartitionSpec("batch"))
+    return jax.sharding.NamedSharding(device_mesh(n_devices, "batch"), jax.sharding.PartitionSpec("batch"))
 
 
 def inference_on_this_platform(spec: TrainSpec, activity_decays: Sequence[float]) -> TrainSpec:
@@ -164,9 +171,9 @@ def split_runs(fn: Callable, n_devices: int, n_run_args: int) -> Callable:
     the round-off of a program compiled for fewer runs (none in float64)."""
     if n_devices == 1:
         return fn
-    from jax.sharding import Mesh, PartitionSpec
+    from jax.sharding import PartitionSpec
 
-    mesh = Mesh(np.asarray(jax.local_devices()[:n_devices]), ("runs",))
+    mesh = device_mesh(n_devices, "runs")
     return lambda *args: jax.shard_map(
         fn, mesh=mesh, in_specs=(PartitionSpec("runs"),) * n_run_args + (PartitionSpec(),) * (len(args) - n_run_args),
         out_specs=PartitionSpec("runs"), check_vma=False)(*args)
@@ -431,6 +438,6 @@ def run_cell(cell: dict, dataset_path: str | Path, *, max_runs_per_program: int 
     return table
 
 
-__all__ = ["CellRecord", "Programs", "schedule", "devices_for_runs", "devices_for_batch", "batch_sharding",
-           "inference_on_this_platform", "runs_in_sequence", "build_programs", "initial_record", "running_chunks",
-           "train_one_period", "save_checkpoint", "resume", "results_table", "train_cell", "run_cell"]
+__all__ = ["CellRecord", "Programs", "schedule", "devices_for_runs", "devices_for_batch", "device_mesh",
+           "batch_sharding", "inference_on_this_platform", "runs_in_sequence", "build_programs", "initial_record",
+           "running_chunks", "train_one_period", "save_checkpoint", "resume", "results_table", "train_cell", "run_cell"]
