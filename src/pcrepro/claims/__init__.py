@@ -1,19 +1,28 @@
 """The findings of the five seed notebooks as claims, each measured from the results and given a
-verdict per preset (:mod:`.registry`). One module per seed holds its claims."""
+verdict by one rule at every preset (:mod:`.registry`); identities the code must satisfy are
+checks, listed apart. One module per seed holds its claims; :mod:`.history` records every change
+of a claim's statement, measure, rule or grid."""
 
 from . import seed000, seed001, seed002, seed003, seed004
 from .registry import (
+    BROKEN,
+    CHECK,
     FAILED,
-    NEEDS_PAPER_SCALE,
+    FINDING,
+    FRAGILE,
+    HOLDS,
+    INCONCLUSIVE,
     NOT_BUILT,
     NOT_REPRODUCED,
     REPRODUCED,
     SYNTHETIC,
     VERDICTS,
     Claim,
+    Condition,
     Measurement,
     Rule,
     evaluate,
+    rule,
     summary_line,
     verdict,
 )
@@ -31,6 +40,6 @@ def claim_files(study: str, grids: dict) -> list[str]:
     return list(dict.fromkeys(f for c in claims_of(study) for f in c.files(grids)))
 
 
-__all__ = ["CLAIMS", "STUDIES", "claims_of", "claim_files", "Claim", "Measurement", "Rule", "evaluate", "verdict",
-           "summary_line", "VERDICTS", "REPRODUCED", "NOT_REPRODUCED", "NOT_BUILT", "NEEDS_PAPER_SCALE", "SYNTHETIC",
-           "FAILED"]
+__all__ = ["CLAIMS", "STUDIES", "claims_of", "claim_files", "Claim", "Condition", "Measurement", "Rule", "rule",
+           "evaluate", "verdict", "summary_line", "VERDICTS", "FINDING", "CHECK", "REPRODUCED", "NOT_REPRODUCED",
+           "FRAGILE", "HOLDS", "BROKEN", "INCONCLUSIVE", "NOT_BUILT", "SYNTHETIC", "FAILED"]
