@@ -17,7 +17,7 @@ at the training step's full float32 precision, and all five 185 s at TF32 (recor
    lrs × 3 seeds) for 100 steps, timed against ``pcrepro budget``'s estimate for the same slice.
 5. ``claims``: the verdicts of the claims these runs bear on (``002.mupc_trains_deep_pc_fails``),
    through the claims registry, from the tables of items 2 and 3 as one depth cell each of a
-   one-depth ``mupc_hp_transfer`` grid (the preset ``paper``'s rule).
+   one-depth ``mupc_hp_transfer`` grid (the claim's one rule).
 
 The cells are the pipeline's own (``pcrepro.pipeline.cells``), trained by ``run_cell``; only
 their grids are narrowed. ``--toy`` runs every item at toy sizes, on the CPU in a minute (the
@@ -147,7 +147,7 @@ def claim_items(config: dict, size: dict, tables: list[pd.DataFrame]) -> list[di
         selection = select_best(runs, g["select_by"], ["weight_lr", "activity_lr"], **{
             k: config["selection"][k] for k in ("statistic", "stopped_run_score", "tie_tolerance")})
         write_table(selection, root / "selection.csv")
-        rows = [verdict(c, Path(tmp), grids, "paper") for c in claims_of("mupc_hp_transfer")
+        rows = [verdict(c, Path(tmp), grids) for c in claims_of("mupc_hp_transfer")
                 if c.id == "002.mupc_trains_deep_pc_fails"]
     return [{"item": "claims", "claim": r["claim"], "verdict": r["verdict"], "measured": r["measured"],
              "rule": r["rule"], "values": r["values"]} for r in rows]

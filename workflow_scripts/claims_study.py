@@ -12,7 +12,7 @@ from pcrepro.claims import claims_of, evaluate
 from pcrepro.claims.tables import write_json
 
 sm = snakemake  # noqa: F821
-table = evaluate(claims_of(sm.wildcards.study), sm.params.results, sm.params.grids, sm.params.preset)
+table = evaluate(claims_of(sm.wildcards.study), sm.params.results, sm.params.grids)
 for row in table.itertuples():
     print(f"{row.claim}: {row.verdict} — {row.measured}")
 write_json(table, sm.output[0])

@@ -8,6 +8,8 @@
   pcrepro error-optim --preset paper --dataset data/prepared/EMNIST.npz --out results/paper/error_optim/EMNIST.npz
   pcrepro double-descent --preset paper --init constant --out results/paper/double_descent/constant.npz
   pcrepro claims --preset quick [--results results]                # which findings the results reproduce
+  pcrepro claims --preset quick --record benchmarks/results/claims_quick.json --machine "…" --wall-s 300
+  pcrepro claims-page [--record benchmarks/results/claims_quick.json]  # writes docs/claims.md
 """
 
 from __future__ import annotations
@@ -85,6 +87,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--config", type=Path, default=REPO / "config.yaml")
     p.add_argument("--results", type=Path, default=Path("results"), help="holds <preset>/<study>/… (default ./results)")
     p.add_argument("--csv", type=Path, default=None, help="also write the table as CSV")
+    p.add_argument("--record", type=Path, default=None,
+                   help="also write the table as a record with its provenance (docs/claims.md is made from it)")
+    p.add_argument("--machine", default="", help="the machine the results were computed on (for --record)")
+    p.add_argument("--data", default="real MNIST", help="what the data were (for --record)")
+    p.add_argument("--wall-s", type=float, default=float("nan"), help="the workflow's wall time (for --record)")
+    p = sub.add_parser("claims-page", help="write docs/claims.md from the registry, a claims record and the history")
+    p.add_argument("--record", type=Path, default=REPO / "benchmarks" / "results" / "claims_quick.json")
+    p.add_argument("--out", type=Path, default=REPO / "docs" / "claims.md")
 
     args = parser.parse_args(argv)
     if args.command == "prepare-dataset":
@@ -141,10 +151,26 @@ def main(argv: list[str] | None = None) -> None:
         from pcrepro.claims.tables import COLUMNS, to_text
 
         config = load_config(args.config, REPO / "schemas" / "config.schema.yaml", {"preset": args.preset})
-        table = evaluate(CLAIMS, args.results / args.preset, preset_config(config), args.preset)
+        table = evaluate(CLAIMS, args.results / args.preset, preset_config(config))
         print(to_text(table))
         if args.csv:
             write_table(table[COLUMNS], args.csv)
+        if args.record:
+            import datetime
+            import json
+            import subprocess
+
+            from pcrepro.claims.page import make_record
+
+            commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                    cwd=REPO).stdout.strip() or "unknown"
+            record = make_record(table, preset=args.preset, date=datetime.date.today().isoformat(), commit=commit,
+                                 machine=args.machine, data=args.data, wall_s=args.wall_s)
+            args.record.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+    elif args.command == "claims-page":
+        from pcrepro.claims.page import default_page
+
+        args.out.write_text(default_page(args.record))
     elif args.command == "compare-selection":
         import pandas as pd
 

@@ -123,17 +123,19 @@ def _final_scores(rows: pd.DataFrame) -> pd.DataFrame:
 
 def _measure_depth(files: list[Path], grids: dict) -> Measurement:
     """At each depth where the notebook draws standard PC as failed (ReLU and linear, see
-    :data:`PC_FAILS_FROM`) and the grid has a depth-sweep cell: μPC's final test accuracy at the
+    :data:`PC_FAILS_FROM`) and the grid has a cell at the depth sweep's width (``depth_sweep`` or
+    ``deep``): μPC's final test accuracy at the
     transferred lr pair, and standard PC's best over the grid's lr pairs (mean over seeds; per
     seed: that seed's runs)."""
     g = grids["mupc_hp_transfer"]
     runs = read_table(files[0])
-    shapes = [(act, n, h) for act in g["act_fns"] if act in PC_FAILS_FROM
-              for n, h in _sweep_shapes(g, "depth") if h >= PC_FAILS_FROM[act]]
+    depths = [h for _, h in _sweep_shapes(g, "depth")] + list((g.get("deep") or {}).get("n_hiddens", []))
+    width = g["depth_sweep"]["width"]
+    shapes = [(act, width, h) for act in g["act_fns"] if act in PC_FAILS_FROM for h in depths
+              if h >= PC_FAILS_FROM[act]]
     if not shapes:
-        deepest = max(h for _, h in _sweep_shapes(g, "depth"))
-        return Measurement({}, f"deepest depth-sweep net H = {deepest}",
-                           untestable=f"no depth-sweep net where the seed draws standard PC as failed "
+        return Measurement({}, f"deepest net H = {max(depths)}",
+                           untestable=f"no net (depth_sweep, deep) where the seed draws standard PC as failed "
                                       f"(ReLU/linear H ≥ {PC_FAILS_FROM['relu']}, linear H = 32)")
     mupc, sp, parts, problems = [], [], [], []
     for act, width, n_hidden in shapes:

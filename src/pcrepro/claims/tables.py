@@ -1,4 +1,5 @@
-"""The claims table as files (CSV, JSON, an HTML page for the report) and as text for a terminal."""
+"""The claims table as files (CSV, JSON, an HTML page for the report) and as text for a terminal.
+Findings come first, then the checks; the summary line counts each apart."""
 
 from __future__ import annotations
 
@@ -9,35 +10,58 @@ from pathlib import Path
 import pandas as pd
 
 from ..data.atomic import write_atomic
-from .registry import REPRODUCED, summary_line
+from .registry import BROKEN, FRAGILE, HOLDS, NOT_REPRODUCED, REPRODUCED, summary_line
 
-COLUMNS = ["claim", "verdict", "measured", "expected", "rule", "statement", "family", "files"]
-VERDICT_COLOURS = {REPRODUCED: "#d7f0d2", "not reproduced": "#f6d5d5"}
+COLUMNS = ["claim", "kind", "verdict", "margin", "margin_on", "per_seed", "measured", "expected", "rule",
+           "statement", "source", "family", "files"]
+HTML_COLUMNS = ["claim", "verdict", "margin_on", "per_seed", "measured", "rule", "statement", "source"]
+VERDICT_COLOURS = {REPRODUCED: "#d7f0d2", HOLDS: "#d7f0d2", NOT_REPRODUCED: "#f6d5d5", BROKEN: "#f6d5d5",
+                   FRAGILE: "#fbecc8"}
+HEADINGS = {"finding": "Findings", "check": "Consistency checks (identities: a failure means a bug)"}
 
 
-def to_text(table: pd.DataFrame, width: int = 100) -> str:
+def by_kind(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """(heading, rows) for the findings, then the checks."""
+    return [(HEADINGS[k], table[table["kind"] == k]) for k in HEADINGS if (table["kind"] == k).any()]
+
+
+def to_text(table: pd.DataFrame) -> str:
     """One block per claim: id and verdict, then what was measured and the rule it was held to."""
     lines = []
-    for row in table.itertuples():
-        lines.append(f"{row.claim:<40} {row.verdict}")
-        lines.append(f"    {row.statement}")
-        lines.append(f"    measured: {row.measured}")
-        if row.rule:
+    for heading, rows in by_kind(table):
+        lines += [heading, ""]
+        for row in rows.itertuples():
+            lines.append(f"{row.claim:<42} {row.verdict}")
+            lines.append(f"    {row.statement}")
+            lines.append(f"    measured: {row.measured}")
             lines.append(f"    rule:     {row.rule}")
-    return "\n".join(lines + ["", summary_line(table)])
+            if row.margin_on:
+                lines.append(f"    margin:   {_margin(row)}")
+            if row.per_seed:
+                lines.append(f"    seeds:    {row.per_seed}")
+        lines.append("")
+    return "\n".join(lines + [summary_line(table)])
+
+
+def _margin(row) -> str:
+    margin = row.margin
+    return f"{margin:+.3g} ({row.margin_on})" if margin == margin and margin is not None else row.margin_on
 
 
 def to_html(table: pd.DataFrame, preset: str) -> str:
-    cells = "".join(
-        f"<tr style='background:{VERDICT_COLOURS.get(r.verdict, '#ffffff')}'>"
-        + "".join(f"<td>{html.escape(str(getattr(r, c)))}</td>" for c in COLUMNS[:6]) + "</tr>"
-        for r in table.itertuples())
-    head = "".join(f"<th>{c}</th>" for c in COLUMNS[:6])
+    head = "".join(f"<th>{c}</th>" for c in HTML_COLUMNS)
+    sections = []
+    for heading, rows in by_kind(table):
+        cells = "".join(
+            f"<tr style='background:{VERDICT_COLOURS.get(r.verdict, '#ffffff')}'>"
+            + "".join(f"<td>{html.escape(str(getattr(r, c) if c != 'margin_on' else _margin(r)))}</td>"
+                      for c in HTML_COLUMNS) + "</tr>"
+            for r in rows.itertuples())
+        sections.append(f"<h3>{html.escape(heading)}</h3><table border='1' cellpadding='4' "
+                        f"style='border-collapse:collapse'><tr>{head}</tr>{cells}</table>")
     return (f"<html><head><meta charset='utf-8'><title>Claims ({preset})</title></head><body>"
             f"<h2>Which findings of the seeds this run reproduced (preset {html.escape(preset)})</h2>"
-            f"<p>{html.escape(summary_line(table))}</p>"
-            f"<table border='1' cellpadding='4' style='border-collapse:collapse'><tr>{head}</tr>{cells}</table>"
-            "</body></html>")
+            f"<p>{html.escape(summary_line(table))}</p>" + "".join(sections) + "</body></html>")
 
 
 def write_json(table: pd.DataFrame, path: Path) -> None:

@@ -204,20 +204,29 @@ def mupc_hp_transfer_cells(cfg: dict, study: str = "mupc_hp_transfer") -> dict[s
     ``test_every`` steps of its own sweep (the notebook: 300 for widths, 100 for depths and the
     extra). A shape in two sweeps is one cell if they evaluate it at the same interval, else one
     cell per interval (the notebook's N = 512, H = 8 runs twice). The interval is in every cell's
-    file name and table (``test_every``), so that each figure reads its sweep's cell."""
+    file name and table (``test_every``), so that each figure reads its sweep's cell. ``deep``
+    adds depths beyond the depth sweep, at its width and interval, each on the smaller lr grid
+    ``deep`` gives (no figure draws them; the depth claim reads them)."""
     shapes = {(cfg["dataset"], n, cfg["width_sweep"]["n_hidden"], transfer_interval(cfg, "width_sweep"))
               for n in cfg["width_sweep"]["widths"]}
     shapes |= {(cfg["dataset"], cfg["depth_sweep"]["width"], h, transfer_interval(cfg, "depth_sweep"))
                for h in cfg["depth_sweep"]["n_hiddens"]}
-    extra = cfg.get("extra")
+    extra, deep = cfg.get("extra"), cfg.get("deep")
+    lrs = {shape: {} for shape in shapes}
+    if deep:  # depths beyond the sweep on a smaller lr grid of their own (the depth claim reads them)
+        clash = set(deep["n_hiddens"]) & set(cfg["depth_sweep"]["n_hiddens"])
+        _require(not clash, f"{study}.deep.n_hiddens {sorted(clash)} are in depth_sweep.n_hiddens: a shape has "
+                            "one lr grid; list each depth in one of the two")
+        lrs |= {(cfg["dataset"], cfg["depth_sweep"]["width"], h, transfer_interval(cfg, "depth_sweep")):
+                {k: deep[k] for k in ("weight_lrs", "activity_lrs")} for h in deep["n_hiddens"]}
     cells = {}
     for param_type, init in cfg["param_types"].items():
-        todo = set(shapes)
+        todo = dict(lrs)
         if extra and param_type in extra["param_types"]:
-            todo.add((extra["dataset"], extra["width"], extra["n_hidden"], transfer_interval(cfg, "extra")))
+            todo.setdefault((extra["dataset"], extra["width"], extra["n_hidden"], transfer_interval(cfg, "extra")), {})
         for act in cfg["act_fns"]:
-            for dataset, width, n_hidden, every in sorted(todo):
-                cell = {**pc_cell(study, dataset, {**cfg, "param_type": param_type, "test_every": every},
+            for (dataset, width, n_hidden, every), grid in sorted(todo.items()):
+                cell = {**pc_cell(study, dataset, {**cfg, "param_type": param_type, "test_every": every, **grid},
                                   width=width, n_hidden=n_hidden, act_fn=act, skips=cfg["skips"], init=init,
                                   activity_optim=cfg["activity_optim"]),
                         "interval_in_id": True}
