@@ -6,7 +6,7 @@
 from pcrepro.claims import STUDIES as CLAIM_STUDIES, claim_files
 
 # the preset grids the claims read (their file lists and measurements)
-CLAIM_GRIDS = ("chains", "dln_hessian", "mupc_forward_pass", "mupc_hp_transfer", "mupc_energy_theory",
+CLAIM_GRIDS = ("chains", "dln_hessian", "mupc_forward_pass", "mupc_hp_transfer", "mupc_sweeps", "mupc_energy_theory",
                "error_optim", "double_descent")
 
 

@@ -155,8 +155,9 @@ def _measure_depth(files: list[Path], grids: dict) -> Measurement:
         mupc.append(m.groupby("seed")["score"].mean())
         sp.append(by_pair.max(axis=0))  # per seed: its best pair
         best = by_pair.mean(axis=1)
+        w_sp, a_sp = best.idxmax()
         parts.append(f"{act} H = {n_hidden}: μPC {mupc[-1].mean():.1f} % at ({w_lr:g}, {a_lr:g}), standard PC best "
-                     f"{best.max():.1f} % at {best.idxmax()} of {len(by_pair)} pairs")
+                     f"{best.max():.1f} % at ({w_sp:g}, {a_sp:g}) of {len(by_pair)} pairs")
         sp[-1] = pd.concat([sp[-1], pd.Series({"pooled": best.max()})])
     problems = [p for p in problems if p]
     if problems:
@@ -233,11 +234,12 @@ def _transfer_measure(sweep: str):
         runs = read_table(files[0])
         shapes = _sweep_shapes(g, sweep)
         failed_if = g.get("failed_if", "any_run_stopped")
-        seeds = _seeds(rows_where(runs, dataset=g["dataset"]))
+        cells_of = {act: {p: [_sweep_rows(runs, g, sweep, act, p, n, h) for n, h in shapes] for p in ("mupc", "sp")}
+                    for act in g["act_fns"]}
+        seeds = sorted({s for act in cells_of.values() for cells in act.values() for c in cells for s in c["seed"]})
         problems = _grid_problems(g, len(shapes), len(seeds))
         pooled, by_seed, parts, edges = {}, {str(s): {} for s in seeds}, [], []
-        for act in g["act_fns"]:
-            cells = {p: [_sweep_rows(runs, g, sweep, act, p, n, h) for n, h in shapes] for p in ("mupc", "sp")}
+        for act, cells in cells_of.items():
             for label, pick in [("pooled", None)] + [(str(s), s) for s in seeds]:
                 chosen = {p: [c if pick is None else c[c["seed"] == pick] for c in cells[p]] for p in cells}
                 optima = {p: [_optimum(c, failed_if) for c in chosen[p]] for p in chosen}
@@ -250,9 +252,10 @@ def _transfer_measure(sweep: str):
                 for key, value in values.items():  # worst over activations
                     target[key] = max(target.get(key, -np.inf), value) if key == "mupc_spread" else \
                         min(target.get(key, np.inf), value)
-                if pick is None:
-                    edges += [f"μPC {act} N = {n}, H = {h} at {o}" for (n, h), o in zip(shapes, optima["mupc"])
-                              if _on_edge(o, g)]
+                if pick is None:  # an optimum on the edge may lie beyond it: only a move it shows is certain
+                    if values["mupc_spread"] <= 1:
+                        edges += [f"μPC {act} N = {n}, H = {h} at {o}" for (n, h), o in zip(shapes, optima["mupc"])
+                                  if _on_edge(o, g)]
                     if values["sp_moves"] < MOVES:
                         edges += [f"standard PC {act} N = {n}, H = {h} at {o}"
                                   for (n, h), o in zip(shapes, optima["sp"]) if _on_edge(o, g)]

@@ -205,8 +205,9 @@ def mupc_hp_transfer_cells(cfg: dict, study: str = "mupc_hp_transfer") -> dict[s
     extra). A shape in two sweeps is one cell if they evaluate it at the same interval, else one
     cell per interval (the notebook's N = 512, H = 8 runs twice). The interval is in every cell's
     file name and table (``test_every``), so that each figure reads its sweep's cell. ``deep``
-    adds depths beyond the depth sweep, at its width and interval, each on the smaller lr grid
-    ``deep`` gives (no figure draws them; the depth claim reads them)."""
+    adds depths beyond the depth sweep, at its width and interval, on the seeds and the smaller lr
+    grid per parameterisation that ``deep`` gives (no figure draws them; the depth claim reads
+    them)."""
     shapes = {(cfg["dataset"], n, cfg["width_sweep"]["n_hidden"], transfer_interval(cfg, "width_sweep"))
               for n in cfg["width_sweep"]["widths"]}
     shapes |= {(cfg["dataset"], cfg["depth_sweep"]["width"], h, transfer_interval(cfg, "depth_sweep"))
@@ -217,11 +218,12 @@ def mupc_hp_transfer_cells(cfg: dict, study: str = "mupc_hp_transfer") -> dict[s
         clash = set(deep["n_hiddens"]) & set(cfg["depth_sweep"]["n_hiddens"])
         _require(not clash, f"{study}.deep.n_hiddens {sorted(clash)} are in depth_sweep.n_hiddens: a shape has "
                             "one lr grid; list each depth in one of the two")
-        lrs |= {(cfg["dataset"], cfg["depth_sweep"]["width"], h, transfer_interval(cfg, "depth_sweep")):
-                {k: deep[k] for k in ("weight_lrs", "activity_lrs")} for h in deep["n_hiddens"]}
+        lrs |= {(cfg["dataset"], cfg["depth_sweep"]["width"], h, transfer_interval(cfg, "depth_sweep")): "deep"
+                for h in deep["n_hiddens"]}
     cells = {}
     for param_type, init in cfg["param_types"].items():
-        todo = dict(lrs)
+        own = {"seeds": deep["seeds"], **deep[param_type]} if deep else {}
+        todo = {shape: own if grid == "deep" else grid for shape, grid in lrs.items()}
         if extra and param_type in extra["param_types"]:
             todo.setdefault((extra["dataset"], extra["width"], extra["n_hidden"], transfer_interval(cfg, "extra")), {})
         for act in cfg["act_fns"]:
