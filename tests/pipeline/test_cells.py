@@ -8,6 +8,7 @@ import yaml
 
 from pcrepro.core.nets import NetSpec
 from pcrepro.core.training import TrainSpec
+from pcrepro.pipeline.cells import mupc_hp_transfer_cells, training_cells
 
 
 def _config(preset: str) -> dict:
@@ -152,3 +153,31 @@ def test_paper_activity_decay_is_one_cell_of_54_vmapped_runs(repo):
     runs = cell["runs"]
     assert len(runs["seeds"]) * len(runs["activity_lrs"]) * len(runs["activity_decays"]) == 54
     assert (cell["net"]["width"], cell["net"]["n_hidden"], cell["train"]["n_infer_steps"]) == (128, 8, 500)
+
+
+def test_paper_trains_the_reference_float64_studies_in_float64_and_the_rest_as_compute_dtype():
+    """jpc's paper-era main script (20e91f3, train_pcn_no_metrics.py) enabled x64: the paper preset's
+    μPC sweeps, long runs and transfer cells train in float64; the κ(H_z) cells (train_pcn.py, no
+    x64) and the other studies in compute.dtype; the quick preset all in float32."""
+    paper = _config("paper")
+    dtypes = {s: {c["train"]["dtype"] for c in training_cells(s, paper).values()}
+              for s in ("mupc_sweeps", "mupc_long_runs", "mupc_hp_transfer", "mupc_condition_numbers",
+                        "mupc_pc_sweeps")}
+    assert dtypes == {"mupc_sweeps": {"float64"}, "mupc_long_runs": {"float64"}, "mupc_hp_transfer": {"float64"},
+                      "mupc_condition_numbers": {"float32"}, "mupc_pc_sweeps": {"float32"}}
+    quick = _config("quick")
+    assert {c["train"]["dtype"] for s in dtypes for c in training_cells(s, quick).values()} == {"float32"}
+
+
+def test_deep_transfer_cells_take_their_own_seeds_and_lrs_and_never_a_sweep_depth():
+    quick = _config("quick")
+    deep = quick["presets"]["quick"]["mupc_hp_transfer"]["deep"]
+    cells = [c for c in training_cells("mupc_hp_transfer", quick).values() if c["net"]["n_hidden"] in deep["n_hiddens"]]
+    assert sorted(c["net"]["param_type"] for c in cells) == ["mupc", "sp"]
+    for cell in cells:
+        own = deep[cell["net"]["param_type"]]
+        assert cell["runs"]["seeds"] == deep["seeds"] and cell["runs"]["weight_lrs"] == own["weight_lrs"]
+        assert cell["runs"]["activity_lrs"] == own["activity_lrs"] and cell["train"]["test_every"] == 100
+    clash = {**quick["presets"]["quick"]["mupc_hp_transfer"], "deep": {**deep, "n_hiddens": [32]}}
+    with pytest.raises(ValueError, match="depth_sweep.n_hiddens"):
+        mupc_hp_transfer_cells({**_config("paper")["presets"]["paper"]["mupc_hp_transfer"], **clash})

@@ -32,13 +32,15 @@ def adam_step(params, grads, state: AdamState, lr) -> tuple[object, AdamState]:
     count = state.count + 1
     mu = jax.tree_util.tree_map(lambda m, g: ADAM_B1 * m + (1 - ADAM_B1) * g, state.mu, grads)
     nu = jax.tree_util.tree_map(lambda v, g: ADAM_B2 * v + (1 - ADAM_B2) * g * g, state.nu, grads)
-    step = count.astype(jnp.zeros(()).dtype)  # float64 under x64
-    c1 = 1 - ADAM_B1**step
-    c2 = 1 - ADAM_B2**step
-    new = jax.tree_util.tree_map(  # keep each leaf's dtype (the bias corrections are float64 under x64)
-        lambda p, m, v: (p - lr * (m / c1) / (jnp.sqrt(v / c2) + ADAM_EPS)).astype(p.dtype), params, mu, nu
-    )
-    return new, AdamState(mu=mu, nu=nu, count=count)
+
+    def update(p, m, v):
+        # the bias corrections in the leaf's precision: computed in float64 under x64 and cast, they
+        # would round a float32 update differently than in a process without x64
+        step = count.astype(p.dtype)
+        c1, c2 = 1 - ADAM_B1**step, 1 - ADAM_B2**step
+        return (p - lr * (m / c1) / (jnp.sqrt(v / c2) + ADAM_EPS)).astype(p.dtype)
+
+    return jax.tree_util.tree_map(update, params, mu, nu), AdamState(mu=mu, nu=nu, count=count)
 
 
 def sgd_step(params, grads, lr):

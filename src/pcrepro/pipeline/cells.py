@@ -318,10 +318,12 @@ def train_spec(cell: dict) -> TrainSpec:
 def training_cells(study: str, config: dict) -> dict[str, dict]:
     """A training study's cells from the whole config: its preset grid, plus what every cell takes
     from outside its study: the input normalisation of its dataset (``data.normalisation``) and
-    the training precision (``compute.dtype``)."""
-    dtype = config.get("compute", {}).get("dtype", "float32")
+    the training precision (the study's own ``dtype`` where its grid names one, as the paper
+    preset does for the studies the reference trained in float64; else ``compute.dtype``)."""
+    grids = preset_config(config)
+    dtype = grids.get(study, {}).get("dtype") or config.get("compute", {}).get("dtype", "float32")
     cells = {}
-    for cell in STUDY_CELLS[study](preset_config(config)).values():
+    for cell in STUDY_CELLS[study](grids).values():
         cell = {**cell, "normalisation": dataset_normalisation(config, cell["dataset"]),
                 "train": {**cell["train"], "dtype": dtype}}
         cells[cell_id(cell)] = cell
