@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import STANDIN
-from ..pipeline.results import read_table, rows_where, run_scores, transfer_surface
+from ..pipeline.results import contour_optimum, read_table, rows_where, run_scores
 from .registry import CHECK, FINDING, Claim, Measurement, rule
 
 SOURCE = "seed 002 (μPC plot notebook)"
@@ -178,18 +178,6 @@ def _grid_steps(value: float, grid: list[float]) -> int:
     return int(np.searchsorted(np.sort(grid), value))
 
 
-def _optimum(rows: pd.DataFrame, failed_if: str) -> tuple[float, float] | None:
-    """The (weight lr, activity lr) of the lowest point of the cell's transfer contour (the mean
-    over seeds of each run's minimum batch loss, the notebook's figure); a point where a run
-    stopped is no candidate. None: every point stopped."""
-    surface = transfer_surface(rows, "loss", failed_if, "mark")
-    valid = surface[~surface["stopped"]]
-    if valid.empty:
-        return None
-    best = valid.loc[valid["value"].idxmin()]
-    return float(best["weight_lr"]), float(best["activity_lr"])
-
-
 def _spread(pairs: list[tuple[float, float] | None], g: dict) -> float:
     """How far a parameterisation's optimum moves over the shapes, in grid steps (the larger of
     the two axes); inf when some shape has no optimum (every point stopped)."""
@@ -242,7 +230,7 @@ def _transfer_measure(sweep: str):
         for act, cells in cells_of.items():
             for label, pick in [("pooled", None)] + [(str(s), s) for s in seeds]:
                 chosen = {p: [c if pick is None else c[c["seed"] == pick] for c in cells[p]] for p in cells}
-                optima = {p: [_optimum(c, failed_if) for c in chosen[p]] for p in chosen}
+                optima = {p: [contour_optimum(c, failed_if) for c in chosen[p]] for p in chosen}
                 sp_best = [(_final_scores(c).groupby(["weight_lr", "activity_lr"])["score"].mean().max()
                             if len(c) else np.nan) for c in chosen["sp"]]
                 sp_fails = any(o is None for o in optima["sp"]) or min(sp_best) <= CHANCE

@@ -230,3 +230,20 @@ def transfer_surface(cell: pd.DataFrame, metric: str, failed_if: str = "any_run_
         rows.append({"weight_lr": w, "activity_lr": a, "value": value, "n_runs": len(group),
                      "n_stopped": n_stopped, "stopped": stopped})
     return pd.DataFrame(rows)
+
+
+def surface_optimum(surface: pd.DataFrame) -> tuple[float, float] | None:
+    """The (weight lr, activity lr) of a :func:`transfer_surface`'s lowest point among the points
+    where no run stopped (a point that stopped is no candidate; the transfer claims and the
+    figures' circle read this). None: every point stopped."""
+    valid = surface[~surface["stopped"]].dropna(subset=["value"])
+    if valid.empty:
+        return None
+    best = valid.loc[valid["value"].idxmin()]
+    return float(best["weight_lr"]), float(best["activity_lr"])
+
+
+def contour_optimum(cell: pd.DataFrame, failed_if: str = "any_run_stopped") -> tuple[float, float] | None:
+    """The lowest point of a cell's minimum-batch-loss contour (the notebook's transfer figure:
+    the mean over seeds of each run's minimum batch loss), :func:`surface_optimum`."""
+    return surface_optimum(transfer_surface(cell, "loss", failed_if, "mark"))

@@ -19,6 +19,7 @@ from pcrepro.pipeline.results import (
     curve_stats,
     rows_where,
     run_scores,
+    surface_optimum,
     transfer_surface,
     truncated_curve_stats,
 )
@@ -192,7 +193,8 @@ def lr_contour_figure(cell: pd.DataFrame, *, metric: str, title: str, preset: st
     logarithmic; loss on a log colour scale (RdBu_r, as the notebook), accuracy on a linear
     one (Greens). Points with stopped runs are marked × (and left blank under
     ``stopped_points="blank"``); ``selected`` = (weight lr, activity lr), the pair the select
-    rule chose for this cell, is starred."""
+    rule chose for this cell, is starred; on loss contours the lowest point the transfer claims
+    judge (:func:`surface_optimum`) is circled. Each axis labels exactly the grid's lrs."""
     surface = transfer_surface(cell, metric, failed_if, stopped_points)
     grid = surface.pivot(index="weight_lr", columns="activity_lr", values="value").sort_index()
     grid = grid[sorted(grid.columns)]
@@ -232,21 +234,33 @@ def lr_contour_figure(cell: pd.DataFrame, *, metric: str, title: str, preset: st
         fig.add_trace(go.Scatter(x=stopped["activity_lr"], y=stopped["weight_lr"], mode="markers",
                                  marker=dict(symbol="x", size=9, color="#444"), name="stopped run(s)",
                                  showlegend=True))
+    optimum = surface_optimum(surface) if is_loss else None
+    surface = surface.assign(claims_optimum=[(w, a) == optimum for w, a in zip(surface["weight_lr"],
+                                                                               surface["activity_lr"])])
+    if optimum is not None:
+        fig.add_trace(go.Scatter(x=[optimum[1]], y=[optimum[0]], mode="markers", name="lowest loss (claims)",
+                                 marker=dict(symbol="circle-open", size=18, color="black", line=dict(width=2)),
+                                 showlegend=True))
     if selected is not None:
         fig.add_trace(go.Scatter(x=[selected[1]], y=[selected[0]], mode="markers",
                                  marker=dict(symbol="star", size=14, color="gold", line=dict(width=1, color="black")),
                                  name="selected", showlegend=True))
+    # one labelled tick per lr of the grid, so that each cell reads its lrs (no log-axis minor digits)
+    ticks = {axis: dict(type="log", tickmode="array", tickvals=list(values), ticktext=[f"{v:g}" for v in values],
+                        title=title_) for axis, values, title_ in (("x", grid.columns, "Activity lr"),
+                                                                    ("y", grid.index, "Weight lr"))}
     fig.update_layout(width=560, height=440, font=dict(size=14), plot_bgcolor="white",
-                      xaxis=dict(type="log", title="Activity lr", exponentformat="power"),
-                      yaxis=dict(type="log", title="Weight lr", exponentformat="power"),
+                      xaxis=ticks["x"], yaxis=ticks["y"],
                       legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"),
                       margin=dict(r=100, b=110, t=90), title=dict(text=title, font=dict(size=13), y=0.97))
     rule = "a run" if failed_if == "any_run_stopped" else "all runs"
     how = "left blank" if stopped_points == "blank" else "value = their pre-stop minimum" if is_loss else \
         "value = their best evaluation (0 if none)"
     extra = (f"×: {len(stopped)} of {len(surface)} lr pairs where {rule} stopped (diverged / no learning; {how}); "
-             "★: the pair the select rule chose" + ("; one cell per lr pair (too few points for contours)"
-                                                     if as_cells else ""))
+             "★: the pair the select rule chose (best final test accuracy)"
+             + ("; ○: the lowest point among pairs without a stopped run, which the transfer claims judge"
+                if optimum is not None else "")
+             + ("; one cell per lr pair (too few points for contours)" if as_cells else ""))
     fig = provenance_note(fig, preset=preset, data_source=single_value(cell["data_source"]), extra=extra)
     return fig, surface
 
