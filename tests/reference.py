@@ -16,8 +16,8 @@ def unstack(params):
 def scalings(param_type, d_in, width, n_layers, skips):
     if param_type == "sp":
         return [1.0] * n_layers
-    # the μPC forward-pass script: depth-μP without skips rescales hidden layers by 1/√N only
-    hidden = width if (param_type == "depth_mup" and not skips) else width * n_layers
+    # jpc's μPC init and the μPC forward-pass script: without skips hidden layers scale by 1/√N only
+    hidden = width * n_layers if skips else width
     return [1.0 / math.sqrt(d_in)] + [1.0 / math.sqrt(hidden)] * (n_layers - 2) + [1.0 / width]
 
 

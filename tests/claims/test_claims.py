@@ -21,12 +21,14 @@ from pcrepro.claims import (
     NOT_REPRODUCED,
     REPRODUCED,
     SYNTHETIC,
+    VERDICTS,
     claim_files,
     evaluate,
     rule,
     summary_line,
 )
 from pcrepro.claims.history import load_history
+from pcrepro.claims.page import INTRO, default_page, load_record
 from pcrepro.claims.seed000 import escape_iteration
 from pcrepro.claims.seed002 import PC_FAILS_FROM, TRANSFERRED
 from pcrepro.data import REAL, STANDIN
@@ -439,3 +441,13 @@ def test_the_history_names_current_or_retired_claims_and_every_new_claim():
     split = {"000.loss_hessian_zero_at_origin", "002.mupc_width_transfer", "002.mupc_depth_transfer",
              "002.mupc_energy_near_loss_with_width"}  # each named in the entry that split it off
     assert ids - first - split <= new and split <= named
+
+
+def test_the_claims_page_is_written_from_the_registry_the_latest_record_and_the_history(repo):
+    """docs/claims.md is what `pcrepro claims-page` writes (run it after a change of a claim or a new
+    record); the record holds every claim of the registry and the page explains every verdict."""
+    record_path = repo / "benchmarks" / "results" / "claims_quick.json"
+    assert (repo / "docs" / "claims.md").read_text() == default_page(record_path), "run: pcrepro claims-page"
+    record = load_record(record_path)
+    assert [r["claim"] for r in record["rows"]] == [c.id for c in CLAIMS]
+    assert all(f"`{v}`" in INTRO for v in VERDICTS)

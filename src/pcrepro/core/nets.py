@@ -15,9 +15,9 @@ Parameterisations (forward scalings a_ℓ):
   * ``sp``: a_ℓ = 1.
   * ``mupc`` (and ``depth_mup`` for BP, the same scalings): a_1 = 1/√D,
     hidden a_ℓ = 1/√(N·L), a_L = 1/N.
-  * ``depth_mup`` without skips: hidden a_ℓ = 1/√N (the μPC forward-pass script; the
-    1/√L factor only makes sense on a residual branch, without skips it would shrink the
-    signal by √L at every layer).
+  * without skips, hidden a_ℓ = 1/√N (jpc's μPC init, ``jpc/_core/_init.py`` at 20e91f3, and the
+    μPC forward-pass script: the 1/√L factor only makes sense on a residual branch, without
+    skips it would shrink the signal by √L at every layer).
 """
 
 from __future__ import annotations
@@ -86,9 +86,8 @@ class NetSpec:
     def scalings(self) -> Scalings:
         if self.param_type == "sp":
             return Scalings(1.0, 1.0, 1.0)
-        # mupc and depth_mup share the scalings (docs/figures.md) ...
-        residual_depth = self.n_layers if (self.skips or self.param_type == "mupc") else 1
-        # ... except for depth_mup without skips (see the module docstring).
+        # mupc and depth_mup share the scalings; 1/√L only on a residual branch (module docstring)
+        residual_depth = self.n_layers if self.skips else 1
         return Scalings(
             a_in=1.0 / math.sqrt(self.input_dim),
             a_hidden=1.0 / math.sqrt(self.width * residual_depth),
