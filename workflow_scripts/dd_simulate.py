@@ -21,5 +21,6 @@ from pcrepro.studies.double_descent import run, setup_from_grid
 
 grid = sm.params.grid
 with log_to(sm.log[0]) as log:
-    result = run(setup_from_grid(grid), sm.wildcards.init, tuple(grid["snapshots"]), log=log)
+    result = run(setup_from_grid(grid), sm.wildcards.init, tuple(grid["snapshots"]), log=log,
+                 control_kappa=grid.get("control_kappa"))
     save_npz_atomic(sm.output[0], **result)

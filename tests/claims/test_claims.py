@@ -31,6 +31,7 @@ from pcrepro.claims.history import load_history
 from pcrepro.claims.page import INTRO, default_page, load_record
 from pcrepro.claims.seed000 import escape_iteration
 from pcrepro.claims.seed002 import PC_FAILS_FROM, TRANSFERRED
+from pcrepro.claims.seed004 import rise_and_fall
 from pcrepro.data import REAL, STANDIN
 
 W_LRS, A_LRS = [0.5, 0.1, 0.05, 0.01], [5, 1, 0.5, 0.1, 0.05, 0.01]
@@ -234,14 +235,20 @@ def _error_optim(root, how, source):
 
 
 def _double_descent(root, how, source):
+    """Good: the risk descends, rises 20 % and descends again, the κ = 1 control descends then
+    overfits; bad: one descent at κ = 10; undecided: no control run."""
     t = np.arange(1000)
     large = 1 - np.exp(-t / 10)
     small = 1 - np.exp(-t / (100 if how == "good" else 10))
     w_tot = np.stack([large, small], axis=1)
+    bump = 1 + 0.2 * np.exp(-((t - 300) / 60.0) ** 2)  # a rise after the first descent
+    risk = (100 * np.exp(-t / 20) + 1) * (bump if how != "bad" else 1) * np.where(t > 300, 1 - 0.3 * (t > 500), 1)
+    control = 100 * np.exp(-t / 20) + 1 + 0.001 * t  # one descent, then overfitting
     for init in ("constant", "rank_one"):
         loss = np.exp(-t / 50)
+        extra = {} if how == "undecided" else {"control_risk": control, "control_kappa": 1.0}
         _npz(root / f"double_descent/{init}.npz", reduced_gap=1e-15 if how == "good" else 1e-3, net_loss=loss,
-             reduced_loss=loss, net_w_tot=w_tot, large=np.array([True, False]))
+             reduced_loss=loss, net_w_tot=w_tot, large=np.array([True, False]), net_risk=risk, **extra)
 
 
 WRITERS = {
@@ -256,6 +263,7 @@ WRITERS = {
     "002.pc_degrades_with_depth": _pc_sweeps, "002.mupc_wider_is_better": _mupc_sweeps,
     "003.same_equilibrium": _error_optim, "003.eo_speedup": _error_optim,
     "004.reduced_dynamics_exact": _double_descent, "004.two_stage_learning": _double_descent,
+    "004.epoch_wise_double_descent": _double_descent,
 }
 BY_ID = {c.id: c for c in CLAIMS}
 # claims judged per seed, and the writer's data where the seeds disagree
@@ -298,10 +306,18 @@ def test_seeds_that_disagree_make_a_finding_fragile(tmp_path, claim_id):
     assert "reproduced" in row["per_seed"] and "not reproduced" in row["per_seed"]
 
 
-@pytest.mark.parametrize("claim_id", ["000.pc_escapes_origin_faster", "002.mupc_close_to_bp_at_depth_128"])
-def test_one_seed_is_inconclusive(tmp_path, claim_id):
+@pytest.mark.parametrize("claim_id, why", [("000.pc_escapes_origin_faster", "seed"),
+                                           ("002.mupc_close_to_bp_at_depth_128", "seed"),
+                                           ("004.epoch_wise_double_descent", "control")])
+def test_one_seed_or_no_control_is_inconclusive(tmp_path, claim_id, why):
     row = _verdict(tmp_path, claim_id, "undecided")
-    assert row["verdict"] == INCONCLUSIVE and "seed" in row["measured"]
+    assert row["verdict"] == INCONCLUSIVE and why in row["measured"]
+
+
+def test_rise_and_fall_tell_double_descent_from_one_descent_and_from_overfitting():
+    assert rise_and_fall([5, 3, 1, 2, 3, 1.5, 0.5]) == pytest.approx((2.0, 2.5 / 3))  # descent, ascent, descent
+    assert rise_and_fall([5, 4, 3, 2, 1]) == (0.0, 0.0)  # one descent
+    assert rise_and_fall([5, 3, 1, 1.5, 2]) == (1.0, 0.0)  # descent, then overfitting
 
 
 @pytest.mark.parametrize("claim_id", sorted(WRITERS))
@@ -433,7 +449,7 @@ def test_the_history_names_current_or_retired_claims_and_every_new_claim():
     named = {c for e in entries for c in e["claims"]} - {"all"}
     assert named <= ids | RETIRED, sorted(named - ids - RETIRED)
     assert all(e["before"] and e["after"] and e["reason"].strip() for e in entries)
-    new = {c for e in entries if e["change"].strip() == "New findings." for c in e["claims"]}
+    new = {c for e in entries if e["change"].strip().startswith("New finding") for c in e["claims"]}
     first = {"000.pc_escapes_origin_faster", "000.energy_strict_saddle", "001.energy_hessian_tends_to_theory",
              "001.loss_hessian_zero_at_origin", "002.kappa_sp_orthogonal", "002.mupc_forward_order_one",
              "002.mupc_trains_deep_pc_fails", "002.mupc_close_to_bp_at_depth_128", "002.loss_above_energy",

@@ -139,3 +139,17 @@ def test_reduced_field_is_the_flow_of_the_reduced_loss():
         np.testing.assert_allclose(dz, -0.5 * np.asarray(gz), rtol=1e-10)
         w_dot = dd.total_weight_velocity(np.asarray(u), z, data)
         np.testing.assert_allclose(w_dot, du * z + u * dz, rtol=1e-12)
+
+
+def test_the_control_run_is_the_same_init_on_data_of_the_control_kappa():
+    """run(..., control_kappa=1): its control risk is the κ = 1 reduced dynamics' risk from the same
+    init (an independent computation: the reduced form is exact for this init), not the κ = 10 one."""
+    setup = dataclasses.replace(SETUP, iterations=3000)
+    out = dd.run(setup, "constant", (), control_kappa=1.0)
+    control = dataclasses.replace(setup, kappa=1.0)
+    u0, z0, _ = dd.reduced_coordinates(dd.init_network(control, "constant"))
+    reduced = dd.simulate_reduced(u0, z0, dd.teacher_data(control), control)
+    assert float(out["control_kappa"]) == 1.0 and out["control_risk"].shape == out["net_risk"].shape
+    np.testing.assert_allclose(out["control_risk"], reduced["risk"], rtol=1e-8)
+    assert not np.allclose(out["control_risk"], out["net_risk"], rtol=1e-3)
+    assert "control_risk" not in dd.run(setup, "constant", ())

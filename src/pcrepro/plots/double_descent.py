@@ -52,13 +52,17 @@ def _finish(fig: go.Figure, height: int, width: int) -> go.Figure:
 
 
 def training_figure(r: Mapping[str, np.ndarray], n_points: int, *, extras: bool) -> tuple[go.Figure, pd.DataFrame]:
-    """Risk, loss, weight norms (layer 1, its large- and small-feature columns, layer 2) and the
-    relative weight error of the large, the small and all features; ``extras`` adds the gradient
-    norms and the ranks of both layers (the rank-one run)."""
+    """Risk (and the control κ's risk where the run has one), loss, weight norms (layer 1,
+    its large- and small-feature columns, layer 2) and the relative weight error of the large, the
+    small and all features; ``extras`` adds the gradient norms and the ranks of both layers (the
+    rank-one run)."""
     t = plot_steps(len(r["net_loss"]), n_points)
     large = np.asarray(r["large"], bool)
     error = r["net_weight_error"][t]
-    panels = [("Risk", {"risk": r["net_risk"][t]}), ("Loss", {"loss": r["net_loss"][t]}),
+    risk = {"risk": r["net_risk"][t]}
+    if "control_risk" in r:  # the double-descent claim's control: one feature scale, one descent
+        risk[f"risk, κ = {float(r['control_kappa']):g}"] = r["control_risk"][t]
+    panels = [("Risk", risk), ("Loss", {"loss": r["net_loss"][t]}),
               ("Weight norm", {"Layer 1": r["net_weight_norms"][t, 0], "Layer 1, large": r["net_weight_norms"][t, 1],
                                "Layer 1, small": r["net_weight_norms"][t, 2], "Layer 2": r["net_weight_norms"][t, 3]}),
               ("Relative weight error, large", {"large": error[:, large].mean(axis=1)}),
@@ -74,7 +78,7 @@ def training_figure(r: Mapping[str, np.ndarray], n_points: int, *, extras: bool)
     # borrows the colour of "Layer 1" in the legend
     colors = {"Layer 1": NET_COLOR, "Layer 1, large": LARGE_COLOR, "Layer 1, small": SMALL_COLOR, "Layer 2": OTHER_COLOR,
               "grad Layer 1": NET_COLOR, "grad Layer 2": OTHER_COLOR, "rank Layer 1": NET_COLOR, "rank Layer 2": OTHER_COLOR,
-              "large": LARGE_COLOR, "small": SMALL_COLOR}
+              "large": LARGE_COLOR, "small": SMALL_COLOR, "risk": NET_COLOR}
     y_titles = {"Risk": "risk", "Loss": "loss", "Weight norm": "Frobenius norm", "Gradient norm": "norm",
                 "Rank of weights": "rank"}
     table = {"iteration": t}

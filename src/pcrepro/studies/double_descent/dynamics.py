@@ -18,6 +18,7 @@ init) are of that form, so the reduced curves coincide with the network's up to 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from typing import Callable
@@ -249,9 +250,11 @@ def setup_from_grid(grid: dict) -> DDSetup:
 
 
 def run(setup: DDSetup, init: str, snapshots: tuple[int, ...],
-        log: Callable[[str], None] = lambda _: None) -> dict[str, np.ndarray]:
+        log: Callable[[str], None] = lambda _: None, control_kappa: float | None = None) -> dict[str, np.ndarray]:
     """Network and reduced dynamics from one init, with Jacobian and alignment snapshots at
-    ``snapshots`` and after the last step."""
+    ``snapshots`` and after the last step; with ``control_kappa``, also the network's test risk
+    from the same init on data of that κ (``control_risk``: κ = 1 has one feature scale, so
+    no second descent)."""
     data = teacher_data(setup)
     params = init_network(setup, init)
     u0, z0, direction = reduced_coordinates(params)
@@ -270,4 +273,9 @@ def run(setup: DDSetup, init: str, snapshots: tuple[int, ...],
         for k, v in {**jacobian_shares(saved[t], data.x_train), **alignment(saved[t], data.x_train)}.items():
             out[f"t{t}_{k}"] = v
     out["reduced_gap"] = np.asarray(gap)
+    if control_kappa is not None:
+        control = dataclasses.replace(setup, kappa=float(control_kappa))
+        risk = train_network(params, teacher_data(control), control, direction, (setup.iterations,))[0]["risk"]
+        log(f"control: the same init at κ = {control_kappa:g}, final risk {risk[-1]:.6g}")
+        out["control_kappa"], out["control_risk"] = np.asarray(float(control_kappa)), np.asarray(risk)
     return out
