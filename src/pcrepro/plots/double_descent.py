@@ -60,8 +60,8 @@ def training_figure(r: Mapping[str, np.ndarray], n_points: int, *, extras: bool)
     large = np.asarray(r["large"], bool)
     error = r["net_weight_error"][t]
     risk = {"risk": r["net_risk"][t]}
-    if "control_risk" in r:  # the double-descent claim's control: one feature scale, one descent
-        risk[f"risk, κ = {float(r['control_kappa']):g}"] = r["control_risk"][t]
+    if "control_risk" in r:  # the double-descent claim's control: one feature scale, no second descent
+        risk[f"risk, κ = {float(r['control_kappa']):g} (control)"] = r["control_risk"][t]
     panels = [("Risk", risk), ("Loss", {"loss": r["net_loss"][t]}),
               ("Weight norm", {"Layer 1": r["net_weight_norms"][t, 0], "Layer 1, large": r["net_weight_norms"][t, 1],
                                "Layer 1, small": r["net_weight_norms"][t, 2], "Layer 2": r["net_weight_norms"][t, 3]}),
@@ -78,7 +78,8 @@ def training_figure(r: Mapping[str, np.ndarray], n_points: int, *, extras: bool)
     # borrows the colour of "Layer 1" in the legend
     colors = {"Layer 1": NET_COLOR, "Layer 1, large": LARGE_COLOR, "Layer 1, small": SMALL_COLOR, "Layer 2": OTHER_COLOR,
               "grad Layer 1": NET_COLOR, "grad Layer 2": OTHER_COLOR, "rank Layer 1": NET_COLOR, "rank Layer 2": OTHER_COLOR,
-              "large": LARGE_COLOR, "small": SMALL_COLOR, "risk": NET_COLOR}
+              "large": LARGE_COLOR, "small": SMALL_COLOR}
+    colors.update({name: "black" if i == 0 else "rgb(160,160,160)" for i, name in enumerate(risk)})
     y_titles = {"Risk": "risk", "Loss": "loss", "Weight norm": "Frobenius norm", "Gradient norm": "norm",
                 "Rank of weights": "rank"}
     table = {"iteration": t}
