@@ -34,9 +34,9 @@ def test_gpu_check_runs_every_item_at_toy_sizes_and_judges_the_depth_claim(tmp_p
     assert transfer["runs"] == 33 and transfer["estimated_s"] > 0 and transfer["wall_s"] > 0
     assert claim["claim"] == "002.mupc_trains_deep_pc_fails"
     assert claim["verdict"] == "synthetic data"  # a stand-in reproduces nothing, whatever the numbers
-    # the registry measured the μPC cell's one lr pair: its mean final accuracy over the 3 seeds
-    assert claim["values"]["n_hidden"] == 4
-    assert claim["values"]["mupc_acc"] == pytest.approx(mupc["mean_test_acc_by_step"]["30"], abs=0.01)
+    # the toy depth (H = 4) is not one where the seed draws standard PC as failed: nothing to measure
+    # (the measurement itself is tested on hand-made tables in tests/claims)
+    assert claim["measured"] == "deepest net H = 4" and claim["values"] == {}
     assert all(r["device"] and r["jax"] and r["date"] for r in records)
 
 

@@ -129,15 +129,17 @@ def _measure_depth(files: list[Path], grids: dict) -> Measurement:
     seed: that seed's runs)."""
     g = grids["mupc_hp_transfer"]
     runs = read_table(files[0])
+    synthetic = _synthetic(runs[["data_source"]])
     depths = [h for _, h in _sweep_shapes(g, "depth")] + list((g.get("deep") or {}).get("n_hiddens", []))
     width = g["depth_sweep"]["width"]
     shapes = [(act, width, h) for act in g["act_fns"] if act in PC_FAILS_FROM for h in depths
               if h >= PC_FAILS_FROM[act]]
     if not shapes:
-        return Measurement({}, f"deepest net H = {max(depths)}",
+        return Measurement({}, f"deepest net H = {max(depths)}", synthetic=synthetic,
                            untestable=f"no net (depth_sweep, deep) where the seed draws standard PC as failed "
                                       f"(ReLU/linear H ≥ {PC_FAILS_FROM['relu']}, linear H = 32)")
-    mupc, sp, parts, problems = [], [], [], []
+    # per shape: μPC's mean final accuracy per seed; standard PC's best pair per seed and pooled
+    mupc, sp_seeds, sp_pooled, parts, problems = [], [], [], [], []
     for act, width, n_hidden in shapes:
         w_lr, a_lr = TRANSFERRED[act]
         m = _final_scores(rows_where(_sweep_rows(runs, g, "depth", act, "mupc", width, n_hidden),
@@ -152,23 +154,20 @@ def _measure_depth(files: list[Path], grids: dict) -> Measurement:
                             f"activity {pair[1]:g}) is not in the grid")
         problems.append(_too_few_seeds(m) or _too_few_seeds(s))
         by_pair = s.groupby(["weight_lr", "activity_lr", "seed"])["score"].mean().unstack("seed")
-        mupc.append(m.groupby("seed")["score"].mean())
-        sp.append(by_pair.max(axis=0))  # per seed: its best pair
         best = by_pair.mean(axis=1)
+        mupc.append(m.groupby("seed")["score"].mean())
+        sp_seeds.append(by_pair.max(axis=0))
+        sp_pooled.append(float(best.max()))
         w_sp, a_sp = best.idxmax()
         parts.append(f"{act} H = {n_hidden}: μPC {mupc[-1].mean():.1f} % at ({w_lr:g}, {a_lr:g}), standard PC best "
                      f"{best.max():.1f} % at ({w_sp:g}, {a_sp:g}) of {len(by_pair)} pairs")
-        sp[-1] = pd.concat([sp[-1], pd.Series({"pooled": best.max()})])
     problems = [p for p in problems if p]
     if problems:
-        return Measurement({}, "; ".join(parts), untestable="; ".join(dict.fromkeys(problems)),
-                           synthetic=_synthetic(runs[["data_source"]]))
-    seeds = [str(s) for s in mupc[0].index]
-    values = {"mupc_min_acc": min(float(m.mean()) for m in mupc), "sp_max_acc": max(float(s["pooled"]) for s in sp)}
-    per_seed = {seed: {"mupc_min_acc": min(float(m.iloc[i]) for m in mupc),
-                       "sp_max_acc": max(float(s.iloc[i]) for s in sp)} for i, seed in enumerate(seeds)}
-    return Measurement(values, "final test accuracy: " + "; ".join(parts), per_seed=per_seed,
-                       synthetic=_synthetic(runs[["data_source"]]))
+        return Measurement({}, "; ".join(parts), untestable="; ".join(dict.fromkeys(problems)), synthetic=synthetic)
+    values = {"mupc_min_acc": min(float(m.mean()) for m in mupc), "sp_max_acc": max(sp_pooled)}
+    per_seed = {str(seed): {"mupc_min_acc": min(float(m[seed]) for m in mupc),
+                            "sp_max_acc": max(float(s[seed]) for s in sp_seeds)} for seed in mupc[0].index}
+    return Measurement(values, "final test accuracy: " + "; ".join(parts), per_seed=per_seed, synthetic=synthetic)
 
 
 # ------------------------------------------------------------------ transfer across widths / depths
