@@ -56,8 +56,12 @@ def test_unknown_preset_is_rejected(config, schema):
 # quick studies rescaled after the overlay so that the quick run tests seed 002's depth and transfer
 # claims (standard PC fails at H = 32; three widths and three depths)
 RESCALED_FOR_CLAIMS = ("mupc_sweeps", "mupc_long_runs", "mupc_hp_transfer", "mupc_vs_pc_vs_bp")
-# the studies jpc's paper-era main script (20e91f3, train_pcn_no_metrics.py) trained in float64
-IN_FLOAT64, PRECISION = ("mupc_sweeps", "mupc_long_runs", "mupc_hp_transfer"), {"paper": "float64", "quick": "float32"}
+# keys added to both presets since they were frozen: the precision of the studies jpc's paper-era main
+# script (20e91f3, train_pcn_no_metrics.py) trained in float64, and seed 004's κ = 1 control run
+ADDED = {"paper": {"mupc_sweeps": {"dtype": "float64"}, "mupc_long_runs": {"dtype": "float64"},
+                   "mupc_hp_transfer": {"dtype": "float64"}, "double_descent": {"control_kappa": 1.0}},
+         "quick": {"mupc_sweeps": {"dtype": "float32"}, "mupc_long_runs": {"dtype": "float32"},
+                   "mupc_hp_transfer": {"dtype": "float32"}, "double_descent": {"control_kappa": 1.0}}}
 
 
 def test_merged_presets_equal_the_presets_written_in_full_before_the_overlay(config):
@@ -70,9 +74,7 @@ def test_merged_presets_equal_the_presets_written_in_full_before_the_overlay(con
         for study in before[preset]:
             if preset == "quick" and study in RESCALED_FOR_CLAIMS:
                 continue
-            # the studies the paper-era reference trained in float64 name their precision since
-            expected = {**before[preset][study], **({"dtype": PRECISION[preset]} if study in IN_FLOAT64 else {})}
-            assert merged[study] == expected, f"{preset}.{study}"
+            assert merged[study] == {**before[preset][study], **ADDED[preset].get(study, {})}, f"{preset}.{study}"
     # the studies the claims rescaled are changed on purpose, and only there
     quick = preset_config(config, "quick")
     assert all(quick[s] != before["quick"][s] for s in RESCALED_FOR_CLAIMS)

@@ -463,7 +463,7 @@ def test_quick_claims_table_has_every_claim_and_calls_no_stand_in_a_reproduction
     data_free = {"000.pc_escapes_origin_faster": REPRODUCED, "000.energy_strict_saddle": REPRODUCED,
                  "000.loss_hessian_zero_at_origin": HOLDS, "001.other_saddle_strict_for_energy": REPRODUCED,
                  "002.kappa_sp_orthogonal": HOLDS, "004.reduced_dynamics_exact": HOLDS,
-                 "004.two_stage_learning": REPRODUCED}
+                 "004.two_stage_learning": REPRODUCED, "004.epoch_wise_double_descent": REPRODUCED}
     assert {c: verdicts[c] for c in data_free} == data_free
     assert {verdicts[c.id] for c in CLAIMS if c.id not in data_free} == {SYNTHETIC}, verdicts
     kinds = dict(zip(table["claim"], table["kind"]))
