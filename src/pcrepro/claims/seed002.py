@@ -352,13 +352,14 @@ SEED_PC_DEPTHS = (8, 16, 32)  # the notebook's standard-PC sweeps (GD, Adam, ski
 
 
 def _best_per_group(runs: pd.DataFrame, group: list[str]) -> pd.DataFrame:
-    """Per group: the activity/weight lr whose mean final accuracy is best, with that mean and
-    each seed's final accuracy at it (columns: group, "pooled", one per seed)."""
+    """Per group (the index): the activity/weight lr whose mean final accuracy is best (columns
+    "activity_lr", "weight_lr"), that mean ("pooled") and each seed's final accuracy at it (one
+    column per seed)."""
     scores = _final_scores(runs)
     by_lr = scores.groupby(group + ["activity_lr", "weight_lr", "seed"])["score"].mean().unstack("seed")
     by_lr["pooled"] = by_lr.mean(axis=1)
     best = by_lr.loc[by_lr.groupby(level=group)["pooled"].idxmax()]
-    return best.droplevel(["activity_lr", "weight_lr"])
+    return best.reset_index(["activity_lr", "weight_lr"])
 
 
 def _measure_pc_depth(files: list[Path], grids: dict) -> Measurement:
@@ -370,7 +371,8 @@ def _measure_pc_depth(files: list[Path], grids: dict) -> Measurement:
     in_seed = [h for h in depths if h in SEED_PC_DEPTHS]
     best = _best_per_group(runs, ["dataset", "variant", "act_fn", "n_hidden"])
     change = []
-    for key, group in best.groupby(level=["dataset", "variant", "act_fn"]):
+    accuracies = best.drop(columns=["activity_lr", "weight_lr"])
+    for key, group in accuracies.groupby(level=["dataset", "variant", "act_fn"]):
         group = group.droplevel(["dataset", "variant", "act_fn"]).sort_index()
         change.append(((key), group.iloc[-1] - group.iloc[0]))
     diffs = pd.DataFrame({k: v for k, v in change}).T
@@ -383,6 +385,39 @@ def _measure_pc_depth(files: list[Path], grids: dict) -> Measurement:
                        f"{len(diffs)} dataset × variant × activation: largest {diffs['pooled'].max():+.1f} points "
                        f"({'/'.join(map(str, worst))})", untestable=untestable, synthetic=_synthetic(runs),
                        per_seed={str(s): {"max_gain_with_depth": float(diffs[s].max())} for s in seeds})
+
+
+def _measure_pc_kappa(files: list[Path], grids: dict) -> Measurement:
+    """Standard PC (the 'GD' variant: no skips, standard init, GD inference) at each group's best
+    activity lr (as the notebook's best curves): per dataset, activation and depth, log10 of κ(H_z)
+    at the run's last evaluation over κ at initialisation (over training), and per dataset and
+    activation, log10 of the last κ at the deepest depth over the shallowest (with depth). The
+    claim reads the smallest of each (mean over seeds; per seed on its own)."""
+    runs = read_table(files[0])
+    gd = runs[runs["variant"] == "GD"]
+    if gd.empty or gd["cond_num"].isna().all():
+        return Measurement({}, "no κ(H_z) of the 'GD' variant", untestable="no standard-PC κ(H_z) in the grid",
+                           synthetic=_synthetic(runs))
+    group = ["dataset", "act_fn", "n_hidden"]
+    best = _best_per_group(gd, group).reset_index()
+    chosen = gd.merge(best[group + ["activity_lr", "weight_lr"]], on=group + ["activity_lr", "weight_lr"])
+    last = (chosen.dropna(subset=["cond_num"]).sort_values("step")
+            .groupby(group + ["seed"]).agg(end=("cond_num", "last"), start=("cond_num_init", "first")))
+    train = np.log10(last["end"] / last["start"]).unstack("seed")
+    ends = np.log10(last["end"]).unstack("seed")
+    depth = ends.groupby(level=["dataset", "act_fn"]).agg(lambda v: v.iloc[-1] - v.iloc[0])
+    depths = sorted(int(h) for h in gd["n_hidden"].unique())
+    in_seed = [h for h in depths if h in SEED_PC_DEPTHS]
+    untestable = (f"depths {depths}: the seed's sweeps run H ∈ {list(SEED_PC_DEPTHS)}, this grid has "
+                  f"{len(in_seed)} of them (≥ 2 needed)" if len(in_seed) < 2 else _too_few_seeds(gd))
+    values = {"min_log10_growth_over_training": float(train.mean(axis=1).min()),
+              "min_log10_growth_with_depth": float(depth.mean(axis=1).min())}
+    per_seed = {str(s): {"min_log10_growth_over_training": float(train[s].min()),
+                         "min_log10_growth_with_depth": float(depth[s].min())} for s in train.columns}
+    return Measurement(values, f"standard PC (GD) at its best lr, H = {depths}: κ(H_z) last / init over training "
+                               f"≥ ×{10 ** values['min_log10_growth_over_training']:.3g} everywhere; deepest / "
+                               f"shallowest ≥ ×{10 ** values['min_log10_growth_with_depth']:.3g}",
+                       untestable=untestable, per_seed=per_seed, synthetic=_synthetic(runs))
 
 
 def _mupc_sweep_files(grids: dict) -> list[str]:
@@ -508,6 +543,17 @@ CLAIMS = [
         expected="every variant: lower accuracy at H = 32 than at H = 8",
         rule=rule("for every dataset × variant × activation, the best final accuracy at the deepest depth is no "
                   "higher than at the shallowest, on every seed", ("max_gain_with_depth", "<=", 0.0))),
+    Claim(
+        id="002.pc_kappa_grows", seed="002", kind=FINDING,
+        statement="Standard PC's activity Hessian grows more ill-conditioned over training and with depth.",
+        source=f"{SOURCE}: section 'GD', cell 'best GD results' (κ(H_z) over training at the best activity lr per "
+               "H = 8, 16, 32: best_cond_nums_GD_<act>); paper Section 3 (arXiv 2505.13124: the inference landscape of "
+               "standard PCNs becomes increasingly ill-conditioned with width, depth and training time).",
+        family="mupc_pc_sweeps", study="mupc_pc_sweeps", files=_pc_sweep_files, measure=_measure_pc_kappa,
+        expected="κ(H_z) rises over training and is larger at H = 32 than at H = 8",
+        rule=rule("for every dataset, activation and depth, κ at the last evaluation above κ at initialisation; for "
+                  "every dataset and activation, the last κ at the deepest depth above the shallowest's; on every seed",
+                  ("min_log10_growth_over_training", ">=", 1e-9), ("min_log10_growth_with_depth", ">=", 1e-9))),
     Claim(
         id="002.mupc_wider_is_better", seed="002", kind=FINDING,
         statement="At fixed depth, wider μPC nets reach higher test accuracy.",
