@@ -76,7 +76,7 @@ def _margin(row: dict) -> str:
 
 def claims_page(claims: list[Claim], record: dict, history: list[dict]) -> str:
     rows = {r["claim"]: r for r in record["rows"]}
-    table = pd.DataFrame([{**r, "kind": r["kind"]} for r in record["rows"]])
+    table = pd.DataFrame(record["rows"])
     lines = [INTRO,
              f"## Verdicts of the latest {record['preset']} run", "",
              f"{record['data']}; {record['machine']}; {record['date']}; commit `{record['commit']}`; "

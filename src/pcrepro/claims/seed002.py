@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import STANDIN
+from ..pipeline.cells import transfer_interval
 from ..pipeline.results import contour_optimum, read_table, rows_where, run_scores
 from .registry import CHECK, FINDING, Claim, Measurement, rule
 
@@ -108,9 +109,8 @@ def _sweep_shapes(g: dict, sweep: str) -> list[tuple[int, int]]:
 def _sweep_rows(runs: pd.DataFrame, g: dict, sweep: str, act: str, param: str, width: int, n_hidden: int):
     """One cell of a sweep: the study's dataset (not the extra cell's), one activation and shape,
     at the sweep's evaluation interval."""
-    every = (g.get(f"{sweep}_sweep") or {}).get("test_every", g["test_every"])
     return rows_where(runs, dataset=g["dataset"], act_fn=act, param_type=param, width=width, n_hidden=n_hidden,
-                      test_every=every)
+                      test_every=transfer_interval(g, f"{sweep}_sweep"))
 
 
 def _final_scores(rows: pd.DataFrame) -> pd.DataFrame:
@@ -211,6 +211,9 @@ def _grid_problems(g: dict, n_shapes: int, seeds: int) -> list[str]:
     return problems
 
 
+WORST = {"mupc_spread": max, "sp_moves": min}  # per transfer value, the activation that tells against transfer
+
+
 def _transfer_measure(sweep: str):
     def measure(files: list[Path], grids: dict) -> Measurement:
         """Per activation: where μPC's and standard PC's contour optimum lies at each shape of
@@ -236,9 +239,8 @@ def _transfer_measure(sweep: str):
                 values = {"mupc_spread": _spread(optima["mupc"], g),
                           "sp_moves": np.inf if sp_fails else _spread(optima["sp"], g)}
                 target = pooled if pick is None else by_seed[label]
-                for key, value in values.items():  # worst over activations
-                    target[key] = max(target.get(key, -np.inf), value) if key == "mupc_spread" else \
-                        min(target.get(key, np.inf), value)
+                for key, value in values.items():  # the worst over activations
+                    target[key] = WORST[key](target.get(key, value), value)
                 if pick is None:  # an optimum on the edge may lie beyond it: only a move it shows is certain
                     if values["mupc_spread"] <= 1:
                         edges += [f"μPC {act} N = {n}, H = {h} at {o}" for (n, h), o in zip(shapes, optima["mupc"])

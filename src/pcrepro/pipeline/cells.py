@@ -213,17 +213,18 @@ def mupc_hp_transfer_cells(cfg: dict, study: str = "mupc_hp_transfer") -> dict[s
     shapes |= {(cfg["dataset"], cfg["depth_sweep"]["width"], h, transfer_interval(cfg, "depth_sweep"))
                for h in cfg["depth_sweep"]["n_hiddens"]}
     extra, deep = cfg.get("extra"), cfg.get("deep")
-    lrs = {shape: {} for shape in shapes}
+    deep_shapes = set()
     if deep:  # depths beyond the sweep on a smaller lr grid of their own (the depth claim reads them)
         clash = set(deep["n_hiddens"]) & set(cfg["depth_sweep"]["n_hiddens"])
         _require(not clash, f"{study}.deep.n_hiddens {sorted(clash)} are in depth_sweep.n_hiddens: a shape has "
                             "one lr grid; list each depth in one of the two")
-        lrs |= {(cfg["dataset"], cfg["depth_sweep"]["width"], h, transfer_interval(cfg, "depth_sweep")): "deep"
-                for h in deep["n_hiddens"]}
+        deep_shapes = {(cfg["dataset"], cfg["depth_sweep"]["width"], h, transfer_interval(cfg, "depth_sweep"))
+                       for h in deep["n_hiddens"]}
     cells = {}
     for param_type, init in cfg["param_types"].items():
-        own = {"seeds": deep["seeds"], **deep[param_type]} if deep else {}
-        todo = {shape: own if grid == "deep" else grid for shape, grid in lrs.items()}
+        # shape -> what its runs take instead of the study's seeds and lrs
+        todo = {shape: {} for shape in shapes}
+        todo |= {shape: {"seeds": deep["seeds"], **deep[param_type]} for shape in deep_shapes}
         if extra and param_type in extra["param_types"]:
             todo.setdefault((extra["dataset"], extra["width"], extra["n_hidden"], transfer_interval(cfg, "extra")), {})
         for act in cfg["act_fns"]:
