@@ -157,7 +157,6 @@ def main(argv: list[str] | None = None) -> None:
             write_table(table[COLUMNS], args.csv)
         if args.record:
             import datetime
-            import json
             import subprocess
 
             from pcrepro.claims.page import make_record

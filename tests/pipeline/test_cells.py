@@ -181,3 +181,15 @@ def test_deep_transfer_cells_take_their_own_seeds_and_lrs_and_never_a_sweep_dept
     clash = {**quick["presets"]["quick"]["mupc_hp_transfer"], "deep": {**deep, "n_hiddens": [32]}}
     with pytest.raises(ValueError, match="depth_sweep.n_hiddens"):
         mupc_hp_transfer_cells({**_config("paper")["presets"]["paper"]["mupc_hp_transfer"], **clash})
+
+
+def test_cells_command_writes_the_cells_the_workflow_trains(tmp_path):
+    """``pcrepro cells`` (training outside Snakemake) writes exactly the preset's cells, one JSON each."""
+    import json
+
+    from pcrepro.cli import main
+
+    main(["cells", "--study", "mupc_bp_baseline", "--preset", "quick", "--out", str(tmp_path)])
+    expected = training_cells("mupc_bp_baseline", _config("quick"))
+    written = {p.stem: json.loads(p.read_text()) for p in tmp_path.glob("*.json")}
+    assert written == json.loads(json.dumps(expected))
