@@ -18,6 +18,7 @@ from pcrepro.pipeline.runner import (
     build_programs,
     devices_for_batch,
     inference_on_this_platform,
+    matmul_precision_here,
     runs_in_sequence,
     train_cell,
 )
@@ -219,15 +220,30 @@ def test_each_runs_initial_draws_are_those_of_the_runs_drawn_together(init):
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b)[run])
 
 
-def test_cpu_cells_skip_unreached_layers_only_without_activity_decay(monkeypatch):
+@pytest.mark.parametrize("platform", ["cpu", "gpu"])
+def test_cells_skip_unreached_layers_only_without_activity_decay(monkeypatch, platform):
+    monkeypatch.setattr("jax.default_backend", lambda: platform)
     pc, bp = TrainSpec(NetSpec(20, 8, 3, 10), "pc"), TrainSpec(NetSpec(20, 8, 3, 10), "bp")
-    assert inference_on_this_platform(pc, [0.0, 0.0]).skip_unreached_layers  # these tests run on the CPU
+    assert inference_on_this_platform(pc, [0.0, 0.0]).skip_unreached_layers
     assert not inference_on_this_platform(pc, [0.0, 0.1]).skip_unreached_layers  # decay moves every layer
     assert inference_on_this_platform(bp, [0.0]) == bp
     with pytest.raises(ValueError, match="activity_decays"):
         inference_on_this_platform(dataclasses.replace(pc, skip_unreached_layers=True), [0.1])
-    monkeypatch.setattr("jax.default_backend", lambda: "gpu")
-    assert inference_on_this_platform(pc, [0.0]) == pc  # a GPU keeps the step measured there
+
+
+def test_matmul_precision_is_chosen_per_platform_and_never_casts_float64():
+    setting = {"cpu": "highest", "gpu": "TF32_TF32_F32_X3"}
+    assert matmul_precision_here(setting, "float32", "gpu") == "TF32_TF32_F32_X3"
+    assert matmul_precision_here(setting, "float32", "cpu") == "highest"
+    assert matmul_precision_here(setting, "float64", "gpu") == "highest"  # an algorithm would cast to float32
+    assert matmul_precision_here(None, "float32", "gpu") == "highest"
+    assert matmul_precision_here({"cpu": "default"}, "float32", "gpu") == "highest"
+    with pytest.raises(ValueError, match="compute.matmul_precision.cpu"):
+        matmul_precision_here({"cpu": "TF32_TF32_F32_X3"}, "float32", "cpu")
+    with pytest.raises(ValueError, match="not one of"):
+        matmul_precision_here({"gpu": "tf32"}, "float32", "gpu")
+    with pytest.raises(ValueError, match="float64"):
+        TrainSpec(NetSpec(20, 8, 3, 10), "pc", dtype="float64", matmul_precision="BF16_BF16_F32_X6")
 
 
 def test_cpu_trains_runs_one_after_another_once_their_weights_outgrow_the_cache(monkeypatch):

@@ -5,9 +5,20 @@
 
 At the feedforward activities every hidden error vanishes, so F equals the
 loss 𝓛 = (1/B) Σ_i ½‖y_i − ŷ_i‖².
+
+Round-off at the feedforward activities. In floating point the errors z_ℓ − pred_ℓ computed
+there are not exactly zero: the feedforward pass and the energy compute the predictions with
+different kernels (one layer at a time against all layers at once), whose round-off differs
+(~1e-7 relative in float32, ~1e-3 with TF32 matmuls). Weight Adam turns such noise on a layer
+no error has reached into full ±lr steps. Inference from the feedforward activities therefore
+measures every error net of its value there, computed by the very function that computes it
+during inference (:func:`feedforward_round_off`): the errors are the same in exact arithmetic,
+and the layers the errors have not reached have errors of exactly zero, at any precision.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -19,6 +30,15 @@ from .nets import (
     input_prediction,
     output_prediction,
 )
+
+
+class RoundOff(NamedTuple):
+    """The prediction errors as computed at the feedforward activities (zero in exact
+    arithmetic), subtracted from the errors computed later: ``input`` e_1 [B, N], ``hidden``
+    e_2 … e_H [H−1, B, N]."""
+
+    input: jax.Array
+    hidden: jax.Array
 
 
 def mse_loss(y_hat: jax.Array, y: jax.Array) -> jax.Array:
@@ -33,11 +53,15 @@ def pc_energy(
     y: jax.Array,
     spec: NetSpec,
     activity_decay: jax.Array | float = 0.0,
+    round_off: RoundOff | None = None,
 ) -> jax.Array:
-    """F for stacked activities ``z`` [H, B, N]; three (batched) matmuls in all."""
+    """F for stacked activities ``z`` [H, B, N]; three (batched) matmuls in all. With ``round_off``
+    (:func:`feedforward_round_off`), each error is taken net of its round-off there."""
     batch = x.shape[0]
     e_in = z[0] - input_prediction(params, x, spec)
     e_hidden = z[1:] - hidden_predictions(params, z, spec)
+    if round_off is not None:
+        e_in, e_hidden = e_in - round_off.input, e_hidden - round_off.hidden
     e_out = y - output_prediction(params, z[-1], spec)
     squared = jnp.sum(e_in**2) + jnp.sum(e_hidden**2) + jnp.sum(e_out**2)
     return 0.5 * (squared + activity_decay * jnp.sum(z**2)) / batch
@@ -47,16 +71,35 @@ activity_grad = jax.grad(pc_energy, argnums=1)
 """∂F/∂z, same signature as :func:`pc_energy`."""
 
 
-def top_energy(params: Params, z_top: jax.Array, z_below: jax.Array, y: jax.Array, spec: NetSpec) -> jax.Array:
+def feedforward_round_off(params: Params, z0: jax.Array, x: jax.Array, spec: NetSpec) -> RoundOff:
+    """The errors e_1 … e_H as :func:`pc_energy` computes them at the feedforward activities
+    ``z0`` (module docstring): zero in exact arithmetic, round-off in floating point. A constant
+    (no gradient flows through it)."""
+    e_in = z0[0] - input_prediction(params, x, spec)
+    e_hidden = z0[1:] - hidden_predictions(params, z0, spec)
+    return jax.lax.stop_gradient(RoundOff(e_in, e_hidden))
+
+
+def top_hidden_errors(params: Params, z_top: jax.Array, z_below: jax.Array, spec: NetSpec) -> jax.Array:
+    """The errors of the top K hidden layers ``z_top`` [K, B, N] given the layer below them,
+    ``z_below`` [B, N]: e_{H−K+1} … e_H, as :func:`top_energy` computes them."""
+    top = {**params, "w_hidden": params["w_hidden"][params["w_hidden"].shape[0] - z_top.shape[0]:]}
+    return z_top - hidden_predictions(top, jnp.concatenate([z_below[None], z_top]), spec)
+
+
+def top_energy(params: Params, z_top: jax.Array, z_below: jax.Array, y: jax.Array, spec: NetSpec,
+               round_off: jax.Array | None = None) -> jax.Array:
     """The terms of F (without decay) that depend on the top K hidden layers ``z_top`` =
     z_{H−K+1} … z_H [K, B, N], given the layer below them, ``z_below`` = z_{H−K} [B, N] (K < H):
 
         F_top = (1/B) Σ_i [ ½‖y_i − ŷ(z_H,i)‖² + Σ_{ℓ>H−K} ½‖z_ℓ,i − pred_ℓ,i‖² ],
 
     so that ∂F_top/∂z_top = ∂F/∂z_top when the activity decay is 0. The layers below enter only
-    through ``z_below``: this is F of the net's top K + 1 layers with z_{H−K} as their input."""
-    top = {**params, "w_hidden": params["w_hidden"][params["w_hidden"].shape[0] - z_top.shape[0]:]}
-    e_hidden = z_top - hidden_predictions(top, jnp.concatenate([z_below[None], z_top]), spec)
+    through ``z_below``: this is F of the net's top K + 1 layers with z_{H−K} as their input.
+    ``round_off``: :func:`top_hidden_errors` at the feedforward activities, subtracted."""
+    e_hidden = top_hidden_errors(params, z_top, z_below, spec)
+    if round_off is not None:
+        e_hidden = e_hidden - round_off
     e_out = y - output_prediction(params, z_top[-1], spec)
     return 0.5 * (jnp.sum(e_hidden**2) + jnp.sum(e_out**2)) / y.shape[0]
 

@@ -9,8 +9,12 @@ error is not. Without activity decay, ∂F/∂z_ℓ = (e_ℓ − terms in e_ℓ�
 top layer, so step k (k = 0, 1, …) moves only z_{H−k} … z_H: the errors spread down one layer
 per step. With ``skip_unreached`` the first min(T, H − 1) steps are split into phases
 (:func:`error_front_phases`), each run on the layers its last step reaches. That is the same
-maths with about half the matmuls when T = H (the μPC nets); in floating point it differs by
-the round-off of the feedforward errors (zero in exact arithmetic, ~1e-7 relative in float32).
+maths with about half the matmuls when T = H (the μPC nets).
+
+From the feedforward activities (``from_feedforward``) every error is measured net of its
+round-off there (:mod:`pcrepro.core.energy`), each phase's with its own kernel: the layers the
+errors have not reached then have errors of exactly zero and stay exactly where they are, with
+or without the error front, at any matmul precision.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .energy import activity_grad, pc_energy, top_energy
+from .energy import activity_grad, feedforward_round_off, pc_energy, top_energy, top_hidden_errors
 from .nets import NetSpec, Params
 from .optim import AdamState, adam_init, adam_step
 
@@ -55,23 +59,29 @@ def infer_activities(
     activity_lr,
     n_steps: int,
     activity_decay=0.0,
+    from_feedforward: bool = False,
     skip_unreached: bool = False,
 ) -> jax.Array:
     """Run ``n_steps`` of ``optim`` ∈ {"gd", "adam"} on F from ``z0``; returns z_T.
 
-    ``skip_unreached``: compute only the layers the errors have reached (module docstring). Only
-    for ``z0`` the feedforward activities and ``activity_decay`` 0, which the caller guarantees."""
+    ``from_feedforward``: ``z0`` is the feedforward pass, and the errors are measured net of their
+    round-off there (module docstring). ``skip_unreached``: compute only the layers the errors
+    have reached; only for ``z0`` the feedforward activities and ``activity_decay`` 0, which the
+    caller guarantees."""
     if optim not in ACTIVITY_OPTIMS:
         raise ValueError(f"activity optimiser {optim!r} not in {ACTIVITY_OPTIMS}")
     phases = error_front_phases(spec.n_hidden, n_steps) if skip_unreached else [(0, n_steps)]
     z, state = z0, (adam_init(z0) if optim == "adam" else None)
     for first, steps in phases:
         if first == 0:
-            z, state = _descend(lambda v: activity_grad(params, v, x, y, spec, activity_decay),
+            round_off = feedforward_round_off(params, z0, x, spec) if from_feedforward else None
+            z, state = _descend(lambda v, r=round_off: activity_grad(params, v, x, y, spec, activity_decay, r),
                                 z, state, optim, activity_lr, steps)
             continue
+        round_off = (jax.lax.stop_gradient(top_hidden_errors(params, z0[first:], z0[first - 1], spec))
+                     if from_feedforward else None)
         top_state = None if state is None else AdamState(state.mu[first:], state.nu[first:], state.count)
-        top, top_state = _descend(lambda v, below=z[first - 1]: _top_grad(params, v, below, y, spec),
+        top, top_state = _descend(lambda v, below=z[first - 1], r=round_off: _top_grad(params, v, below, y, spec, r),
                                   z[first:], top_state, optim, activity_lr, steps)
         z = _with_top(z, top)
         if state is not None:

@@ -24,7 +24,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from .energy import mse_loss, pc_energy
+from .energy import feedforward_round_off, mse_loss, pc_energy
 from .inference import infer_activities
 from .nets import NetSpec, forward, init_params, predict
 from .optim import adam_init, adam_step, sgd_step
@@ -34,7 +34,11 @@ STATUS_NAMES = {RUNNING: "ok", DIVERGED: "diverged", NO_LEARNING: "no_learning"}
 ALGORITHMS = ("pc", "bp")
 WEIGHT_OPTIMS = ("adam", "sgd")
 DTYPES = ("float32", "float64")
-MATMUL_PRECISIONS = ("highest", "default")
+# of the step's matmuls: full float32 on CUDA cores; the device's default (TF32 on NVIDIA GPUs,
+# ~1e-3 relative); float32-grade algorithms on tensor cores (~1e-7 in XLA's tests; the CPU
+# rejects TF32_TF32_F32_X3). An explicit algorithm casts float64 operands to float32, so a
+# float64 step always runs at "highest".
+MATMUL_PRECISIONS = ("highest", "default", "TF32_TF32_F32_X3", "BF16_BF16_F32_X6")
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ class TrainSpec:
     no_learning_acc: float = 15.0
     record_condition_number: bool = False
     dtype: str = "float32"  # of weights, activities and data; float64 needs jax_enable_x64
-    # of the step's matmuls: "highest" (full float32) or "default" (the device's: TF32 on NVIDIA GPUs)
+    # of the step's matmuls, one of MATMUL_PRECISIONS (config compute.matmul_precision, per platform)
     matmul_precision: str = "highest"
     # inference computes only the layers the errors have reached (pcrepro.core.inference): exact
     # only without activity decay, so for cells whose runs all have decay 0
@@ -74,6 +78,9 @@ class TrainSpec:
             raise ValueError(f"matmul_precision {self.matmul_precision!r} not in {MATMUL_PRECISIONS}")
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype {self.dtype!r} not in {DTYPES} (config key compute.dtype)")
+        if self.dtype == "float64" and self.matmul_precision != "highest":
+            raise ValueError(f"matmul_precision {self.matmul_precision!r} would cast a float64 step's matmuls: "
+                             "float64 cells run at 'highest'")
 
     def steps_per_epoch(self, n_train: int) -> int:
         full = n_train // self.batch_size  # the last incomplete batch is dropped
@@ -129,10 +136,11 @@ def train_step(state: RunState, hyper: RunHyper, x, y, step, spec: TrainSpec):
     for BP).
 
     Its matmuls run at ``spec.matmul_precision``, by default full float32 (``"highest"``). A GPU's
-    default for float32 is TF32, and with it the 128-layer μPC net (N = 512, activity lr 0.5, weight lr 0.1) diverged
-    within 40 steps on an H200, where full float32, float64 and jpc from the same weights trained
-    alike (benchmarks/deep_mupc_vs_jpc.py, 2026-11-30). A CPU computes float32 matmuls in full
-    precision either way."""
+    default for float32 is TF32, with which the 128-layer μPC net (N = 512, activity lr 0.5,
+    weight lr 0.1) diverged on an H200 where full float32, float64 and jpc from the same weights
+    trained alike (benchmarks/deep_mupc_vs_jpc.py). The errors are measured net of their
+    feedforward round-off (:mod:`pcrepro.core.energy`), so a layer no error has reached keeps its
+    weights exactly, at any precision."""
     with jax.default_matmul_precision(spec.matmul_precision):
         return _train_step(state, hyper, x, y, step, spec)
 
@@ -149,9 +157,12 @@ def _train_step(state: RunState, hyper: RunHyper, x, y, step, spec: TrainSpec):
             activity_lr=hyper.activity_lr,
             n_steps=spec.n_infer_steps,
             activity_decay=hyper.activity_decay,
+            from_feedforward=True,
             skip_unreached=spec.skip_unreached_layers,
         )
-        energy, grads = jax.value_and_grad(pc_energy)(params, z, x, y, net, hyper.activity_decay)
+        # errors net of their round-off at z0: a layer no error has reached gets a zero gradient
+        round_off = feedforward_round_off(params, z0, x, net)
+        energy, grads = jax.value_and_grad(pc_energy)(params, z, x, y, net, hyper.activity_decay, round_off)
     else:
         loss, grads = jax.value_and_grad(lambda p: mse_loss(predict(p, x, net), y))(params)
         energy = loss

@@ -318,15 +318,17 @@ def train_spec(cell: dict) -> TrainSpec:
 
 def training_cells(study: str, config: dict) -> dict[str, dict]:
     """A training study's cells from the whole config: its preset grid, plus what every cell takes
-    from outside its study: the input normalisation of its dataset (``data.normalisation``) and
-    the training precision (the study's own ``dtype`` where its grid names one, as the paper
-    preset does for the studies the reference trained in float64; else ``compute.dtype``)."""
+    from outside its study: the input normalisation of its dataset (``data.normalisation``), the
+    training precision (the study's own ``dtype`` where its grid names one, as the paper preset
+    does for the studies the reference trained in float64; else ``compute.dtype``) and the
+    matmuls' precision per platform (``compute.matmul_precision``, resolved where the cell runs)."""
     grids = preset_config(config)
     dtype = grids.get(study, {}).get("dtype") or config.get("compute", {}).get("dtype", "float32")
     cells = {}
     for cell in STUDY_CELLS[study](grids).values():
         cell = {**cell, "normalisation": dataset_normalisation(config, cell["dataset"]),
-                "train": {**cell["train"], "dtype": dtype}}
+                "train": {**cell["train"], "dtype": dtype},
+                "matmul_precision": config.get("compute", {}).get("matmul_precision", "highest")}
         cells[cell_id(cell)] = cell
     return cells
 

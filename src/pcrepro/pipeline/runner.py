@@ -34,6 +34,7 @@ import pandas as pd
 
 from ..core.periods import initial_condition_numbers, train_period
 from ..core.training import (
+    MATMUL_PRECISIONS,
     RUNNING,
     STATUS_NAMES,
     RunHyper,
@@ -135,16 +136,30 @@ def batch_sharding(n_devices: int) -> jax.sharding.Sharding | None:
 
 
 def inference_on_this_platform(spec: TrainSpec, activity_decays: Sequence[float]) -> TrainSpec:
-    """The spec a cell trains with here: on the CPU a PC cell whose runs all have activity decay 0
-    computes only the layers the errors have reached (:attr:`TrainSpec.skip_unreached_layers`,
-    about half the matmuls of a μPC step with T = H; the same maths). Elsewhere the spec is kept:
-    the GPU's step is the one measured there (docs/benchmarks.md)."""
+    """The spec a cell trains with: a PC cell whose runs all have activity decay 0 computes only
+    the layers the errors have reached (:attr:`TrainSpec.skip_unreached_layers`, about half the
+    matmuls of a μPC step with T = H; the same maths, and with the errors measured net of their
+    feedforward round-off the same layers stay exactly still), on every platform."""
     decayed = any(float(d) != 0.0 for d in activity_decays)
     if spec.skip_unreached_layers and decayed:
         raise ValueError("skip_unreached_layers needs activity decay 0 for every run (runs.activity_decays)")
-    if spec.algorithm != "pc" or jax.default_backend() != "cpu" or decayed:
+    if spec.algorithm != "pc" or decayed:
         return spec
     return dataclasses.replace(spec, skip_unreached_layers=True)
+
+
+def matmul_precision_here(setting: dict | str | None, dtype: str, platform: str | None = None) -> str:
+    """The training matmuls' precision on ``platform`` (default: JAX's backend) from the config's
+    ``compute.matmul_precision`` (a precision, or one per platform: ``{cpu: …, gpu: …}``; missing
+    means ``highest``). A float64 cell always runs at ``highest``: an explicit algorithm would
+    cast its operands to float32."""
+    platform = platform or jax.default_backend()
+    chosen = setting.get(platform, "highest") if isinstance(setting, dict) else (setting or "highest")
+    if chosen not in MATMUL_PRECISIONS:
+        raise ValueError(f"compute.matmul_precision for {platform}: {chosen!r} is not one of {MATMUL_PRECISIONS}")
+    if platform == "cpu" and chosen == "TF32_TF32_F32_X3":
+        raise ValueError("compute.matmul_precision.cpu: XLA:CPU has no TF32_TF32_F32_X3; use highest")
+    return "highest" if dtype == "float64" else chosen
 
 
 # above this many bytes of hidden weights on one device, a CPU trains its runs one after another
@@ -425,6 +440,8 @@ def run_cell(cell: dict, dataset_path: str | Path, *, max_runs_per_program: int 
     r = cell["runs"]
     runs = run_grid(r["seeds"], r["activity_lrs"], r["weight_lrs"], r["activity_decays"])
     cid = cell_id(cell)
+    precision = matmul_precision_here(cell.get("matmul_precision"), cell["train"].get("dtype", "float32"))
+    cell = {**cell, "train": {**cell["train"], "matmul_precision": precision}}
     table = train_cell(train_spec(cell), runs, data, max_runs_per_program=max_runs_per_program,
                        log=log, label=cid, checkpoint=checkpoint, checkpoint_every_s=checkpoint_every_s)
     static = {**cell["net"], **cell["train"], "dataset": cell["dataset"]}
@@ -435,9 +452,10 @@ def run_cell(cell: dict, dataset_path: str | Path, *, max_runs_per_program: int 
     table["study"] = cell["study"]
     table["cell"] = cid
     table["data_source"] = data.source
+    table["matmul_precision"] = precision
     return table
 
 
 __all__ = ["CellRecord", "Programs", "schedule", "devices_for_runs", "devices_for_batch", "device_mesh",
-           "batch_sharding", "inference_on_this_platform", "runs_in_sequence", "build_programs", "initial_record",
+           "batch_sharding", "inference_on_this_platform", "matmul_precision_here", "runs_in_sequence", "build_programs", "initial_record",
            "running_chunks", "train_one_period", "save_checkpoint", "resume", "results_table", "train_cell", "run_cell"]
