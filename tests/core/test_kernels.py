@@ -11,6 +11,7 @@ from reference import naive_energy, naive_forward, unstack
 
 from pcrepro.core import theory
 from pcrepro.core.energy import (
+    RoundOff,
     activity_grad,
     activity_grad_explicit,
     mse_loss,
@@ -76,9 +77,18 @@ def test_written_out_activity_gradient_equals_autodiff(param_type, skips, act_fn
     z = z.at[0, 0, :3].set(0.0)
     np.testing.assert_allclose(activity_grad_explicit(params, z, x, y, spec, decay),
                                activity_grad(params, z, x, y, spec, decay), rtol=1e-10, atol=1e-12)
+    off = _round_off(z)  # errors net of a feedforward round-off: the same in both forms
+    np.testing.assert_allclose(activity_grad_explicit(params, z, x, y, spec, decay, off),
+                               activity_grad(params, z, x, y, spec, decay, off), rtol=1e-10, atol=1e-12)
     spec, params, x, y, z = _problem(param_type, skips, act_fn, n_hidden=1)  # no hidden weights
     np.testing.assert_allclose(activity_grad_explicit(params, z, x, y, spec, decay),
                                activity_grad(params, z, x, y, spec, decay), rtol=1e-12, atol=1e-14)
+
+
+def _round_off(z):
+    """A made-up feedforward round-off of the errors (any constant serves the identity)."""
+    k1, k2 = jax.random.split(jax.random.PRNGKey(11))
+    return RoundOff(1e-3 * jax.random.normal(k1, z[0].shape, z.dtype), 1e-3 * jax.random.normal(k2, z[1:].shape, z.dtype))
 
 
 FAST_KERNEL_CASES = [("mupc", True, "relu"), ("sp", False, "tanh")]  # the rest interpret slowly: slow lane
@@ -94,6 +104,10 @@ def test_kernel_reading_each_hidden_weight_once_gives_the_activity_gradient(para
     expected = activity_grad(params, z, x, y, spec, 0.3)
     fused = activity_grad_fused(params, z, x, y, spec, 0.3, interpret=True, row_block=4, col_block=2)
     np.testing.assert_allclose(fused, expected, rtol=1e-10, atol=1e-12)
+    off = _round_off(z)
+    np.testing.assert_allclose(activity_grad_fused(params, z, x, y, spec, 0.3, off, interpret=True, row_block=4,
+                                                   col_block=2),
+                               activity_grad(params, z, x, y, spec, 0.3, off), rtol=1e-10, atol=1e-12)
     spec, params, x, y, z = _problem(param_type, skips, act_fn, n_hidden=1, width=8)  # no hidden weights
     np.testing.assert_allclose(activity_grad_fused(params, z, x, y, spec, interpret=True),
                                activity_grad(params, z, x, y, spec), rtol=1e-12, atol=1e-14)

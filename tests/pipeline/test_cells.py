@@ -193,3 +193,36 @@ def test_cells_command_writes_the_cells_the_workflow_trains(tmp_path):
     expected = training_cells("mupc_bp_baseline", _config("quick"))
     written = {p.stem: json.loads(p.read_text()) for p in tmp_path.glob("*.json")}
     assert written == json.loads(json.dumps(expected))
+
+
+def test_budget_charges_the_error_front_and_float64():
+    """The error front's share is the hidden matmuls its phases compute (each phase leaves out the
+    layers below its first, in the energy's forward and in ∂F/∂z), a decayed cell pays every
+    layer, and a float64 cell FLOAT64_STEP_FACTOR times its float32 step."""
+    import dataclasses
+
+    from pcrepro.core.inference import error_front_phases
+    from pcrepro.pipeline.budget import FLOAT64_STEP_FACTOR, computed_flops, run_step_seconds, step_flops
+
+    net = NetSpec(784, 512, 16, 10, "relu", "mupc", True, "standard_gauss")
+    spec = TrainSpec(net, "pc", n_infer_steps=16, batch_size=64)
+    front = dataclasses.replace(spec, skip_unreached_layers=True)
+    hidden, first_layer = 2 * 64 * 512**2, 2 * 64 * 784 * 512
+    phases = error_front_phases(16, 16)
+    # the energy's forward and ∂F/∂z over the layers a phase runs on, by hand: z_f … z_H, predicted
+    # from z_{f−1} … z_{H−1} (H − f hidden matmuls each way, no input layer), and the output layer
+    out = 2 * 64 * 512 * 10
+    inference = sum(steps * (2 * (16 - first) * hidden + 2 * out) if first else steps * (first_layer + 2 * 15 * hidden
+                                                                                           + 2 * out)
+                    for first, steps in phases)
+    fwd = first_layer + 15 * hidden + out
+    by_hand = fwd + inference + 2 * fwd
+    assert computed_flops(front) == by_hand and computed_flops(spec) == step_flops(spec)
+    assert 0.4 < by_hand / step_flops(spec) < 0.7  # about half at T = H
+    cell = {"runs": {"activity_decays": [0.0]}}
+    decayed = {"runs": {"activity_decays": [0.0, 0.1]}}
+    assert run_step_seconds(cell, spec) == pytest.approx(run_step_seconds(decayed, spec) * by_hand / step_flops(spec))
+    f64 = dataclasses.replace(spec, dtype="float64")
+    assert run_step_seconds(cell, f64) == pytest.approx(FLOAT64_STEP_FACTOR * run_step_seconds(cell, spec))
+    bp = TrainSpec(net, "bp")
+    assert run_step_seconds(cell, bp) == run_step_seconds(decayed, bp)  # BP has no inference to skip

@@ -113,6 +113,7 @@ def activity_grad_from_hidden(
     activity_decay: jax.Array | float,
     e_hidden: jax.Array,
     sent_back: jax.Array,
+    input_round_off: jax.Array | None = None,
 ) -> jax.Array:
     """∂F/∂z from the hidden layers' prediction errors ``e_hidden`` = e_2 … e_H and the errors
     they send back, ``sent_back`` = e_ℓ₊₁ W_ℓ₊₁ (both [H−1, B, N]):
@@ -120,10 +121,13 @@ def activity_grad_from_hidden(
         B · ∂F/∂z_ℓ = e_ℓ − a_ℓ₊₁ φ′(z_ℓ) ⊙ (e_ℓ₊₁ W_ℓ₊₁) − s · e_ℓ₊₁ + decay · z_ℓ   (ℓ < H)
         B · ∂F/∂z_H = e_H − a_L φ′(z_H) ⊙ (e_out W_L) + decay · z_H            (e_out = y − ŷ)
 
-    with s = 1 where the net has skips, else 0; the input and output layers are computed here."""
+    with s = 1 where the net has skips, else 0; the input and output layers are computed here
+    (e_1 less ``input_round_off`` where given)."""
     sc = spec.scalings
     _, dphi_z = jax.jvp(spec.phi, (z,), (jnp.ones_like(z),))
     e_in = z[0] - input_prediction(params, x, spec)
+    if input_round_off is not None:
+        e_in = e_in - input_round_off
     e_out = y - output_prediction(params, z[-1], spec)
     back_hidden = sc.a_hidden * dphi_z[:-1] * sent_back
     if spec.skips:
@@ -141,11 +145,15 @@ def activity_grad_explicit(
     y: jax.Array,
     spec: NetSpec,
     activity_decay: jax.Array | float = 0.0,
+    round_off: RoundOff | None = None,
 ) -> jax.Array:
     """∂F/∂z written out (:func:`activity_grad_from_hidden`), the same function as
     :func:`activity_grad`: two batched matmuls over the hidden weights (the prediction and the
     error sent back), as autodiff's; written out so that a device can be given the form it runs
     fastest (benchmarks/bench_mupc_step.py)."""
     e_hidden = z[1:] - hidden_predictions(params, z, spec)
+    if round_off is not None:
+        e_hidden = e_hidden - round_off.hidden
     sent_back = jnp.einsum("lbo,loi->lbi", e_hidden, params["w_hidden"])
-    return activity_grad_from_hidden(params, z, x, y, spec, activity_decay, e_hidden, sent_back)
+    return activity_grad_from_hidden(params, z, x, y, spec, activity_decay, e_hidden, sent_back,
+                                     None if round_off is None else round_off.input)

@@ -108,16 +108,23 @@ def activity_grad_fused(
     y: jax.Array,
     spec: NetSpec,
     activity_decay: jax.Array | float = 0.0,
+    round_off=None,
     *,
     interpret: bool = False,
     row_block: int = ROW_BLOCK,
     col_block: int = COL_BLOCK,
 ) -> jax.Array:
     """∂F/∂z (:func:`pcrepro.core.energy.activity_grad_from_hidden`) with the hidden layers' two
-    products from :func:`hidden_errors_and_backprop`."""
+    products from :func:`hidden_errors_and_backprop`. A ``round_off``
+    (:class:`pcrepro.core.energy.RoundOff`) is taken off the errors after the kernel, at the cost
+    of one more matmul (r W)."""
     if z.shape[0] > 1:
         e_hidden, sent_back = hidden_errors_and_backprop(params, z, spec, interpret=interpret,
                                                          row_block=row_block, col_block=col_block)
     else:  # no hidden weights
         e_hidden = sent_back = z[1:]
-    return activity_grad_from_hidden(params, z, x, y, spec, activity_decay, e_hidden, sent_back)
+    if round_off is None:
+        return activity_grad_from_hidden(params, z, x, y, spec, activity_decay, e_hidden, sent_back)
+    sent_back = sent_back - jnp.einsum("lbo,loi->lbi", round_off.hidden, params["w_hidden"])
+    return activity_grad_from_hidden(params, z, x, y, spec, activity_decay, e_hidden - round_off.hidden, sent_back,
+                                     round_off.input)

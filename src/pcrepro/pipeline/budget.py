@@ -7,7 +7,12 @@ was measured on an H200 with the training step's full-float32 matmuls
 (``benchmarks/results/h200_gpu_check_2026-11-30.jsonl``); the smaller shapes were measured on an
 H100 at TF32 (``h100_mupc_step_2026-11-23.jsonl``), before the step ran at full float32, and are
 scaled by the paper shape's ratio of the two (an upper bound: small shapes are latency-bound and
-lose less to full precision). Cells whose runs were measured to stop at their first evaluation
+lose less to full precision). Two factors are estimates, not yet measured on a GPU: a PC cell
+without activity decay computes only the layers the errors have reached (the error front,
+:func:`computed_flops`), charged at its share of the step's matmuls; a float64 cell is charged
+:data:`FLOAT64_STEP_FACTOR` times its float32 step (Hopper runs float64 matmuls on its DMMA tensor
+cores at about the rate of float32 on CUDA cores, and moves twice the bytes). Cells whose runs
+were measured to stop at their first evaluation
 (:data:`STOPPED_BY_FIRST_EVALUATION`) are charged up to that step: a stopped run is not trained
 further. κ(H_z) during
 training adds a dense eigendecomposition per run and evaluation, scaled as n³ from the
@@ -17,6 +22,7 @@ times measured on the same GPU are added as they are (docs/benchmarks.md).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Callable
 
@@ -41,6 +47,8 @@ MEASURED_STEPS = (
 # by its first evaluation at step test_every: standard PC at the paper's deepest shape, 12 of 12
 # runs over 4 (weight lr, activity lr) pairs from 0.01 to 0.5 (H200, 2026-11-30, gpu_check)
 STOPPED_BY_FIRST_EVALUATION = frozenset({("sp", "relu", 128, 512)})
+# float64 step / float32 step at "highest" on an H100/H200: an estimate (1.2–1.6×), to be measured
+FLOAT64_STEP_FACTOR = 1.4
 KAPPA_SECONDS_AT_16384 = 2.4  # one dense eigvalsh of H_z, n = 16384, H100 (float32)
 COMPILE_SECONDS_PER_CELL = 5.0  # measured compile of one cell's program: 2.9–5.0 s
 # whole-job GPU minutes of the analysis families, measured / extrapolated from measured jobs (docs/figures.md, docs/benchmarks.md)
@@ -62,6 +70,24 @@ def step_flops(spec: TrainSpec) -> float:
         return 3.0 * fwd
     dz = 2 * b * sum(layer[1:])
     return fwd + spec.n_infer_steps * (fwd + dz) + 2 * fwd
+
+
+def computed_flops(spec: TrainSpec) -> float:
+    """Matmul FLOPs one step computes: :func:`step_flops`, less the hidden layers an error-front
+    phase leaves out (:func:`pcrepro.core.inference.error_front_phases`) when the spec skips
+    unreached layers."""
+    full = step_flops(spec)
+    if not spec.skip_unreached_layers:
+        return full
+    from pcrepro.core.inference import error_front_phases
+
+    net, b = spec.net, spec.batch_size
+    hidden, first_layer = 2 * b * net.width**2, 2 * b * net.input_dim * net.width
+    # a phase on z_f … z_H (f ≥ 1) predicts them from z_{f−1} … : it leaves out the input layer's
+    # prediction and f − 1 hidden matmuls each way (the prediction and the error sent back)
+    left_out = sum(steps * (first_layer + 2 * (first - 1) * hidden)
+                   for first, steps in error_front_phases(net.n_hidden, spec.n_infer_steps) if first > 0)
+    return full - left_out
 
 
 def _measured_points() -> tuple[np.ndarray, np.ndarray]:
@@ -104,10 +130,19 @@ def charged_steps(spec: TrainSpec, n_train: int) -> int:
     return steps
 
 
+def run_step_seconds(cell: dict, spec: TrainSpec) -> float:
+    """Estimated GPU seconds of one run's step: the measured step of its matmul count, at the
+    error front's share where its runs have no activity decay, × :data:`FLOAT64_STEP_FACTOR` in float64."""
+    if spec.algorithm == "pc" and not any(float(d) for d in cell["runs"].get("activity_decays") or [0.0]):
+        spec = dataclasses.replace(spec, skip_unreached_layers=True)
+    seconds = seconds_per_run_step(step_flops(spec)) * computed_flops(spec) / step_flops(spec)
+    return seconds * (FLOAT64_STEP_FACTOR if spec.dtype == "float64" else 1.0)
+
+
 def cell_seconds(cell: dict, spec: TrainSpec, n_train: int) -> float:
     """Estimated GPU seconds of one cell: compile, every run's charged steps, κ(H_z) evaluations."""
     steps = charged_steps(spec, n_train)
-    seconds = COMPILE_SECONDS_PER_CELL + n_runs(cell) * steps * seconds_per_run_step(step_flops(spec))
+    seconds = COMPILE_SECONDS_PER_CELL + n_runs(cell) * steps * run_step_seconds(cell, spec)
     if spec.record_condition_number:
         n_evals = steps // spec.test_every + 1
         seconds += n_runs(cell) * n_evals * kappa_seconds(spec.net.width * spec.net.n_hidden)
@@ -148,14 +183,20 @@ def training_budget(study: str, cells: dict[str, dict], train_spec: Callable[[di
         run_epochs += n_runs(cell) * spec.epochs
         seconds += cell_seconds(cell, spec, n_train[cell["dataset"]])
     return {"study": study, "cells": len(cells), "runs": int(runs), "run_epochs": int(run_epochs),
-            "gpu_hours": seconds / 3600, "basis": "model from measured GPU steps"}
+            "gpu_hours": seconds / 3600, "basis": "model from measured GPU steps" + (
+                " (float64: estimated factor)" if any(train_spec(c).dtype == "float64" for c in cells.values()) else "")}
 
 
 def paper_budget(grids: dict) -> pd.DataFrame:
-    """The table for a preset's grids (the training studies present, plus the analysis families)."""
+    """The table for a preset's grids (the training studies present, in the precision their grid
+    names, plus the analysis families)."""
     from .cells import CELL_GRID, STUDY_CELLS, train_spec
 
-    rows = [training_budget(study, build(grids), train_spec, N_TRAIN)
+    def in_dtype(study: str, cells: dict[str, dict]) -> dict[str, dict]:
+        dtype = grids.get(study, {}).get("dtype", "float32")
+        return {cid: {**c, "train": {**c["train"], "dtype": dtype}} for cid, c in cells.items()}
+
+    rows = [training_budget(study, in_dtype(study, build(grids)), train_spec, N_TRAIN)
             for study, build in STUDY_CELLS.items() if CELL_GRID.get(study, study) in grids]
     rows += [{"study": s, "cells": None, "runs": None, "run_epochs": None, "gpu_hours": m / 60,
               "basis": "measured whole jobs (H100)"} for s, m in ANALYSIS_MINUTES.items() if s in grids]
