@@ -25,6 +25,7 @@ rule chains_depth:
     wildcard_constraints:
         n_hidden=r"\d+",
     params:
+        code=code_version("chains_depth.py"),
         grid=CHAINS,
         fast_compile=False,  # fully optimised XLA is faster here even at quick scale (41 s vs 54 s in all, 2-core CPU)
     log:
@@ -44,6 +45,7 @@ for _family in CHAINS_FAMILIES:
         output:
             figures(_family, CHAINS_FILES[_family]),
         params:
+            code=code_version("plot_chains.py"),
             family=_family,
             grid=CHAINS,
             figures_root=under(FIGURES),

@@ -19,6 +19,7 @@ rule claims_study:
     wildcard_constraints:
         study="|".join(CLAIM_STUDIES),
     params:
+        code=code_version("claims_study.py"),
         grids={k: GRIDS[k] for k in CLAIM_GRIDS},
         preset=PRESET,
         results=under(RESULTS),
@@ -40,6 +41,7 @@ rule claims:
         json=f"{RESULTS}/claims.json",
         html=report(f"{RESULTS}/claims.html", caption="../report/claims.rst", category="0 · Claims"),
     params:
+        code=code_version("claims.py"),
         preset=PRESET,
     log:
         f"logs/{PRESET}/claims.log",

@@ -7,6 +7,7 @@ from pathlib import Path
 from pcrepro.data import FetchOptions, unobtainable, unreadable_prepared
 from pcrepro.pipeline.budget import fast_compile_pays, job_minutes
 from pcrepro.pipeline.config import dataset_normalisation, preset_config
+from pcrepro.pipeline.provenance import code_hash
 from pcrepro.pipeline.results import unreadable_table
 from pcrepro.plots.catalogue import load_catalogue, write_captions
 
@@ -41,6 +42,15 @@ STUDY_TITLES = {
     "eo": "Seed 003 · error- vs state-based PC",
     "dd": "Seed 004 · two-layer linear net, double descent",
 }
+
+
+def code_version(script):
+    """The hash of the code a rule's script runs: the script and the package modules it imports,
+    without docstrings and comments (pcrepro.pipeline.provenance). Every scripted rule has it as
+    a parameter, so that a change of substance in that code plans the job again (Snakemake's
+    params trigger; `snakemake -n` gives the reason)."""
+    checkout = Path(workflow.basedir) / "src" / "pcrepro"
+    return code_hash(Path(workflow.basedir) / "workflow_scripts" / script, *([checkout] if checkout.is_dir() else []))
 
 
 def prepared_dataset(name):

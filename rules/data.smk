@@ -8,6 +8,7 @@ rule prepare_dataset:
     wildcard_constraints:
         dataset="MNIST|FashionMNIST|EMNIST",
     params:
+        code=code_version("prepare_dataset.py"),
         # Only what decides the content: where the raw files come from (data.mirror, download,
         # retries, timeout_s) is read from the config by the script, so changing the route does
         # not rerun anything built from the same verified (checksummed) files.
@@ -25,6 +26,8 @@ rule prepare_mnist1d:
     """MNIST-1D, regenerated locally by the mnist1d package."""
     output:
         f"{DATA_DIR}/prepared/MNIST-1D.npz",
+    params:
+        code=code_version("prepare_mnist1d.py"),
     log:
         "logs/data/MNIST-1D.log",
     localrule: True

@@ -20,6 +20,7 @@ rule dln_config:
     output:
         f"{RESULTS}/dln_hessian/{{config}}.npz",
     params:
+        code=code_version("dln_config.py"),
         grid=DLN,
         fast_compile=False,  # fully optimised XLA is faster here even at quick scale (86 s vs 98 s in all, 2-core CPU)
     resources:
@@ -45,6 +46,7 @@ for _family in DLN_FAMILIES:
         output:
             figures(_family, DLN_FILES[_family]),
         params:
+            code=code_version("plot_dln.py"),
             family=_family,
             grid=DLN,
             results=under(f"{RESULTS}/dln_hessian", of="input"),

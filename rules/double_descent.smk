@@ -17,6 +17,7 @@ rule dd_simulate:
     wildcard_constraints:
         init="|".join(DD_INITS),
     params:
+        code=code_version("dd_simulate.py"),
         grid=DD,
         fast_compile=FAST_COMPILE,
     log:
@@ -34,6 +35,7 @@ rule double_descent_figures:
     output:
         [f for family, files in DD_FILES.items() for f in figures(family, files)],
     params:
+        code=code_version("plot_double_descent.py"),
         files=DD_FILES,
         plot_points=DD["plot_points"],
         vector_fields=DD["vector_fields"],

@@ -18,6 +18,7 @@ rule error_optim_compare:
     output:
         EO_RESULT,
     params:
+        code=code_version("error_optim_compare.py"),
         grid={**EO, "normalisation": normalisation(EO["dataset"])},
         fast_compile=FAST_COMPILE,
     resources:
@@ -39,6 +40,7 @@ rule error_optim_figures:
     output:
         [f for family, files in EO_FILES.items() for f in figures(family, files)],
     params:
+        code=code_version("plot_error_optim.py"),
         files=EO_FILES,
         layers=EO["plot_layers"],
         preset=PRESET,

@@ -38,6 +38,7 @@ rule mupc_sweeps_figures:
     output:
         **MUPC_SWEEPS_FIGURES,
     params:
+        code=code_version("plot_mupc_sweeps.py"),
         grid={k: SWEEPS.get(k) for k in ("act_fns", "depth_sweep", "width_sweep", "select_by", "condition_numbers")},
         stopped_run_score=config["selection"]["stopped_run_score"],
         preset=PRESET,
@@ -72,6 +73,7 @@ rule mupc_pc_sweeps_figures:
     output:
         **PC_SWEEPS_FIGURES,
     params:
+        code=code_version("plot_mupc_pc_sweeps.py"),
         grid={k: PC_SWEEPS[k] for k in ("datasets", "act_fns", "width", "n_hiddens", "variants", "select_by",
                                           "condition_numbers")},
         stopped_run_score=config["selection"]["stopped_run_score"],
@@ -105,6 +107,7 @@ rule mupc_activity_decay:
     output:
         DECAY_FIGURES,
     params:
+        code=code_version("plot_mupc_activity_decay.py"),
         activity_lrs=DECAY["activity_lrs"],
         stopped_run_score=config["selection"]["stopped_run_score"],
         preset=PRESET,
@@ -134,6 +137,7 @@ rule mupc_bp_baseline:
     output:
         BP_BASELINE_FIGURES,
     params:
+        code=code_version("plot_mupc_bp_baseline.py"),
         blocks=BP_BASELINE["blocks"],
         stopped_run_score=config["selection"]["stopped_run_score"],
         preset=PRESET,
@@ -160,6 +164,7 @@ rule mupc_long_runs:
     output:
         LONG_RUNS_FIGURES,
     params:
+        code=code_version("plot_mupc_long_runs.py"),
         blocks=LONG_RUNS["blocks"],
         n_hidden=LONG_RUNS["n_hidden"],
         stopped_run_score=config["selection"]["stopped_run_score"],
@@ -190,6 +195,7 @@ rule mupc_hp_transfer:
     output:
         figures("mupc_hp_transfer", [row[-1] for row in TRANSFER_CONTOURS]),
     params:
+        code=code_version("plot_mupc_hp_transfer.py"),
         contours=[row[:-1] for row in TRANSFER_CONTOURS],
         select_by=TRANSFER["select_by"],
         failed_if=TRANSFER["failed_if"],
@@ -218,6 +224,7 @@ rule mupc_pc_baseline:
     output:
         PC_BASELINE_FIGURES,
     params:
+        code=code_version("plot_mupc_pc_baseline.py"),
         dataset=TRANSFER["dataset"],
         act_fns=TRANSFER["act_fns"],
         width=TRANSFER["depth_sweep"]["width"],
@@ -261,6 +268,7 @@ rule mupc_vs_pc_vs_bp:
     output:
         **MUPC_VS_PC_VS_BP_FIGURES,
     params:
+        code=code_version("plot_mupc_vs_pc_vs_bp.py"),
         grid={k: VS[k] for k in ("dataset", "epochs", "act_fns", "width", "n_hiddens", "bp_n_hiddens", "comparison")},
         blocks=LONG_RUNS["blocks"],
         mupc_select_by=SWEEPS["select_by"],

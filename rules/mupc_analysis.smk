@@ -27,6 +27,7 @@ rule mupc_activity_hessian_cell:
         summary=f"{RESULTS}/mupc_activity_hessian/{{setting}}/{{act}}.parquet",
         precision=f"{RESULTS}/mupc_activity_hessian/{{setting}}/{{act}}_precision.csv",
     params:
+        code=code_version("activity_hessian_cell.py"),
         grid=config_slice(ACTIVITY_HESSIAN, "widths", "n_hiddens", "seeds", "eigen_dtype", "precision_check_size"),
         fast_compile=FAST_COMPILE,
     resources:
@@ -50,6 +51,7 @@ rule mupc_activity_hessian:
         figures("mupc_activity_hessian", activity_hessian_files(ACTIVITY_HESSIAN)),
         precision=f"{FIGURES}/mupc_activity_hessian/precision_check.csv",
     params:
+        code=code_version("plot_activity_hessian.py"),
         grid=ACTIVITY_HESSIAN,
         results=under(f"{RESULTS}/mupc_activity_hessian", of="input"),
         figures_root=under(FIGURES),
@@ -70,6 +72,7 @@ rule mupc_forward_pass_cell:
     output:
         f"{RESULTS}/mupc_forward_pass/{{act}}_{{optim}}.parquet",
     params:
+        code=code_version("forward_pass_cell.py"),
         grid=config_slice(FORWARD_PASS, "settings", "widths", "depths", "lr", "batch_size", "n_steps", "seed"),
         normalisation=normalisation(FORWARD_PASS["dataset"]),
         fast_compile=FAST_COMPILE,
@@ -93,6 +96,7 @@ rule mupc_forward_pass:
     output:
         figures("mupc_forward_pass", forward_pass_files(FORWARD_PASS)),
     params:
+        code=code_version("plot_forward_pass.py"),
         grid=FORWARD_PASS,
         figures_root=under(FIGURES),
         preset=PRESET,
@@ -115,6 +119,7 @@ rule mupc_energy_theory_phase:
     output:
         f"{RESULTS}/mupc_energy_theory/phase_{{param_type}}.parquet",
     params:
+        code=code_version("energy_theory_cell.py"),
         run=config_slice(ENERGY_THEORY, *_ENERGY_RUN_KEYS),
         normalisation=normalisation(ENERGY_THEORY["dataset"]),
         grid=lambda wc: {"act_fns": ["linear"], "widths": ENERGY_THEORY["phase"]["widths"],
@@ -140,6 +145,7 @@ rule mupc_energy_theory_width:
     output:
         f"{RESULTS}/mupc_energy_theory/width_{{param_type}}.parquet",
     params:
+        code=code_version("energy_theory_cell.py"),
         run=config_slice(ENERGY_THEORY, *_ENERGY_RUN_KEYS),
         normalisation=normalisation(ENERGY_THEORY["dataset"]),
         grid={"act_fns": ENERGY_THEORY["width_study"]["act_fns"], "widths": ENERGY_THEORY["width_study"]["widths"],
@@ -165,6 +171,7 @@ rule mupc_energy_theory:
     output:
         figures("mupc_energy_theory", energy_theory_files(ENERGY_THEORY)),
     params:
+        code=code_version("plot_energy_theory.py"),
         grid=ENERGY_THEORY,
         figures_root=under(FIGURES),
         preset=PRESET,

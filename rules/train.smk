@@ -13,6 +13,7 @@ rule train_cell:
     output:
         f"{RESULTS}/{{study}}/runs/{{cell}}.parquet",
     params:
+        code=code_version("train_cell.py"),
         cell=lambda wc: CELLS[wc.study][wc.cell],
         max_runs_per_program=config["compute"]["max_runs_per_program"],
         # XLA's cheapest pipeline only where compiling, not training, dominates the job
@@ -35,6 +36,8 @@ rule aggregate:
         study_runs,
     output:
         f"{RESULTS}/{{study}}/runs.parquet",
+    params:
+        code=code_version("aggregate.py"),
     log:
         f"logs/{PRESET}/{{study}}/aggregate.log",
     localrule: True
@@ -51,6 +54,7 @@ rule select:
     output:
         f"{RESULTS}/{{study}}/selection.csv",
     params:
+        code=code_version("select.py"),
         selection=config["selection"],
         group_by=lambda wc: SELECT_BY[wc.study],
         lr_key=lambda wc: SELECT_LR.get(wc.study, "activity_lr"),

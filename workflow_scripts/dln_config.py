@@ -18,8 +18,7 @@ import numpy as np
 
 from pcrepro.data import save_npz_atomic
 from pcrepro.pipeline.progress import log_to
-from pcrepro.plots.dln_hessian import has_projections
-from pcrepro.studies.dln_hessian import analyse, dln_configs, load_sample
+from pcrepro.studies.dln_hessian import analyse, dln_configs, has_projections, load_sample
 
 grid = sm.params.grid
 config = {c.id: c for c in dln_configs(grid)}[sm.wildcards.config]

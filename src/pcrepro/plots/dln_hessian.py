@@ -6,7 +6,7 @@ from typing import Mapping
 
 import numpy as np
 
-from pcrepro.studies.dln_hessian import DLNConfig, dln_configs
+from pcrepro.studies.dln_hessian import DLNConfig, dln_configs, has_projections
 
 from .common import FigureWriter
 from .landscapes import (
@@ -18,11 +18,6 @@ from .landscapes import (
 )
 
 FAMILIES = ("dln_loss_hessian", "dln_energy_hessian", "dln_spectrum", "dln_projections")
-
-
-def has_projections(config: DLNConfig, grid: dict) -> bool:
-    p = grid["projections"]
-    return bool(p) and (config.dataset, config.n_hidden, config.width) == (p["dataset"], p["n_hidden"], p["width"])
 
 
 def _domain(d: float) -> str:

@@ -220,3 +220,9 @@ def load_sample(config: DLNConfig, grid: dict, prepared: dict[str, str]) -> tupl
         return x, y, REAL
     normalise = grid["normalise"].get(config.dataset)
     return image_sample(prepared[config.dataset], grid["seed"], grid["batch_size"], normalise)
+
+
+def has_projections(config: DLNConfig, grid: dict) -> bool:
+    """Whether ``config`` is the one configuration whose landscapes are projected (``grid["projections"]``)."""
+    p = grid["projections"]
+    return bool(p) and (config.dataset, config.n_hidden, config.width) == (p["dataset"], p["n_hidden"], p["width"])

@@ -1,0 +1,57 @@
+"""The science changes, the results follow: a job is planned again when the package code it runs
+changes in substance, and only then (pcrepro.pipeline.provenance, the rules' ``code`` parameter)."""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from test_workflow import _snakemake, _standin_override
+
+pytestmark = pytest.mark.slow  # Snakemake end to end
+
+CHECKOUT = ("Snakefile", "config.yaml", "src", "rules", "workflow_scripts", "schemas", "envs")
+
+
+def _planned(repo: Path, workdir: Path, override: Path) -> dict[str, str]:
+    """The jobs a dry run plans: {rule: the reasons Snakemake gives}."""
+    proc = _snakemake(repo, workdir, "-n", "--cores", "1", "error_optim", "--configfile", str(repo / "config.yaml"),
+                      str(override), "--config", "preset=quick")
+    return {m.group(1): m.group(2).lower()
+            for m in re.finditer(r"^(?:local)?rule (\w+):\n(?:.*\n)*?\s+reason: (.*)$", proc.stdout, re.M)}
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_a_job_is_planned_again_only_when_the_code_it_runs_changes(repo, tmp_path):
+    checkout, workdir = tmp_path / "checkout", tmp_path / "work"
+    checkout.mkdir()
+    for name in CHECKOUT:
+        (shutil.copytree if (repo / name).is_dir() else shutil.copy2)(
+            repo / name, checkout / name, **({"ignore": shutil.ignore_patterns("__pycache__")}
+                                             if (repo / name).is_dir() else {}))
+    workdir.mkdir()
+    override = _standin_override(workdir)
+    _snakemake(checkout, workdir, "--cores", "2", "error_optim", "--configfile", str(checkout / "config.yaml"),
+               str(override), "--config", "preset=quick")
+    assert _planned(checkout, workdir, override) == {}
+
+    # wording only: a docstring and a comment of a module the compute job runs
+    science = checkout / "src" / "pcrepro" / "studies" / "error_optim.py"
+    _edit(science, '"""', '"""Reworded. ')
+    _edit(science, "\nimport ", "\n# a comment\nimport ")
+    assert _planned(checkout, workdir, override) == {}
+
+    # plotting code: the figure job only
+    _edit(checkout / "src" / "pcrepro" / "plots" / "error_optim.py", "\nimport ", "\n_CHANGED = 1\nimport ")
+    planned = _planned(checkout, workdir, override)
+    assert "error_optim_compare" not in planned and "params" in planned["error_optim_figures"]
+
+    # the shared maths: the compute job, and the figures because their input will change
+    _edit(checkout / "src" / "pcrepro" / "core" / "energy.py", "\nimport ", "\n_CHANGED = 1\nimport ")
+    planned = _planned(checkout, workdir, override)
+    assert "params" in planned["error_optim_compare"] and "error_optim_figures" in planned
