@@ -5,11 +5,13 @@ from pcrepro.pipeline.jobserver import delegate
 
 delegate(snakemake)  # noqa: F821 (forked from the run's job server if one serves this job)
 
+from pcrepro.pipeline.provenance import finished, from_snakemake
 from pcrepro.pipeline.runtime import start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 # before JAX starts its backend: XLA flags, and one GPU of its own for a GPU job
 start_job(sm.params.fast_compile, getattr(sm.resources, "gpu", 0), sm.config["compute"], sm.log[0])
+prov = from_snakemake(sm, dtype=sm.params.grid["eigen_dtype"])  # this job's provenance record, started now
 
 import jax
 
@@ -26,6 +28,6 @@ with log_to(sm.log[0]) as log:
     arrays, summary, precision = analyse(
         sm.wildcards.setting, sm.wildcards.act, grid["widths"], grid["n_hiddens"], grid["seeds"],
         dtype=grid["eigen_dtype"], check_size=grid["precision_check_size"], log=log)
-    write_table(precision, sm.output.precision)
-    write_table(summary, sm.output.summary)
-    save_npz_atomic(sm.output.spectra, **arrays)
+    write_table(precision, sm.output.precision, finished(prov))
+    write_table(summary, sm.output.summary, finished(prov))
+    save_npz_atomic(sm.output.spectra, finished(prov), **arrays)

@@ -8,6 +8,9 @@ from pcrepro.pipeline.progress import log_output
 
 log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)
 
+from pcrepro.pipeline.provenance import finished, from_snakemake, inputs_of
 from pcrepro.pipeline.results import aggregate, write_table
 
-write_table(aggregate(snakemake.input), snakemake.output[0])  # noqa: F821
+sm = snakemake  # noqa: F821
+prov = from_snakemake(sm)
+write_table(aggregate(sm.input), sm.output[0], finished(prov, inputs=inputs_of(sm.input)))

@@ -10,8 +10,11 @@ log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also 
 
 from pcrepro.claims import summary_line
 from pcrepro.claims.tables import read_json, write_claims
+from pcrepro.pipeline.provenance import finished, from_snakemake, inputs_of
 
 sm = snakemake  # noqa: F821
+prov = from_snakemake(sm)
 table = read_json(sm.input)
-write_claims(table, sm.params.preset, csv=sm.output.csv, json_path=sm.output.json, html_path=sm.output.html)
+write_claims(table, sm.params.preset, csv=sm.output.csv, json_path=sm.output.json, html_path=sm.output.html,
+             provenance=finished(prov, inputs=inputs_of(sm.input)))
 print(summary_line(table))

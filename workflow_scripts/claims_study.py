@@ -10,9 +10,12 @@ log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also 
 
 from pcrepro.claims import claims_of, evaluate
 from pcrepro.claims.tables import write_json
+from pcrepro.pipeline.provenance import finished, from_snakemake, inputs_of, write_sidecar
 
 sm = snakemake  # noqa: F821
+prov = from_snakemake(sm)
 table = evaluate(claims_of(sm.wildcards.study), sm.params.results, sm.params.grids)
 for row in table.itertuples():
     print(f"{row.claim}: {row.verdict} — {row.measured}")
 write_json(table, sm.output[0])
+write_sidecar(sm.output[0], finished(prov, inputs=inputs_of(sm.input)))

@@ -4,11 +4,13 @@ from pcrepro.pipeline.jobserver import delegate
 
 delegate(snakemake)  # noqa: F821 (forked from the run's job server if one serves this job)
 
+from pcrepro.pipeline.provenance import finished, from_snakemake
 from pcrepro.pipeline.runtime import start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 # before JAX starts its backend: XLA flags, and one GPU of its own for a GPU job
 start_job(sm.params.fast_compile, getattr(sm.resources, "gpu", 0), sm.config["compute"], sm.log[0])
+prov = from_snakemake(sm, dtype="float64")  # this job's provenance record, started now
 
 import jax
 
@@ -23,4 +25,4 @@ grid = sm.params.grid
 with log_to(sm.log[0]) as log:
     result = run(setup_from_grid(grid), sm.wildcards.init, tuple(grid["snapshots"]), log=log,
                  control_kappa=grid.get("control_kappa"))
-    save_npz_atomic(sm.output[0], **result)
+    save_npz_atomic(sm.output[0], finished(prov), **result)

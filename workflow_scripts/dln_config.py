@@ -4,11 +4,13 @@ from pcrepro.pipeline.jobserver import delegate
 
 delegate(snakemake)  # noqa: F821 (forked from the run's job server if one serves this job)
 
+from pcrepro.pipeline.provenance import finished, from_snakemake
 from pcrepro.pipeline.runtime import start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 # before JAX starts its backend: XLA flags, and one GPU of its own for a GPU job
 start_job(sm.params.fast_compile, getattr(sm.resources, "gpu", 0), sm.config["compute"], sm.log[0])
+prov = from_snakemake(sm, dtype="float64")  # this job's provenance record, started now
 
 import jax
 
@@ -28,4 +30,4 @@ with log_to(sm.log[0]) as log:
                      heatmap_max_size=grid["heatmap_max_size"], chunk_size=grid["chunk_size"],
                      projections=grid["projections"] if has_projections(config, grid) else None, log=log)
     result["source"] = np.array(source)
-    save_npz_atomic(sm.output[0], **result)
+    save_npz_atomic(sm.output[0], finished(prov), **result)

@@ -4,11 +4,13 @@ from pcrepro.pipeline.jobserver import delegate
 
 delegate(snakemake)  # noqa: F821 (forked from the run's job server if one serves this job)
 
+from pcrepro.pipeline.provenance import finished, from_snakemake
 from pcrepro.pipeline.runtime import start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 # before JAX starts its backend: XLA flags, and one GPU of its own for a GPU job
 start_job(sm.params.fast_compile, getattr(sm.resources, "gpu", 0), sm.config["compute"], sm.log[0])
+prov = from_snakemake(sm)  # this job's provenance record, started now
 
 from pcrepro.data import load_prepared
 from pcrepro.pipeline.progress import log_to
@@ -22,4 +24,4 @@ with log_to(sm.log[0]) as log:
                              data.x_train, data.y_train, seed=grid["seed"], n_steps=grid["n_steps"],
                              batch_size=grid["batch_size"], lr=grid["lr"], log=log)
     table["data_source"] = data.source
-    write_table(table, sm.output[0])
+    write_table(table, sm.output[0], finished(prov))

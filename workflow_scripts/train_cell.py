@@ -4,11 +4,13 @@ from pcrepro.pipeline.jobserver import delegate
 
 delegate(snakemake)  # noqa: F821 (forked from the run's job server if one serves this job)
 
+from pcrepro.pipeline.provenance import finished, from_snakemake
 from pcrepro.pipeline.runtime import start_job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 # before JAX starts its backend: XLA flags, and one GPU of its own for a GPU job
 start_job(sm.params.fast_compile, getattr(sm.resources, "gpu", 0), sm.config["compute"], sm.log[0])
+prov = from_snakemake(sm, dtype=sm.params.cell["train"]["dtype"])  # this job's provenance record, started now
 
 import jax
 
@@ -31,4 +33,4 @@ with log_to(sm.log[0]) as log:
         checkpoint=f"{sm.output[0]}.checkpoint.npz",
         checkpoint_every_s=sm.config["compute"].get("checkpoint_every_s", 300),
     )
-    write_table(table, sm.output[0])
+    write_table(table, sm.output[0], finished(prov, matmul_precision=table["matmul_precision"].iloc[0]))

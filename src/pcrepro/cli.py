@@ -10,6 +10,7 @@
   pcrepro claims --preset quick [--results results]                # which findings the results reproduce
   pcrepro claims --preset quick --record benchmarks/results/claims_quick.json --machine "…" --wall-s 300
   pcrepro claims-page [--record benchmarks/results/claims_quick.json]  # writes docs/claims.md
+  pcrepro provenance results/quick/mupc_sweeps/runs.parquet   # which code, versions, device made a result
 """
 
 from __future__ import annotations
@@ -96,6 +97,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--record", type=Path, default=REPO / "benchmarks" / "results" / "claims_quick.json")
     p.add_argument("--out", type=Path, default=REPO / "docs" / "claims.md")
 
+    p = sub.add_parser("provenance", help="print a result file's provenance record (code, versions, device, precision)")
+    p.add_argument("file", type=Path, help="a result: .parquet, .npz, or a .csv / .json with its .provenance.json")
+    p.add_argument("--inputs", action="store_true", help="also list the records of the jobs it was made from")
+
     args = parser.parse_args(argv)
     if args.command == "prepare-dataset":
         opts = FetchOptions(mirror=args.mirror, download=not args.no_download)
@@ -166,6 +171,21 @@ def main(argv: list[str] | None = None) -> None:
             record = make_record(table, preset=args.preset, date=datetime.date.today().isoformat(), commit=commit,
                                  machine=args.machine, data=args.data, wall_s=args.wall_s)
             args.record.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+    elif args.command == "provenance":
+        from pcrepro.pipeline.provenance import leaves, read_provenance, summary
+
+        if not args.file.exists():
+            raise SystemExit(f"{args.file}: no such file")
+        record = read_provenance(args.file)
+        if record is None:
+            raise SystemExit(f"{args.file} has no provenance record (written before provenance was recorded, or not "
+                             "a result of the workflow): run its job again to get one")
+        inputs = record.pop("inputs", None)
+        print(json.dumps(record, indent=1, sort_keys=True))
+        if inputs:
+            print(f"made from {len(leaves(inputs))} jobs: {summary(inputs)}")
+            if args.inputs:
+                print(json.dumps(inputs, indent=1, sort_keys=True))
     elif args.command == "claims-page":
         from pcrepro.claims.page import default_page
 

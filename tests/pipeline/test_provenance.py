@@ -22,3 +22,68 @@ def test_code_hash_follows_imports_and_ignores_wording(tmp_path):
     code_hash.cache_clear()
     assert code_hash(script, package) != before
     assert source_hash(package / "core" / "maths.py") != source_hash(package / "core" / "unused.py")
+
+
+def _record(**kw):
+    from pcrepro.pipeline.provenance import finished, job_provenance
+
+    return finished(job_provenance(rule=kw.pop("rule", "train_cell"), params={"code": kw.pop("code", "c1"), "grid": 1},
+                                   wildcards={"cell": "x"}, preset="quick", **kw))
+
+
+def test_every_result_format_carries_its_record(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from pcrepro.data import save_npz_atomic
+    from pcrepro.data.formats import load_prepared
+    from pcrepro.pipeline.provenance import read_provenance
+    from pcrepro.pipeline.results import read_table, write_table
+
+    record = _record(dtype="float32", matmul_precision="highest")
+    assert record["preset"] == "quick" and record["python"] and record["numpy"] and record["wall_s"] >= 0
+    assert record["device"]["count"] >= 1 and record["config"] and record["commit"]
+    df = pd.DataFrame({"a": [1.0, 2.0]})
+    for name in ("t.parquet", "t.csv"):
+        write_table(df, tmp_path / name, record)
+        assert read_provenance(tmp_path / name) == record
+    pd.testing.assert_frame_equal(read_table(tmp_path / "t.parquet"), df)  # the table itself unchanged
+    assert pd.read_csv(tmp_path / "t.csv").equals(df)
+    save_npz_atomic(tmp_path / "d.npz", record, x_train=np.zeros((2, 4), np.uint8), y_train=np.zeros(2, np.int64),
+                    x_test=np.zeros((1, 4), np.uint8), y_test=np.zeros(1, np.int64), name=np.array("d"),
+                    source=np.array("real"))
+    assert read_provenance(tmp_path / "d.npz") == record
+    assert load_prepared(tmp_path / "d.npz").x_train.shape == (2, 4)  # readers never see the record
+    write_table(df, tmp_path / "bare.parquet")
+    assert read_provenance(tmp_path / "bare.parquet") is None
+
+
+def test_summary_says_when_results_mix_code_commits_or_precision():
+    from pcrepro.pipeline.provenance import summary
+
+    a = _record(dtype="float32", matmul_precision="highest")
+    assert summary([a, {**a, "wildcards": {"cell": "y"}}]).startswith("2 jobs, commit ")
+    assert "float32/highest" in summary([a])
+    assert summary([a, {**a, "matmul_precision": "default"}]).startswith("MIXED: matmul_precision default / highest")
+    assert "2 code versions of rule train_cell" in summary([a, {**a, "code": "c2"}])
+    assert "commit" in summary([a, {**a, "commit": "other"}]) and summary([a, {**a, "commit": "other"}]).startswith("MIXED")
+    nested = {**_record(rule="aggregate"), "inputs": [a, {**a, "dtype": "float64"}]}
+    assert summary([nested]).startswith("MIXED: dtype float32 / float64")
+    assert summary([]).startswith("no provenance")
+
+
+def test_provenance_command_prints_a_files_record(tmp_path, capsys):
+    import pandas as pd
+    import pytest
+
+    from pcrepro.cli import main
+    from pcrepro.pipeline.results import write_table
+
+    inputs = [_record(dtype="float32", matmul_precision="highest")]
+    write_table(pd.DataFrame({"a": [1]}), tmp_path / "runs.parquet", {**_record(rule="aggregate"), "inputs": inputs})
+    main(["provenance", str(tmp_path / "runs.parquet")])
+    out = capsys.readouterr().out
+    assert '"rule": "aggregate"' in out and "made from 1 jobs: 1 jobs, commit" in out
+    write_table(pd.DataFrame({"a": [1]}), tmp_path / "bare.parquet")
+    with pytest.raises(SystemExit, match="no provenance record"):
+        main(["provenance", str(tmp_path / "bare.parquet")])

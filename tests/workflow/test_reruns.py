@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from test_workflow import _snakemake, _standin_override
 
+from pcrepro.pipeline.provenance import code_hash, read_provenance
+
 pytestmark = pytest.mark.slow  # Snakemake end to end
 
 CHECKOUT = ("Snakefile", "config.yaml", "src", "rules", "workflow_scripts", "schemas", "envs")
@@ -39,6 +41,12 @@ def test_a_job_is_planned_again_only_when_the_code_it_runs_changes(repo, tmp_pat
     _snakemake(checkout, workdir, "--cores", "2", "error_optim", "--configfile", str(checkout / "config.yaml"),
                str(override), "--config", "preset=quick")
     assert _planned(checkout, workdir, override) == {}
+    # the result carries which code, config, versions and device made it
+    record = read_provenance(next((workdir / "results" / "quick" / "error_optim").glob("*.npz")))
+    assert record["rule"] == "error_optim_compare" and record["preset"] == "quick" and record["wall_s"] > 0
+    assert record["code"] == code_hash(checkout / "workflow_scripts" / "error_optim_compare.py",
+                                       checkout / "src" / "pcrepro")
+    assert record["dtype"] in ("float32", "float64") and record["device"]["platform"] == "cpu"
 
     # wording only: a docstring and a comment of a module the compute job runs
     science = checkout / "src" / "pcrepro" / "studies" / "error_optim.py"

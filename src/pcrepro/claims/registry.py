@@ -138,10 +138,13 @@ def verdict(claim: Claim, results_dir: Path, grids: dict) -> dict:
     row = {"claim": claim.id, "seed": claim.seed, "kind": claim.kind, "statement": claim.statement,
            "source": claim.source, "family": claim.family, "expected": claim.expected, "rule": claim.rule.text,
            "files": ";".join(map(str, files)), "measured": "", "margin": None, "margin_on": "", "per_seed": "",
-           "values": {}}
+           "provenance": "", "values": {}}
     missing = [f for f in files if not f.exists()]
     if missing:
         return {**row, "verdict": NOT_BUILT, "measured": f"missing: {', '.join(map(str, missing[:3]))}"}
+    from pcrepro.pipeline.provenance import inputs_of, summary
+
+    row["provenance"] = summary(inputs_of(files))  # says so where the results mix code, commits or precision
     try:
         m = claim.measure(files, grids)
     except Exception as err:  # a claim that cannot be measured is a verdict, never a crash

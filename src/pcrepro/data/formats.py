@@ -14,8 +14,16 @@ from .registry import DatasetUnavailable
 REAL, STANDIN = "real", "synthetic stand-in"
 
 
-def save_npz_atomic(path: Path, **arrays) -> None:
-    """Write an npz whole or not at all (a cache is never left half-written)."""
+PROVENANCE_KEY = "__provenance__"  # an npz result's provenance record (pcrepro.pipeline.provenance)
+
+
+def save_npz_atomic(path: Path, provenance: dict | None = None, **arrays) -> None:
+    """Write an npz whole or not at all (a cache is never left half-written); a ``provenance``
+    record is kept as the JSON string entry :data:`PROVENANCE_KEY`."""
+    if provenance is not None:
+        import json
+
+        arrays = {**arrays, PROVENANCE_KEY: np.array(json.dumps(provenance))}
     write_atomic(path, lambda tmp: np.savez(tmp, **arrays))
 
 
@@ -80,7 +88,7 @@ def load_prepared(path: Path, normalisation: dict | None = None, n_classes: int 
     with its path and what to do."""
     try:
         with np.load(path) as f:
-            arrays = {k: f[k] for k in f.files}
+            arrays = {k: f[k] for k in f.files if k != PROVENANCE_KEY}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
         raise DatasetUnavailable(_cannot_read(path, f"{type(err).__name__}: {err}")) from err
     if normalisation is not None and not normalisation.get("std", 0) > 0:

@@ -1,4 +1,4 @@
-"""Which code made a result: the package modules a job runs, hashed by substance.
+"""Which code made a result, and with what: provenance records, and code hashed by substance.
 
 A workflow job runs an adapter script (``workflow_scripts/``) that imports package modules,
 which import others. :func:`imported_modules` follows those imports through the package's own
@@ -8,17 +8,41 @@ left out — comments never reach the tree — so a change of substance changes 
 change of wording does not. The workflow gives each rule the hash of its script as a parameter,
 so that Snakemake plans a job again when the science it runs changes, and only that job and
 what depends on it.
+
+Every result file carries a provenance record (:func:`job_provenance`): the package version
+and git commit (with a dirty flag), the job's code hash, rule and wildcards, a hash of the
+config slice it was given (its parameters), the preset, the Python / JAX / jaxlib / NumPy
+versions, the device, the precision, the start date and the wall time. A parquet table holds it
+in its schema metadata, an npz array file as the entry :data:`NPZ_KEY`, a CSV or JSON file in a
+file beside it (:data:`SIDECAR`); :func:`read_provenance` reads any of them
+(``pcrepro provenance <file>``). A file made from other result files (the aggregated runs, the
+selection, the claims) lists its inputs' records under ``inputs``, so that :func:`summary` can
+say when results of different code, commits or precision were put together.
 """
 
 from __future__ import annotations
 
 import ast
+import datetime
 import functools
 import hashlib
+import json
+import platform
+import subprocess
+import sys
+import time
+from importlib import metadata
 from pathlib import Path
+
+from ..data.formats import PROVENANCE_KEY
 
 PACKAGE = "pcrepro"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
+PARQUET_KEY = b"pcrepro.provenance"
+NPZ_KEY = PROVENANCE_KEY  # the entry of an npz result (pcrepro.data.save_npz_atomic)
+SIDECAR = ".provenance.json"  # beside a CSV or JSON result: <file>.provenance.json
+# what must agree between the records of results put together (else summary() says so)
+SAME = ("commit", "dirty", "dtype", "matmul_precision")
 
 
 def module_file(name: str, package_dir: Path = PACKAGE_DIR) -> Path | None:
@@ -108,4 +132,159 @@ def code_hash(script: str | Path, package_dir: str | Path = PACKAGE_DIR) -> str:
     return digest.hexdigest()[:16]
 
 
-__all__ = ["code_hash", "imported_modules", "module_file", "source_hash"]
+# ------------------------------------------------------------------ provenance records
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def checkout_commit(checkout: Path = PACKAGE_DIR.parents[1]) -> tuple[str, bool]:
+    """The git commit of the checkout the package runs from, and whether tracked files differ
+    from it; ("unknown", False) outside a git checkout."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=checkout, capture_output=True, text=True, timeout=30).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.SubprocessError):
+        return "unknown", False
+    return (commit or "unknown"), bool(commit) and dirty
+
+
+def device() -> dict:
+    """The compute device: JAX's devices where this process started JAX (a job that never
+    imported it ran on the CPU), and the CPU model."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    record = {"cpu": cpu}
+    if "jax" in sys.modules:
+        devices = sys.modules["jax"].devices()
+        record.update(platform=devices[0].platform, kind=getattr(devices[0], "device_kind", str(devices[0])),
+                      count=len(devices))
+    else:
+        record.update(platform="cpu", kind=cpu, count=1)
+    return record
+
+
+def config_hash(params: dict) -> str:
+    """A short hash of the config slice a job was given (its parameters, less its code hash)."""
+    text = json.dumps({k: v for k, v in params.items() if k != "code"}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def job_provenance(*, rule: str, params: dict, wildcards: dict, preset: str | None, **extra) -> dict:
+    """A job's provenance record, started now (:func:`finished` completes it). ``extra``:
+    what the job knows of its own computation (``dtype``, ``matmul_precision``, ``inputs``)."""
+    commit, dirty = checkout_commit()
+    return {"package": PACKAGE, "version": _version(PACKAGE), "commit": commit, "dirty": dirty,
+            "rule": rule, "wildcards": dict(wildcards), "code": params.get("code"), "config": config_hash(params),
+            "preset": preset, "python": platform.python_version(), "jax": _version("jax"),
+            "jaxlib": _version("jaxlib"), "numpy": _version("numpy"),
+            "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "started_unix": time.time(), **extra}
+
+
+def from_snakemake(sm, **extra) -> dict:
+    """:func:`job_provenance` of the Snakemake job ``sm`` (the object a rule's script is given)."""
+    params = {k: v for k, v in sm.params.items()}
+    return job_provenance(rule=sm.rule, params=params, wildcards=dict(sm.wildcards.items()),
+                          preset=sm.config.get("preset"), **extra)
+
+
+def finished(record: dict, **extra) -> dict:
+    """``record`` as the job writes a result: with its wall time so far, the device it computed
+    on (known once JAX has started) and ``extra``."""
+    return {**record, "device": device(), "wall_s": round(time.time() - record["started_unix"], 3), **extra}
+
+
+def read_provenance(path: str | Path) -> dict | None:
+    """The provenance record of a result file (parquet, npz, or a CSV / JSON with its sidecar),
+    None where it has none."""
+    path = Path(path)
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        meta = pq.read_schema(path).metadata or {}
+        return json.loads(meta[PARQUET_KEY]) if PARQUET_KEY in meta else None
+    if path.suffix == ".npz":
+        import numpy as np
+
+        with np.load(path) as f:
+            return json.loads(str(f[NPZ_KEY])) if NPZ_KEY in f.files else None
+    sidecar = path.with_name(path.name + SIDECAR)
+    return json.loads(sidecar.read_text()) if sidecar.exists() else None
+
+
+def write_sidecar(path: str | Path, record: dict) -> None:
+    """The provenance of a CSV or JSON result, beside it."""
+    from ..data.atomic import write_atomic
+
+    sidecar = Path(path).with_name(Path(path).name + SIDECAR)
+    write_atomic(sidecar, lambda tmp: Path(tmp).write_text(json.dumps(record, indent=1, sort_keys=True)))
+
+
+def leaves(records: list[dict | None]) -> list[dict]:
+    """The records of the jobs that computed results: each record's ``inputs``, recursively, or
+    the record itself."""
+    out = []
+    for r in records:
+        if r is None:
+            continue
+        out += leaves(r["inputs"]) if r.get("inputs") else [r]
+    return out
+
+
+def _readable_provenance(path) -> dict | None:
+    try:
+        return read_provenance(path)
+    except Exception:  # an unreadable result is reported by whatever reads its content
+        return None
+
+
+def inputs_of(paths) -> list[dict]:
+    """The computing jobs' records behind ``paths`` (each distinct job once; an unreadable file
+    has none)."""
+    seen, out = set(), []
+    for r in leaves([_readable_provenance(p) for p in paths]):
+        key = json.dumps({k: v for k, v in r.items() if k != "inputs"}, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
+
+
+def summary(records: list[dict]) -> str:
+    """One line on the results behind a claim: the commit and precision when every record
+    agrees, else what differs (commits, code versions of one rule, precisions)."""
+    records = leaves(records)
+    if not records:
+        return "no provenance (results written before provenance was recorded)"
+    mixed = []
+    for key in SAME:
+        values = sorted({str(r.get(key)) for r in records if r.get(key) is not None})
+        if len(values) > 1:
+            mixed.append(f"{key} {' / '.join(values)}")
+    by_rule: dict[str, set] = {}
+    for r in records:
+        by_rule.setdefault(r.get("rule"), set()).add(r.get("code"))
+    mixed += [f"{len(codes)} code versions of rule {rule}" for rule, codes in sorted(by_rule.items()) if len(codes) > 1]
+    commit = records[0].get("commit", "unknown")
+    head = f"{len(records)} jobs, commit {commit[:10]}{' (dirty)' if records[0].get('dirty') else ''}"
+    precision = sorted({f"{r['dtype']}/{r.get('matmul_precision') or 'n/a'}" for r in records if r.get("dtype")})
+    if mixed:
+        return f"MIXED: {'; '.join(mixed)} ({len(records)} jobs)"
+    return head + (f", {', '.join(precision)}" if precision else "")
+
+
+__all__ = ["code_hash", "imported_modules", "module_file", "source_hash", "checkout_commit", "device",
+           "config_hash", "job_provenance", "from_snakemake", "finished", "read_provenance", "write_sidecar",
+           "leaves", "inputs_of", "summary", "PARQUET_KEY", "NPZ_KEY", "SIDECAR"]

@@ -9,6 +9,8 @@ run stopped.
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -20,12 +22,25 @@ from pcrepro.data.atomic import write_atomic
 RUN_KEYS = ("cell", "seed", "activity_lr", "weight_lr", "activity_decay")
 
 
-def write_table(df: pd.DataFrame, path: str | Path) -> None:
-    """Parquet (or CSV for a .csv path), written atomically."""
+def write_table(df: pd.DataFrame, path: str | Path, provenance: dict | None = None) -> None:
+    """Parquet (or CSV for a .csv path), written atomically, with its ``provenance`` record
+    (:mod:`pcrepro.pipeline.provenance`): in a parquet table's schema metadata, beside a CSV."""
+    from .provenance import PARQUET_KEY, write_sidecar
+
     if str(path).endswith(".csv"):
         write_atomic(path, lambda tmp: df.to_csv(tmp, index=False))
-    else:
+        if provenance is not None:
+            write_sidecar(path, provenance)
+        return
+    if provenance is None:
         write_atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    meta = {**(table.schema.metadata or {}), PARQUET_KEY: json.dumps(provenance).encode()}
+    write_atomic(path, lambda tmp: pq.write_table(table.replace_schema_metadata(meta), tmp))
 
 
 class UnreadableTable(RuntimeError):
