@@ -52,6 +52,7 @@ include: "rules/dln.smk"
 include: "rules/error_optim.smk"
 include: "rules/double_descent.smk"
 include: "rules/claims.smk"
+include: "rules/bundle.smk"
 
 
 rule all:

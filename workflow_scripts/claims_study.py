@@ -8,6 +8,8 @@ from pcrepro.pipeline.progress import log_output
 
 log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)
 
+import os
+
 from pcrepro.claims import claims_of, evaluate
 from pcrepro.claims.tables import write_json
 from pcrepro.pipeline.provenance import finished, from_snakemake, inputs_of, write_sidecar
@@ -15,6 +17,8 @@ from pcrepro.pipeline.provenance import finished, from_snakemake, inputs_of, wri
 sm = snakemake  # noqa: F821
 prov = from_snakemake(sm)
 table = evaluate(claims_of(sm.wildcards.study), sm.params.results, sm.params.grids)
+if os.environ.get("PCREPRO_RESULTS_NOTE"):  # results from a bundle made by other code (rules/bundle.smk)
+    table["provenance"] = os.environ["PCREPRO_RESULTS_NOTE"] + "; " + table["provenance"]
 for row in table.itertuples():
     print(f"{row.claim}: {row.verdict} — {row.measured}")
 write_json(table, sm.output[0])

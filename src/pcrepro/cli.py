@@ -11,6 +11,8 @@
   pcrepro claims --preset quick --record benchmarks/results/claims_quick.json --machine "…" --wall-s 300
   pcrepro claims-page [--record benchmarks/results/claims_quick.json]  # writes docs/claims.md
   pcrepro provenance results/quick/mupc_sweeps/runs.parquet   # which code, versions, device made a result
+  pcrepro bundle create --preset paper --out paper-results.zip     # share computed results
+  pcrepro bundle verify paper-results.zip
 """
 
 from __future__ import annotations
@@ -101,6 +103,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("file", type=Path, help="a result: .parquet, .npz, or a .csv / .json with its .provenance.json")
     p.add_argument("--inputs", action="store_true", help="also list the records of the jobs it was made from")
 
+    p = sub.add_parser("bundle", help="pack a finished run's computed results to share them, or check a bundle")
+    bundle_sub = p.add_subparsers(dest="bundle_command", required=True)
+    b = bundle_sub.add_parser("create", help="pack results/<preset>/ (not figures or claims) with a SHA-256 manifest")
+    b.add_argument("--preset", required=True)
+    b.add_argument("--results", type=Path, default=Path("results"), help="holds <preset>/ (default ./results)")
+    b.add_argument("--out", type=Path, required=True, help="the bundle to write (.zip)")
+    b = bundle_sub.add_parser("verify", help="check a bundle's manifest and every file's checksum")
+    b.add_argument("file", type=Path)
+    b.add_argument("--sha256", default=None, help="the whole file's expected SHA-256")
+
     args = parser.parse_args(argv)
     if args.command == "prepare-dataset":
         opts = FetchOptions(mirror=args.mirror, download=not args.no_download)
@@ -171,6 +183,19 @@ def main(argv: list[str] | None = None) -> None:
             record = make_record(table, preset=args.preset, date=datetime.date.today().isoformat(), commit=commit,
                                  machine=args.machine, data=args.data, wall_s=args.wall_s)
             args.record.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+    elif args.command == "bundle":
+        from pcrepro.pipeline.bundle import BundleError, create, verify
+
+        try:
+            if args.bundle_command == "create":
+                create(args.results / args.preset, args.preset, args.out)
+            else:
+                manifest = verify(args.file, args.sha256)
+                print(f"{args.file}: a valid bundle of preset {manifest['preset']}, {len(manifest['files'])} files, "
+                      f"made at commit {manifest['commit'][:10]}{' (dirty)' if manifest['dirty'] else ''} on "
+                      f"{manifest['created']}")
+        except BundleError as err:
+            raise SystemExit(str(err)) from None
     elif args.command == "provenance":
         from pcrepro.pipeline.provenance import leaves, read_provenance, summary
 

@@ -478,6 +478,39 @@ def test_quick_claims_table_has_every_claim_and_calls_no_stand_in_a_reproduction
     assert summary in (standin_run / "results" / "quick" / "claims.html").read_text()
 
 
+# the jobs that compute results: none of them may run where a bundle holds their results
+COMPUTE_RULES = {"train_cell", "aggregate", "select", "prepare_dataset", "prepare_mnist1d", "chains_depth", "dln_config",
+                 "dd_simulate", "error_optim_compare", "mupc_activity_hessian_cell", "mupc_forward_pass_cell",
+                 "mupc_energy_theory_phase", "mupc_energy_theory_width"}
+
+
+def test_a_bundle_rebuilds_every_figure_and_verdict_without_computing(repo, standin_run, tmp_path):
+    """The quick run's results, bundled, used by a fresh working directory: no compute job is
+    planned, and every figure's data (the CSV beside it) and the claims table come out identical."""
+    from pcrepro.cli import main
+
+    override = _standin_override(standin_run)
+    _snakemake(repo, standin_run, "--cores", "2", "--configfile", str(repo / "config.yaml"), str(override),
+               "--config", "preset=quick")  # every family, on the results the tests above computed
+    bundle = tmp_path / "quick.zip"
+    main(["bundle", "create", "--preset", "quick", "--results", str(standin_run / "results"), "--out", str(bundle)])
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    fresh_override = _standin_override(fresh)
+    fresh_override.write_text(fresh_override.read_text() + f"results: {{bundle: {bundle}}}\n")
+    args = ["--configfile", str(repo / "config.yaml"), str(fresh_override), "--config", "preset=quick"]
+    planned = _snakemake(repo, fresh, "-n", "--cores", "2", *args).stdout
+    rules = set(re.findall(r"^(?:local)?rule (\w+):", planned, re.M))
+    assert rules and not rules & COMPUTE_RULES, rules & COMPUTE_RULES
+    _snakemake(repo, fresh, "--cores", "2", *args)
+    built = sorted(p.relative_to(standin_run) for p in (standin_run / "figures" / "quick").rglob("*.csv"))
+    assert built
+    for rel in built:
+        pd.testing.assert_frame_equal(pd.read_csv(fresh / rel), pd.read_csv(standin_run / rel), obj=str(rel))
+    pd.testing.assert_frame_equal(pd.read_csv(fresh / "results" / "quick" / "claims.csv"),
+                                  pd.read_csv(standin_run / "results" / "quick" / "claims.csv"))
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not SHARED_MNIST.exists(), reason="needs the real MNIST raw files in ../shared/datasets")
 def test_changing_where_the_raw_files_come_from_reruns_nothing(repo, tmp_path):

@@ -19,6 +19,7 @@ any figure); outside the workflow the defaults below apply.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import select
@@ -36,6 +37,10 @@ from .export_pool import Lease, lease
 DEFAULT_TIMEOUT_S = 60.0  # a figure takes ≈ 0.3 s (≤ 5 s for the largest) on the 2-core machine
 DEFAULT_RETRIES = 2
 TIMEOUT_ENV, RETRIES_ENV = "PCREPRO_EXPORT_TIMEOUT_S", "PCREPRO_EXPORT_RETRIES"
+
+
+# set by the workflow (rules/bundle.smk) when the results come from a bundle made by other code
+RESULTS_NOTE_ENV = "PCREPRO_RESULTS_NOTE"
 
 
 class ExportTimeout(RuntimeError):
@@ -109,6 +114,11 @@ class BoundedExporter:
         import plotly.io as pio
 
         path = Path(path)
+        note = os.environ.get(RESULTS_NOTE_ENV)
+        if note:  # every figure says where its results came from
+            fig = copy.deepcopy(fig)
+            fig.add_annotation(text=note, xref="paper", yref="paper", x=1, y=1, yshift=18, xanchor="right",
+                               yanchor="bottom", showarrow=False, font=dict(size=10, color="firebrick"))
         figure_json = pio.to_json(fig, validate=False)  # spliced into the request, not parsed again
         fmt = fmt or path.suffix.lstrip(".")
         write_atomic(path, lambda tmp: self._render(
