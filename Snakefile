@@ -11,8 +11,12 @@
 import os
 from pathlib import Path
 
+from snakemake.utils import min_version
+
 from pcrepro.pipeline.config import validate_config
 from pcrepro.pipeline.runtime import compilation_cache_env
+
+min_version("8.20")  # as pyproject.toml asks
 
 # Jobs in an environment of their own (--sdm conda) import the science from this checkout.
 # (Set, not required: no envvars directive; update() also keeps the linter from reading it as one.)
