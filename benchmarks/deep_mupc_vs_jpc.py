@@ -22,7 +22,6 @@ steps and the first step where it is not finite. ``--x64`` trains the project in
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime
 import json
 import math
@@ -37,9 +36,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_cpu_peers as peers  # noqa: E402
+from one_run import train_losses  # noqa: E402
 
 from pcrepro.core.nets import NetSpec  # noqa: E402
-from pcrepro.core.training import RunHyper, TrainSpec, init_run, train_step  # noqa: E402
+from pcrepro.core.training import TrainSpec, init_run  # noqa: E402
 from pcrepro.data import (  # noqa: E402
     REFERENCE_NORMALISATION,
     FetchOptions,
@@ -58,20 +58,7 @@ def _summary(name: str, losses: list[float], wall: float) -> dict:
 
 
 def train_project(spec: TrainSpec, batches, dtype, precision: str = "highest") -> list[float]:
-    spec = dataclasses.replace(spec, matmul_precision=precision)
-    seed = jnp.uint32(0)
-    state = init_run(seed, spec)
-    state = state._replace(params=jax.tree.map(lambda a: a.astype(dtype), state.params),
-                           opt_state=jax.tree.map(lambda a: a.astype(dtype) if a.dtype.kind == "f" else a,
-                                                  state.opt_state))
-    hyper = RunHyper(seed, jnp.asarray(peers.ACTIVITY_LR, dtype), jnp.asarray(peers.WEIGHT_LR, dtype),
-                     jnp.asarray(0.0, dtype))
-    step = jax.jit(lambda st, x, y: train_step(st, hyper, x, y, 1, spec))
-    losses = []
-    for x, y in batches:
-        state, (loss, _, _) = step(state, jnp.asarray(x, dtype), jnp.asarray(y, dtype))
-        losses.append(float(loss))
-    return losses
+    return train_losses(spec, batches, dtype, precision, peers.ACTIVITY_LR, peers.WEIGHT_LR)
 
 
 def train_jpc(jpc, spec: TrainSpec, batches) -> list[float]:

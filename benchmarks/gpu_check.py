@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import dataclasses
 import datetime
 import json
 import math
@@ -71,6 +70,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the benchmark script
 
 from bench_mupc_step import bench as bench_step  # noqa: E402
 from bench_train_cell import run_outcomes  # noqa: E402
+from one_run import train_losses  # noqa: E402
 
 from pcrepro.claims import CLAIMS, verdict  # noqa: E402
 from pcrepro.core.nets import NetSpec  # noqa: E402
@@ -171,18 +171,6 @@ def step_items(size: dict) -> list[dict]:
     return rows
 
 
-def _losses(spec: TrainSpec, batches, dtype) -> list[float]:
-    """Training loss (at the feedforward activities, before each update) of one run, seed 0."""
-    state = init_run(jnp.uint32(0), spec)
-    hyper = RunHyper(jnp.uint32(0), jnp.asarray(0.5, dtype), jnp.asarray(0.1, dtype), jnp.asarray(0.0, dtype))
-    step = jax.jit(lambda st, xb, yb: train_step(st, hyper, xb, yb, 1, spec))
-    losses = []
-    for x, y in batches:
-        state, (loss, _, _) = step(state, jnp.asarray(x, dtype), jnp.asarray(y, dtype))
-        losses.append(float(loss))
-    return losses
-
-
 def accuracy_items(size: dict, dataset: Path, deep_cell: dict) -> list[dict]:
     """The gate of each candidate precision (module docstring)."""
     data = load_prepared(dataset, REFERENCE_NORMALISATION["MNIST"])
@@ -190,8 +178,8 @@ def accuracy_items(size: dict, dataset: Path, deep_cell: dict) -> list[dict]:
     batches = [(data.x_train[i * b:(i + 1) * b], data.y_train[i * b:(i + 1) * b])
                for i in range(size["accuracy_steps"])]
     spec = _mupc_spec(size, size["depth"], size["depth"], skip_unreached_layers=True)
-    reference = _losses(dataclasses.replace(spec, dtype="float64"), batches, jnp.float64)
-    float32 = _losses(spec, batches, jnp.float32)
+    reference = train_losses(spec, batches, jnp.float64)
+    float32 = train_losses(spec, batches, jnp.float32)
 
     def distance(losses):
         return max(abs(a - r) if math.isfinite(a) else math.inf for a, r in zip(losses, reference))
@@ -200,7 +188,7 @@ def accuracy_items(size: dict, dataset: Path, deep_cell: dict) -> list[dict]:
     rows = [{"item": "accuracy", "matmul_precision": "highest", "steps": len(batches),
              "max_abs_loss_diff_to_float64": spread, "final_loss": float32[-1], "float64_final_loss": reference[-1]}]
     for precision in [p for p in CANDIDATES if p in _precisions_here()]:
-        losses = _losses(dataclasses.replace(spec, matmul_precision=precision), batches, jnp.float32)
+        losses = train_losses(spec, batches, jnp.float32, precision)
         cell = _with(deep_cell, size["deep_steps"], MUPC_PAIR, seeds=[0])
         t0 = time.perf_counter()
         table = run_cell({**cell, "matmul_precision": {"cpu": precision, "gpu": precision}}, dataset, log=print)
