@@ -13,6 +13,7 @@
   pcrepro provenance results/quick/mupc_sweeps/runs.parquet   # which code, versions, device made a result
   pcrepro bundle create --preset paper --out paper-results.zip     # share computed results
   pcrepro bundle verify paper-results.zip
+  pcrepro preset quick [--study mupc_sweeps]                       # the grids a preset runs, overlays merged
 """
 
 from __future__ import annotations
@@ -103,6 +104,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("file", type=Path, help="a result: .parquet, .npz, or a .csv / .json with its .provenance.json")
     p.add_argument("--inputs", action="store_true", help="also list the records of the jobs it was made from")
 
+    p = sub.add_parser("preset", help="print the study grids a preset runs, its overlays merged (YAML)")
+    p.add_argument("name", help="a preset of the config (quick, paper, or one of your own)")
+    p.add_argument("--study", default=None, help="only this study's grid")
+    p.add_argument("--config", type=Path, default=REPO / "config.yaml")
+
     p = sub.add_parser("bundle", help="pack a finished run's computed results to share them, or check a bundle")
     bundle_sub = p.add_subparsers(dest="bundle_command", required=True)
     b = bundle_sub.add_parser("create", help="pack results/<preset>/ (not figures or claims) with a SHA-256 manifest")
@@ -183,6 +189,18 @@ def main(argv: list[str] | None = None) -> None:
             record = make_record(table, preset=args.preset, date=datetime.date.today().isoformat(), commit=commit,
                                  machine=args.machine, data=args.data, wall_s=args.wall_s)
             args.record.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+    elif args.command == "preset":
+        import yaml
+
+        config = load_config(args.config, REPO / "schemas" / "config.schema.yaml")
+        if args.name not in config["presets"]:
+            raise SystemExit(f"no preset {args.name!r} in {args.config} (presets: {', '.join(config['presets'])})")
+        grids = preset_config(config, args.name)
+        if args.study is not None:
+            if args.study not in grids:
+                raise SystemExit(f"preset {args.name} has no study {args.study!r} (studies: {', '.join(grids)})")
+            grids = {args.study: grids[args.study]}
+        print(yaml.safe_dump(grids, sort_keys=False, allow_unicode=True), end="")
     elif args.command == "bundle":
         from pcrepro.pipeline.bundle import BundleError, create, verify
 

@@ -105,3 +105,18 @@ def test_an_error_in_the_overlay_is_reported_under_its_preset(config, schema):
     paper_lrs = config["presets"]["paper"]["mupc_sweeps"]["weight_lrs"]
     assert "weight_lrs" not in config["presets"]["quick"]["mupc_sweeps"]
     assert preset_config(config, "quick")["mupc_sweeps"]["weight_lrs"] == paper_lrs
+
+
+def test_preset_command_prints_the_merged_grids_a_preset_runs(capsys):
+    """``pcrepro preset quick``: the quick overlay merged over the paper grids, as YAML that reads
+    back to exactly what the workflow uses."""
+    from pcrepro.cli import main
+    from pcrepro.pipeline.config import preset_config
+
+    config = yaml.safe_load((Path(__file__).parents[2] / "config.yaml").read_text())
+    main(["preset", "quick"])
+    assert yaml.safe_load(capsys.readouterr().out) == preset_config(config, "quick")
+    main(["preset", "paper", "--study", "mupc_sweeps"])
+    assert yaml.safe_load(capsys.readouterr().out) == {"mupc_sweeps": preset_config(config, "paper")["mupc_sweeps"]}
+    with pytest.raises(SystemExit, match="no preset 'tiny'"):
+        main(["preset", "tiny"])
