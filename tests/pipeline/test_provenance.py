@@ -63,12 +63,15 @@ def test_summary_says_when_results_mix_code_commits_or_precision():
 
     a = _record(dtype="float32", matmul_precision="highest")
     assert summary([a, {**a, "wildcards": {"cell": "y"}}]).startswith("2 jobs, commit ")
-    assert "float32/highest" in summary([a])
-    assert summary([a, {**a, "matmul_precision": "default"}]).startswith("MIXED: matmul_precision default / highest")
-    assert "2 code versions of rule train_cell" in summary([a, {**a, "code": "c2"}])
-    assert "commit" in summary([a, {**a, "commit": "other"}]) and summary([a, {**a, "commit": "other"}]).startswith("MIXED")
+    assert summary([a]).startswith("1 job, commit ") and summary([a]).endswith("float32/highest")
+    assert summary([a, {**a, "matmul_precision": "default"}]) == \
+        "MIXED: rule train_cell: 2 matmul precisions (default / highest) (2 jobs)"
+    assert "rule train_cell: 2 code versions (c1 / c2)" in summary([a, {**a, "code": "c2"}])
+    assert summary([a, {**a, "commit": "other"}]).startswith("MIXED: commits ")
     nested = {**_record(rule="aggregate"), "inputs": [a, {**a, "dtype": "float64"}]}
-    assert summary([nested]).startswith("MIXED: dtype float32 / float64")
+    assert summary([nested]).startswith("MIXED: rule train_cell: 2 dtypes (float32 / float64)")
+    # different rules at different precisions: by design, not mixed
+    assert not summary([a, {**a, "rule": "chains_depth", "dtype": "float64", "code": "c9"}]).startswith("MIXED")
     assert summary([]).startswith("no provenance")
 
 
@@ -83,7 +86,7 @@ def test_provenance_command_prints_a_files_record(tmp_path, capsys):
     write_table(pd.DataFrame({"a": [1]}), tmp_path / "runs.parquet", {**_record(rule="aggregate"), "inputs": inputs})
     main(["provenance", str(tmp_path / "runs.parquet")])
     out = capsys.readouterr().out
-    assert '"rule": "aggregate"' in out and "made from 1 jobs: 1 jobs, commit" in out
+    assert '"rule": "aggregate"' in out and "made from 1 jobs: 1 job, commit" in out
     write_table(pd.DataFrame({"a": [1]}), tmp_path / "bare.parquet")
     with pytest.raises(SystemExit, match="no provenance record"):
         main(["provenance", str(tmp_path / "bare.parquet")])

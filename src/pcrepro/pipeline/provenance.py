@@ -41,8 +41,6 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 PARQUET_KEY = b"pcrepro.provenance"
 NPZ_KEY = PROVENANCE_KEY  # the entry of an npz result (pcrepro.data.save_npz_atomic)
 SIDECAR = ".provenance.json"  # beside a CSV or JSON result: <file>.provenance.json
-# what must agree between the records of results put together (else summary() says so)
-SAME = ("commit", "dirty", "dtype", "matmul_precision")
 
 
 def module_file(name: str, package_dir: Path = PACKAGE_DIR) -> Path | None:
@@ -263,26 +261,28 @@ def inputs_of(paths) -> list[dict]:
 
 
 def summary(records: list[dict]) -> str:
-    """One line on the results behind a claim: the commit and precision when every record
-    agrees, else what differs (commits, code versions of one rule, precisions)."""
+    """One line on the results behind a claim: the jobs, commit and precision when they agree;
+    else MIXED, saying what differs: commits, or within one rule its code, dtype or matmul
+    precision (different rules computing at different precisions is by design)."""
     records = leaves(records)
     if not records:
         return "no provenance (results written before provenance was recorded)"
-    mixed = []
-    for key in SAME:
-        values = sorted({str(r.get(key)) for r in records if r.get(key) is not None})
-        if len(values) > 1:
-            mixed.append(f"{key} {' / '.join(values)}")
-    by_rule: dict[str, set] = {}
+    commits = sorted({(r.get("commit") or "unknown")[:10] + (" (dirty)" if r.get("dirty") else "") for r in records})
+    mixed = [f"commits {' / '.join(commits)}"] if len(commits) > 1 else []
+    by_rule: dict[str, list[dict]] = {}
     for r in records:
-        by_rule.setdefault(r.get("rule"), set()).add(r.get("code"))
-    mixed += [f"{len(codes)} code versions of rule {rule}" for rule, codes in sorted(by_rule.items()) if len(codes) > 1]
-    commit = records[0].get("commit", "unknown")
-    head = f"{len(records)} jobs, commit {commit[:10]}{' (dirty)' if records[0].get('dirty') else ''}"
-    precision = sorted({f"{r['dtype']}/{r.get('matmul_precision') or 'n/a'}" for r in records if r.get("dtype")})
+        by_rule.setdefault(r.get("rule") or "?", []).append(r)
+    for rule, rs in sorted(by_rule.items()):
+        for key, label in (("code", "code versions"), ("dtype", "dtypes"), ("matmul_precision", "matmul precisions")):
+            values = sorted({str(r[key]) for r in rs if r.get(key) is not None})
+            if len(values) > 1:
+                mixed.append(f"rule {rule}: {len(values)} {label} ({' / '.join(values)})")
+    jobs = f"{len(records)} job{'s' if len(records) > 1 else ''}"
     if mixed:
-        return f"MIXED: {'; '.join(mixed)} ({len(records)} jobs)"
-    return head + (f", {', '.join(precision)}" if precision else "")
+        return f"MIXED: {'; '.join(mixed)} ({jobs})"
+    precision = sorted({f"{r['dtype']}" + (f"/{r['matmul_precision']}" if r.get("matmul_precision") else "")
+                        for r in records if r.get("dtype")})
+    return f"{jobs}, commit {commits[0]}" + (f", {', '.join(precision)}" if precision else "")
 
 
 __all__ = ["code_hash", "imported_modules", "module_file", "source_hash", "checkout_commit", "device",
