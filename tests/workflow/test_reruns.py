@@ -63,3 +63,24 @@ def test_a_job_is_planned_again_only_when_the_code_it_runs_changes(repo, tmp_pat
     _edit(checkout / "src" / "pcrepro" / "core" / "energy.py", "\nimport ", "\n_CHANGED = 1\nimport ")
     planned = _planned(checkout, workdir, override)
     assert "params" in planned["error_optim_compare"] and "error_optim_figures" in planned
+
+
+def test_a_corrupt_bundle_stops_the_run_before_any_job_naming_it(repo, tmp_path):
+    """A truncated bundle: Snakemake stops while reading the workflow, naming the file, and
+    deletes nothing already in the working directory."""
+    import subprocess
+    import sys
+
+    bundle = tmp_path / "results.zip"
+    bundle.write_bytes(b"PK\x03\x04 not a whole zip")
+    kept = tmp_path / "results" / "quick" / "mine.txt"
+    kept.parent.mkdir(parents=True)
+    kept.write_text("kept")
+    override = _standin_override(tmp_path)
+    override.write_text(override.read_text() + f"results: {{bundle: {bundle}}}\n")
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(repo / "Snakefile"), "--directory",
+                           str(tmp_path), "-n", "--cores", "1", "--configfile", str(repo / "config.yaml"), str(override),
+                           "--config", "preset=quick"], capture_output=True, text=True, timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and f"bundle {bundle} cannot be read" in out, out[-3000:]
+    assert kept.read_text() == "kept" and not (tmp_path / "results" / "quick" / ".bundle.json").exists()
