@@ -19,8 +19,9 @@ if RESULTS_CONFIG.get("bundle"):
             allow_other_code=RESULTS_CONFIG.get("bundle_code", "same") == "any")
     except BundleError as err:
         raise WorkflowError(str(err)) from None
-    # what every claim and figure says when the bundle's code is not this checkout's
-    os.environ["PCREPRO_RESULTS_NOTE"] = BUNDLE_NOTE
+    # what every claim and figure says when the bundle's code is not this checkout's (set, not
+    # required: a job started by a cluster reads the workflow, and sets it, again)
+    os.environ.update(PCREPRO_RESULTS_NOTE=BUNDLE_NOTE)
 
     rule bundled_results:
         """The results the bundle holds (unpacked when the workflow started)."""
