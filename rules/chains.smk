@@ -28,6 +28,8 @@ rule chains_depth:
         code=code_version("chains_depth.py"),
         grid=CHAINS,
         fast_compile=False,  # fully optimised XLA is faster here even at quick scale (41 s vs 54 s in all, 2-core CPU)
+    benchmark:
+        f"logs/{PRESET}/chains/depth_{{n_hidden}}.benchmark.tsv",
     log:
         f"logs/{PRESET}/chains/depth_{{n_hidden}}.log",
     conda:

@@ -13,6 +13,8 @@ rule prepare_dataset:
         # retries, timeout_s) is read from the config by the script, so changing the route does
         # not rerun anything built from the same verified (checksummed) files.
         synthetic_standin=config["data"]["synthetic_standin"],
+    benchmark:
+        "logs/data/{dataset}.benchmark.tsv",
     log:
         "logs/data/{dataset}.log",
     localrule: True
@@ -28,6 +30,8 @@ rule prepare_mnist1d:
         f"{DATA_DIR}/prepared/MNIST-1D.npz",
     params:
         code=code_version("prepare_mnist1d.py"),
+    benchmark:
+        "logs/data/MNIST-1D.benchmark.tsv",
     log:
         "logs/data/MNIST-1D.log",
     localrule: True

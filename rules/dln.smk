@@ -29,6 +29,8 @@ rule dln_config:
         gpu=1,
         runtime=runtime_minutes(CPU_MEASURED_MINUTES["dln_hessian"]),
         mem_mb=memory_mb(8000),
+    benchmark:
+        f"logs/{PRESET}/dln_hessian/{{config}}.benchmark.tsv",
     log:
         f"logs/{PRESET}/dln_hessian/{{config}}.log",
     conda:

@@ -20,6 +20,8 @@ rule dd_simulate:
         code=code_version("dd_simulate.py"),
         grid=DD,
         fast_compile=FAST_COMPILE,
+    benchmark:
+        f"logs/{PRESET}/double_descent/{{init}}.benchmark.tsv",
     log:
         f"logs/{PRESET}/double_descent/{{init}}.log",
     conda:

@@ -25,6 +25,8 @@ rule error_optim_compare:
         gpu=1,
         runtime=runtime_minutes(CPU_MEASURED_MINUTES["error_optim"]),
         mem_mb=memory_mb(16000),
+    benchmark:
+        f"logs/{PRESET}/error_optim/compare.benchmark.tsv",
     log:
         f"logs/{PRESET}/error_optim/compare.log",
     conda:

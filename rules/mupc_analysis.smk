@@ -34,6 +34,8 @@ rule mupc_activity_hessian_cell:
         gpu=1,
         runtime=runtime_minutes(ANALYSIS_MINUTES["mupc_activity_hessian"]),
         mem_mb=memory_mb(16000),
+    benchmark:
+        f"logs/{PRESET}/mupc_activity_hessian/{{setting}}_{{act}}.benchmark.tsv",
     log:
         f"logs/{PRESET}/mupc_activity_hessian/{{setting}}_{{act}}.log",
     conda:
@@ -80,6 +82,8 @@ rule mupc_forward_pass_cell:
         gpu=1,
         runtime=runtime_minutes(ANALYSIS_MINUTES["mupc_forward_pass"]),
         mem_mb=memory_mb(16000),
+    benchmark:
+        f"logs/{PRESET}/mupc_forward_pass/{{act}}_{{optim}}.benchmark.tsv",
     log:
         f"logs/{PRESET}/mupc_forward_pass/{{act}}_{{optim}}.log",
     conda:
@@ -130,6 +134,8 @@ rule mupc_energy_theory_phase:
         gpu=1,
         runtime=runtime_minutes(ANALYSIS_MINUTES["mupc_energy_theory"]),
         mem_mb=memory_mb(16000),
+    benchmark:
+        f"logs/{PRESET}/mupc_energy_theory/phase_{{param_type}}.benchmark.tsv",
     log:
         f"logs/{PRESET}/mupc_energy_theory/phase_{{param_type}}.log",
     conda:
@@ -155,6 +161,8 @@ rule mupc_energy_theory_width:
         gpu=1,
         runtime=runtime_minutes(ANALYSIS_MINUTES["mupc_energy_theory"]),
         mem_mb=memory_mb(16000),
+    benchmark:
+        f"logs/{PRESET}/mupc_energy_theory/width_{{param_type}}.benchmark.tsv",
     log:
         f"logs/{PRESET}/mupc_energy_theory/width_{{param_type}}.log",
     conda:

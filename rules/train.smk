@@ -22,6 +22,8 @@ rule train_cell:
         gpu=1,
         runtime=runtime_minutes(cell_minutes),
         mem_mb=memory_mb(16000),
+    benchmark:
+        f"logs/{PRESET}/{{study}}/{{cell}}.benchmark.tsv",
     log:
         f"logs/{PRESET}/{{study}}/{{cell}}.log",
     conda:

@@ -14,6 +14,7 @@
   pcrepro bundle create --preset paper --out paper-results.zip     # share computed results
   pcrepro bundle verify paper-results.zip
   pcrepro preset quick [--study mupc_sweeps]                       # the grids a preset runs, overlays merged
+  pcrepro job-times --preset quick                                 # where a finished run's minutes went
 """
 
 from __future__ import annotations
@@ -109,6 +110,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--study", default=None, help="only this study's grid")
     p.add_argument("--config", type=Path, default=REPO / "config.yaml")
 
+    p = sub.add_parser("job-times", help="where a finished run's compute minutes went (its jobs' benchmark files)")
+    p.add_argument("--preset", required=True)
+    p.add_argument("--logs", type=Path, default=Path("logs"), help="holds <preset>/ and data/ (default ./logs)")
+
     p = sub.add_parser("bundle", help="pack a finished run's computed results to share them, or check a bundle")
     bundle_sub = p.add_subparsers(dest="bundle_command", required=True)
     b = bundle_sub.add_parser("create", help="pack results/<preset>/ (not figures or claims) with a SHA-256 manifest")
@@ -201,6 +206,18 @@ def main(argv: list[str] | None = None) -> None:
                 raise SystemExit(f"preset {args.name} has no study {args.study!r} (studies: {', '.join(grids)})")
             grids = {args.study: grids[args.study]}
         print(yaml.safe_dump(grids, sort_keys=False, allow_unicode=True), end="")
+    elif args.command == "job-times":
+        import pandas as pd
+
+        from pcrepro.pipeline.progress import job_times
+
+        tables = [job_times(d) for d in (args.logs / args.preset, args.logs / "data") if d.is_dir()]
+        table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+        if table.empty:
+            raise SystemExit(f"no job benchmark files (*.benchmark.tsv) under {args.logs / args.preset}: run the "
+                             f"workflow at preset {args.preset} first")
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+        print(f"total: {table['jobs'].sum()} compute jobs, {table['total_s'].sum():.0f} job-seconds")
     elif args.command == "bundle":
         from pcrepro.pipeline.bundle import BundleError, create, verify
 

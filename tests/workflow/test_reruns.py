@@ -47,6 +47,11 @@ def test_a_job_is_planned_again_only_when_the_code_it_runs_changes(repo, tmp_pat
     assert record["code"] == code_hash(checkout / "workflow_scripts" / "error_optim_compare.py",
                                        checkout / "src" / "pcrepro")
     assert record["dtype"] in ("float32", "float64") and record["device"]["platform"] == "cpu"
+    # and its job's time beside its log, summed by pcrepro job-times
+    from pcrepro.pipeline.progress import job_times
+
+    times = job_times(workdir / "logs" / "quick").set_index("folder")
+    assert times.loc["error_optim", "jobs"] == 1 and 0 < times.loc["error_optim", "total_s"] < 600
 
     # wording only: a docstring and a comment of a module the compute job runs
     science = checkout / "src" / "pcrepro" / "studies" / "error_optim.py"

@@ -100,3 +100,23 @@ def log_output(path: str | Path) -> None:
 
 def _teed_to(path: str | Path) -> bool:
     return getattr(sys.stderr, "log_path", None) == Path(path).resolve()
+
+
+def job_times(log_dir: str | Path) -> "pd.DataFrame":
+    """The compute jobs' Snakemake benchmark files under ``log_dir`` (``<job>.benchmark.tsv``,
+    beside each job's log), summed per folder (a study): jobs, total and longest wall seconds,
+    CPU seconds, and the largest resident memory (MB) of a job's own process. In a local run
+    with the job server the work runs in a child forked from the server, whose memory this
+    does not count (``compute.job_server: false`` measures it)."""
+    import pandas as pd
+
+    rows = []
+    for path in sorted(Path(log_dir).rglob("*.benchmark.tsv")):
+        table = pd.read_csv(path, sep="\t")
+        rows.append({"folder": path.parent.relative_to(log_dir).as_posix(), "job": path.name[:-len(".benchmark.tsv")],
+                     "s": float(table["s"].iloc[-1]), "cpu_s": float(table.get("cpu_time", pd.Series([float("nan")])).iloc[-1]),
+                     "max_rss_mb": float(pd.to_numeric(table["max_rss"], errors="coerce").iloc[-1])})
+    jobs = pd.DataFrame(rows, columns=["folder", "job", "s", "cpu_s", "max_rss_mb"])
+    summary = jobs.groupby("folder").agg(jobs=("job", "size"), total_s=("s", "sum"), longest_s=("s", "max"),
+                                         cpu_s=("cpu_s", "sum"), max_rss_mb=("max_rss_mb", "max"))
+    return summary.sort_values("total_s", ascending=False).reset_index()
