@@ -102,7 +102,7 @@ def _teed_to(path: str | Path) -> bool:
     return getattr(sys.stderr, "log_path", None) == Path(path).resolve()
 
 
-def job_times(log_dir: str | Path) -> "pd.DataFrame":
+def job_times(log_dir: str | Path):
     """The compute jobs' Snakemake benchmark files under ``log_dir`` (``<job>.benchmark.tsv``,
     beside each job's log), summed per folder (a study): jobs, total and longest wall seconds,
     CPU seconds, and the largest resident memory (MB) of a job's own process. In a local run
