@@ -78,7 +78,9 @@ onstart:
     if _problems:
         raise SystemExit("\n\n".join(_problems))
     # One process that has imported the science forks every local job (pcrepro.pipeline.jobserver).
-    if config["compute"].get("job_server", True) and workflow.local_exec and not workflow.remote_exec:
+    from pcrepro.pipeline.jobserver import wanted as _job_server_wanted
+
+    if _job_server_wanted(config["compute"].get("job_server", True)) and workflow.local_exec and not workflow.remote_exec:
         from pcrepro.pipeline.devices import visible_gpus
         from pcrepro.pipeline.jobserver import start as _start_job_server
 

@@ -164,6 +164,17 @@ def test_jobs_that_the_server_cannot_run_exactly_run_themselves(tmp_path, server
     assert json.loads((tmp_path / "cpu.json").read_text())["ppid"] == server.pid
 
 
+def test_pcrepro_jobserver_0_runs_a_job_as_an_ordinary_process(tmp_path, server, monkeypatch):
+    """For debugging: with PCREPRO_JOBSERVER=0 a job runs itself even where a server serves, and a
+    run starts no server."""
+    code, _, err = finished(run_job(tmp_path, "plain.json", env={jobserver.OFF_ENV: "0"}))
+    assert code == 0, err
+    assert json.loads((tmp_path / "plain.json").read_text())["ppid"] != server.pid
+    assert jobserver.wanted(True)
+    monkeypatch.setenv(jobserver.OFF_ENV, "0")
+    assert not jobserver.wanted(True) and not jobserver.wanted(False)
+
+
 def test_the_server_ends_with_its_run(tmp_path):
     code = (f"import os, sys, time\nfrom pcrepro.pipeline import jobserver\n"
             f"server = jobserver.start({str(tmp_path / 'server.log')!r}, gpus=[])\n"

@@ -39,6 +39,8 @@ from pathlib import Path
 SOCKET_ENV = "PCREPRO_JOB_SERVER"  # the socket path; set in the environment of a run's jobs
 EXPORT_POOL_ENV = "PCREPRO_EXPORT_POOL"  # the folder of the run's shared export browsers (plots.export_pool)
 GPU_JOBS_ENV = "PCREPRO_JOB_SERVER_GPU_JOBS"  # "1": this machine has no GPU, so GPU jobs run on the CPU
+# "0": no job server; every job runs as an ordinary process (for a debugger, print or profiler)
+OFF_ENV = "PCREPRO_JOBSERVER"
 _CHILD_ENV = "PCREPRO_JOB_SERVER_CHILD"  # set in a forked job, so that its delegate() returns
 
 # Thread counts of the linear-algebra libraries, which they read once, when loaded: Snakemake
@@ -58,13 +60,19 @@ PRELOAD = (
 )
 
 
+def wanted(setting: bool) -> bool:
+    """Whether a local run starts a job server: ``compute.job_server``, unless the environment
+    says ``PCREPRO_JOBSERVER=0``."""
+    return bool(setting) and os.environ.get(OFF_ENV) != "0"
+
+
 # ---- job side ---------------------------------------------------------------------------------
 
 def delegate(snakemake) -> None:
     """Run this job's script in the run's job server and exit with its status, if a server
     serves this job; otherwise return, and the script goes on in this process."""
     path = os.environ.get(SOCKET_ENV)
-    if not path or os.environ.get(_CHILD_ENV):
+    if not path or os.environ.get(_CHILD_ENV) or os.environ.get(OFF_ENV) == "0":
         return
     if getattr(snakemake.resources, "gpu", 0) and os.environ.get(GPU_JOBS_ENV) != "1":
         return  # it will claim a GPU: its JAX must start a GPU backend, which the server's cannot
