@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
 
     p = sub.add_parser("cells", help="write the cells of a study as JSON files")
     p.add_argument("--study", choices=sorted(STUDY_CELLS), required=True)
-    p.add_argument("--preset", choices=["quick", "paper"], required=True)
+    p.add_argument("--preset", required=True, help="a preset of the config: quick, paper, or your own")
     p.add_argument("--config", type=Path, default=REPO / "config.yaml")
     p.add_argument("--out", type=Path, required=True)
 
@@ -70,25 +70,25 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, default=None, help="also write the table as CSV")
 
     p = sub.add_parser("budget", help="runs, run-epochs and estimated GPU hours per study")
-    p.add_argument("--preset", choices=["quick", "paper"], default="paper")
+    p.add_argument("--preset", default="paper", help="a preset of the config (default paper)")
     p.add_argument("--config", type=Path, default=REPO / "config.yaml")
 
     p = sub.add_parser("error-optim", help="study error_optim (seed 003): EO vs SO on one batch")
-    p.add_argument("--preset", choices=["quick", "paper"], required=True)
+    p.add_argument("--preset", required=True, help="a preset of the config: quick, paper, or your own")
     p.add_argument("--config", type=Path, default=REPO / "config.yaml")
     p.add_argument("--dataset", type=Path, required=True, help="the prepared dataset the preset names")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--log", type=Path, default=None)
 
     p = sub.add_parser("double-descent", help="study double_descent (seed 004): one init, network and reduced dynamics")
-    p.add_argument("--preset", choices=["quick", "paper"], required=True)
+    p.add_argument("--preset", required=True, help="a preset of the config: quick, paper, or your own")
     p.add_argument("--config", type=Path, default=REPO / "config.yaml")
     p.add_argument("--init", choices=["constant", "rank_one"], required=True)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--log", type=Path, default=None)
 
     p = sub.add_parser("claims", help="which findings of the seeds the results reproduce (a verdict per claim)")
-    p.add_argument("--preset", choices=["quick", "paper"], required=True)
+    p.add_argument("--preset", required=True, help="a preset of the config: quick, paper, or your own")
     p.add_argument("--config", type=Path, default=REPO / "config.yaml")
     p.add_argument("--results", type=Path, default=Path("results"), help="holds <preset>/<study>/… (default ./results)")
     p.add_argument("--csv", type=Path, default=None, help="also write the table as CSV")

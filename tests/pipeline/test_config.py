@@ -120,3 +120,34 @@ def test_preset_command_prints_the_merged_grids_a_preset_runs(capsys):
     assert yaml.safe_load(capsys.readouterr().out) == {"mupc_sweeps": preset_config(config, "paper")["mupc_sweeps"]}
     with pytest.raises(SystemExit, match="no preset 'tiny'"):
         main(["preset", "tiny"])
+
+
+def test_a_users_own_preset_needs_no_code_edit(tmp_path, capsys):
+    """A preset of one's own, an overlay of paper beside quick: it validates, merges, and every
+    command takes it by name; a name that is no preset is refused naming the key."""
+    import json
+
+    from pcrepro.cli import main
+    from pcrepro.pipeline.cells import training_cells
+    from pcrepro.pipeline.config import ConfigError, load_config
+
+    repo = Path(__file__).parents[2]
+    config = yaml.safe_load((repo / "config.yaml").read_text())
+    config["presets"]["tiny"] = {"mupc_bp_baseline": {"seeds": [7], "blocks": [
+        {"dataset": "MNIST", "epochs": 1, "test_every": 10, "act_fns": ["relu"]}], "max_steps_per_epoch": 20}}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True))
+    schema = repo / "schemas" / "config.schema.yaml"
+    tiny = load_config(path, schema, {"preset": "tiny"})
+    cells = training_cells("mupc_bp_baseline", tiny)
+    assert len(cells) == 1 and all(c["runs"]["seeds"] == [7] for c in cells.values())
+    main(["preset", "tiny", "--study", "mupc_bp_baseline", "--config", str(path)])
+    assert yaml.safe_load(capsys.readouterr().out)["mupc_bp_baseline"]["seeds"] == [7]
+    main(["cells", "--study", "mupc_bp_baseline", "--preset", "tiny", "--config", str(path), "--out", str(tmp_path / "c")])
+    assert [json.loads(p.read_text())["runs"]["seeds"] for p in (tmp_path / "c").glob("*.json")] == [[7]]
+    with pytest.raises(ConfigError, match="config key preset: 'huge' is not a preset of presets"):
+        load_config(path, schema, {"preset": "huge"})
+    config["presets"]["broken"] = {"mupc_bp_baseline": {"seeds": "all"}}
+    path.write_text(yaml.safe_dump(config, allow_unicode=True))
+    with pytest.raises(ConfigError, match="presets.broken.mupc_bp_baseline.seeds"):
+        load_config(path, schema, {"preset": "quick"})

@@ -61,8 +61,13 @@ def validate_config(config: dict[str, Any], schema_path: str | Path) -> None:
     validator = jsonschema.Draft202012Validator(schema)
     merged = {**config, "presets": merged_presets(config)} if "presets" in config else config
     errors = sorted(validator.iter_errors(merged), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        lines = "\n  ".join(_describe(e) for e in errors)
+    lines = [_describe(e) for e in errors]
+    presets = merged.get("presets")
+    if isinstance(presets, dict) and isinstance(config.get("preset"), str) and config["preset"] not in presets:
+        lines.append(f"config key preset: {config['preset']!r} is not a preset of presets (presets: "
+                     f"{', '.join(presets)}); add presets.{config['preset']} (an overlay of paper) or choose one of them")
+    if lines:
+        lines = "\n  ".join(lines)
         raise ConfigError(f"invalid configuration ({schema_path}):\n  {lines}")
 
 
