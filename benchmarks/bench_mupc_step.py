@@ -29,7 +29,7 @@ import jax.numpy as jnp
 
 from pcrepro.core import inference
 from pcrepro.core.energy import activity_grad, activity_grad_explicit
-from pcrepro.core.fused_grad import activity_grad_fused
+from pcrepro.experimental.fused_grad import activity_grad_fused
 from pcrepro.core.nets import NetSpec
 from pcrepro.core.training import RunHyper, TrainSpec, init_run, train_step
 from pcrepro.pipeline.budget import step_flops as matmul_flops

@@ -17,7 +17,7 @@ from pcrepro.core.energy import (
     mse_loss,
     pc_energy,
 )
-from pcrepro.core.fused_grad import activity_grad_fused
+from pcrepro.experimental.fused_grad import activity_grad_fused
 from pcrepro.core.inference import infer_activities
 from pcrepro.core.nets import NetSpec, forward, init_params, predict
 from pcrepro.core.optim import adam_init, adam_step

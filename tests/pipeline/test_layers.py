@@ -17,6 +17,8 @@ ALLOWED = {
     "claims": {"core", "data", "studies", "pipeline", "claims"},
     "plots": {"core", "data", "studies", "pipeline", "plots"},
     "cli": {"core", "data", "studies", "pipeline", "claims", "plots", "cli"},
+    # unproven code (benchmarks only): on the maths, imported by no layer
+    "experimental": {"core", "data", "experimental"},
 }
 
 
@@ -86,3 +88,33 @@ def test_the_checker_sees_an_upward_import():
     targets = [t for _, t in imported_modules(nets, nets.read_text() + "\nfrom ..pipeline import cells\n")]
     assert "pcrepro.pipeline.cells" in targets
     assert layer_of("pcrepro.pipeline.cells") not in ALLOWED["core"]
+
+
+def test_no_layer_imports_experimental_code():
+    users = [module_name(p) for p in MODULES if layer_of(module_name(p)) != "experimental"
+             and any(layer_of(t) == "experimental" for _, t in imported_modules(p))]
+    assert not users, users
+
+
+def test_the_job_servers_preload_names_modules_the_jobs_import():
+    """The job server imports :data:`jobserver.PRELOAD` by name (strings the import rule cannot
+    see): each package module there exists and is one a job imports, never the command line or
+    experimental code."""
+    from pcrepro.pipeline import jobserver
+    from pcrepro.pipeline.provenance import imported_modules as job_imports
+
+    scripts = sorted((PACKAGE.parents[1] / "workflow_scripts").glob("*.py"))
+    imported_by_jobs = set().union(*(job_imports(s) for s in scripts))
+    ours = [m for m in jobserver.PRELOAD if m.split(".")[0] == "pcrepro"]
+    assert ours and all(_is_module(m) for m in ours), ours
+    assert set(ours) <= imported_by_jobs, set(ours) - imported_by_jobs
+
+
+def test_compute_jobs_import_no_plotting_code():
+    """A compute job's code hash (and so its reruns) must not follow the figures' code."""
+    from pcrepro.pipeline.provenance import imported_modules as job_imports
+
+    scripts = [s for s in sorted((PACKAGE.parents[1] / "workflow_scripts").glob("*.py"))
+               if not s.name.startswith("plot_")]
+    plotting = {s.name: [m for m in job_imports(s) if layer_of(m) == "plots"] for s in scripts}
+    assert not any(plotting.values()), {k: v for k, v in plotting.items() if v}

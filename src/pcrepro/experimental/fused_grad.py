@@ -29,8 +29,8 @@ import jax
 import jax.numpy as jnp
 from jax.experimental import pallas as pl
 
-from .energy import activity_grad_from_hidden
-from .nets import NetSpec, Params
+from ..core.energy import activity_grad_from_hidden
+from ..core.nets import NetSpec, Params
 
 ROW_BLOCK = 64  # rows of W (outputs of the layer) per outer loop iteration
 COL_BLOCK = 64  # columns of W (inputs of the layer) per tile: 64 × 64 tiles of W, e, φ(z) and the sum
