@@ -276,3 +276,17 @@ def test_runs_trained_one_after_another_equal_vmapped_runs(monkeypatch):
     assert "one run after another" in lines[0]
     for column in ("test_acc", "train_loss", "energy"):
         np.testing.assert_allclose(in_sequence[column].to_numpy(), vmapped[column].to_numpy(), rtol=1e-10)
+
+
+def test_run_values_reach_the_step_by_name_whatever_the_order_of_their_keys():
+    from pcrepro.pipeline.runner import run_hypers
+
+    runs = [{"weight_lr": 0.1, "activity_decay": 0.0, "seed": 3, "activity_lr": 0.5},
+            {"activity_lr": 0.05, "seed": 4, "weight_lr": 0.01, "activity_decay": 0.2}]
+    h = run_hypers(runs, np.float32)
+    assert h.seed.tolist() == [3, 4] and h.seed.dtype == np.uint32
+    np.testing.assert_array_equal(h.activity_lr, np.float32([0.5, 0.05]))
+    np.testing.assert_array_equal(h.weight_lr, np.float32([0.1, 0.01]))
+    np.testing.assert_array_equal(h.activity_decay, np.float32([0.0, 0.2]))
+    with pytest.raises(ValueError, match="runs lack activity_decay"):
+        run_hypers([{"seed": 0, "activity_lr": 1.0, "weight_lr": 1.0}], np.float32)

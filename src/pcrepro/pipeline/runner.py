@@ -353,6 +353,17 @@ def _progress_line(label: str, record: CellRecord, spec: TrainSpec, *, total: in
             f"best test acc so far {best}")
 
 
+def run_hypers(runs: Sequence[dict], dtype) -> RunHyper:
+    """The runs' values as :class:`RunHyper` arrays over runs, each field from the run key of its
+    name (seeds as uint32, the rest in ``dtype``)."""
+    missing = sorted({f for f in RunHyper._fields for r in runs if f not in r})
+    if missing:
+        raise ValueError(f"runs lack {', '.join(missing)}: each run needs {', '.join(RunHyper._fields)} "
+                         "(pcrepro.pipeline.cells.run_grid)")
+    return RunHyper(**{f: np.asarray([int(r[f]) if f == "seed" else float(r[f]) for r in runs],
+                                     np.uint32 if f == "seed" else dtype) for f in RunHyper._fields})
+
+
 def train_cell(spec: TrainSpec, runs: Sequence[dict], data, *, max_runs_per_program: int = 16,
                log: Callable[[str], None] | None = print, label: str = "cell", checkpoint: str | Path | None = None,
                checkpoint_every_s: float = 300.0, log_every_s: float = 30.0) -> pd.DataFrame:
@@ -370,8 +381,7 @@ def train_cell(spec: TrainSpec, runs: Sequence[dict], data, *, max_runs_per_prog
     dtype = np.dtype(spec.dtype)  # data, weights and the lrs in one precision, whatever x64 says
     device_data = tuple(jnp.asarray(a, dtype) for a in (data.x_train, data.y_train, data.x_test, data.y_test))
     n, size = len(runs), min(max_runs_per_program, len(runs))
-    hypers = RunHyper(np.asarray([int(r["seed"]) for r in runs], np.uint32),
-                      *(np.asarray([float(r[k]) for r in runs], dtype) for k in RunHyper._fields[1:]))
+    hypers = run_hypers(runs, dtype)
     n_devices = devices_for_runs(size)
     compiled_spec = inference_on_this_platform(spec, hypers.activity_decay)
     in_sequence = runs_in_sequence(compiled_spec, size // n_devices)
@@ -458,4 +468,4 @@ def run_cell(cell: dict, dataset_path: str | Path, *, max_runs_per_program: int 
 
 __all__ = ["CellRecord", "Programs", "schedule", "devices_for_runs", "devices_for_batch", "device_mesh",
            "batch_sharding", "inference_on_this_platform", "matmul_precision_here", "runs_in_sequence", "build_programs", "initial_record",
-           "running_chunks", "train_one_period", "save_checkpoint", "resume", "results_table", "train_cell", "run_cell"]
+           "running_chunks", "run_hypers", "train_one_period", "save_checkpoint", "resume", "results_table", "train_cell", "run_cell"]
