@@ -34,14 +34,8 @@ SELECT_BY = {}
 SELECT_LR = {}
 
 # Report (snakemake --report): each figure family's caption is its figure-catalogue entry
-# (CAPTIONS below), filed under its study.
-STUDY_TITLES = {
-    "chains": "Seed 000 · BP vs PC on scalar linear chains",
-    "dln": "Seed 001 · loss vs energy Hessians of deep linear nets",
-    "mupc": "Seed 002 · μPC",
-    "eo": "Seed 003 · error- vs state-based PC",
-    "dd": "Seed 004 · two-layer linear net, double descent",
-}
+# (CAPTIONS below), filed under its study's seed and title, also from the catalogue.
+CATALOGUE = load_catalogue()
 
 
 def code_version(script):
@@ -83,13 +77,13 @@ def config_slice(grid, *keys):
 
 # The report's caption of every figure family, written from the figure catalogue (the one source
 # of captions and docs/figures.md) under .snakemake/ of the working directory when the workflow is parsed.
-CAPTIONS = write_captions(load_catalogue(), Path(".snakemake/pcrepro/captions").resolve())
+CAPTIONS = write_captions(CATALOGUE, Path(".snakemake/pcrepro/captions").resolve())
 
 
 def figures(family, paths):
     """A family's figure files (relative to FIGURES), each marked for the report with its caption."""
-    study = family.split("_")[0]
-    return [report(f"{FIGURES}/{path}", caption=str(CAPTIONS[family]), category=STUDY_TITLES[study],
+    study = CATALOGUE["studies"][CATALOGUE["families"][family]["study"]]
+    return [report(f"{FIGURES}/{path}", caption=str(CAPTIONS[family]), category=f"Seed {study['seed']} · {study['title']}",
                    subcategory=family, labels={"figure": Path(path).stem, "family": family})
             for path in paths]
 

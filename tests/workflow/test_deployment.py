@@ -194,7 +194,8 @@ def test_report_holds_every_figure_with_its_caption(repo, tmp_path):
         archive.extractall(tmp_path / "report")
     page = next((tmp_path / "report").rglob("report.html"))
     for seed, family, figure in (("Seed 000 · BP vs PC on scalar linear chains", "chains_stats", "test_loss_stats"),
-                                 ("Seed 002 · μPC", "mupc_activity_decay", "max_test_accs_per_activity_decay_lr_0.5")):
+                                 ("Seed 002 · μPC: scaling predictive coding to 100+ layers", "mupc_activity_decay",
+                                  "max_test_accs_per_activity_decay_lr_0.5")):
         listing, figures, caption = click_through(page, [seed, family, figure])
         assert family in listing and figure in figures  # a seed with one family lists its figures at once
         assert " ".join(catalogue["families"][family]["summary"].split()[:12]) in " ".join(caption.split())
