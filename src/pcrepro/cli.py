@@ -34,7 +34,7 @@ from .data import FetchOptions, prepare_image_dataset
 REPO = Path(__file__).resolve().parents[2]
 
 
-def main(argv: list[str] | None = None) -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pcrepro", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -124,142 +124,201 @@ def main(argv: list[str] | None = None) -> None:
     b.add_argument("file", type=Path)
     b.add_argument("--sha256", default=None, help="the whole file's expected SHA-256")
 
-    args = parser.parse_args(argv)
-    if args.command == "prepare-dataset":
-        opts = FetchOptions(mirror=args.mirror, download=not args.no_download)
-        prepare_image_dataset(args.name, args.out, args.raw_dir, opts, synthetic_standin_allowed=args.standin)
-    elif args.command == "cells":
-        config = load_config(args.config, REPO / "schemas" / "config.schema.yaml", {"preset": args.preset})
-        cells = training_cells(args.study, config)
-        args.out.mkdir(parents=True, exist_ok=True)
-        for cid, cell in cells.items():
-            (args.out / f"{cid}.json").write_text(json.dumps(cell, indent=1))
-        print(f"{len(cells)} cells written to {args.out}")
-    elif args.command == "train-cell":
-        import jax
+    return parser
 
-        cell = json.loads(args.cell.read_text())
-        jax.config.update("jax_enable_x64", cell["train"].get("dtype") == "float64")  # compute.dtype
-        with log_to(args.log) as log:
-            table = run_cell(cell, args.dataset, max_runs_per_program=args.max_runs_per_program, log=log,
-                             selection_path=args.selection, checkpoint=f"{args.out}.checkpoint.npz",
-                             checkpoint_every_s=args.checkpoint_every_s)
+
+def _prepare_dataset(args) -> None:
+    """`pcrepro prepare-dataset`: Download (or read from a mirror), verify and prepare one image dataset."""
+    opts = FetchOptions(mirror=args.mirror, download=not args.no_download)
+    prepare_image_dataset(args.name, args.out, args.raw_dir, opts, synthetic_standin_allowed=args.standin)
+
+
+def _cells(args) -> None:
+    """`pcrepro cells`: Write a study's training cells at a preset, one JSON file each."""
+    config = load_config(args.config, REPO / "schemas" / "config.schema.yaml", {"preset": args.preset})
+    cells = training_cells(args.study, config)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for cid, cell in cells.items():
+        (args.out / f"{cid}.json").write_text(json.dumps(cell, indent=1))
+    print(f"{len(cells)} cells written to {args.out}")
+
+
+def _train_cell(args) -> None:
+    """`pcrepro train-cell`: Train one cell from its JSON file; its table as parquet."""
+    import jax
+
+    cell = json.loads(args.cell.read_text())
+    jax.config.update("jax_enable_x64", cell["train"].get("dtype") == "float64")  # compute.dtype
+    with log_to(args.log) as log:
+        table = run_cell(cell, args.dataset, max_runs_per_program=args.max_runs_per_program, log=log,
+                         selection_path=args.selection, checkpoint=f"{args.out}.checkpoint.npz",
+                         checkpoint_every_s=args.checkpoint_every_s)
+    write_table(table, args.out)
+
+
+def _budget(args) -> None:
+    """`pcrepro budget`: Runs, run-epochs and estimated GPU hours of a preset, per study."""
+    from pcrepro.pipeline.budget import paper_budget
+
+    config = load_config(args.config, REPO / "schemas" / "config.schema.yaml", {"preset": args.preset})
+    table = paper_budget(preset_config(config))
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    print(f"\ntotal: {table['gpu_hours'].sum():.2f} GPU-hours on one H100/H200-class GPU (estimate; studies not yet "
+          "implemented are not counted)")
+
+
+def _study_run(args) -> None:
+    """`pcrepro error-optim` and `pcrepro double-descent`: one run of seed 003's or 004's study, outside Snakemake."""
+    import jax
+
+    from pcrepro.data import save_npz_atomic
+
+    config = load_config(args.config, REPO / "schemas" / "config.schema.yaml", {"preset": args.preset})
+    study = args.command.replace("-", "_")
+    grid = preset_config(config)[study]
+    jax.config.update("jax_enable_x64", study == "double_descent" or grid["dtype"] == "float64")
+    with log_to(args.log) as log:
+        if study == "error_optim":
+            from pcrepro.pipeline.config import dataset_normalisation
+            from pcrepro.studies.error_optim import run_study
+
+            grid = {**grid, "normalisation": dataset_normalisation(config, grid["dataset"])}
+            result = run_study(grid, args.dataset, log=log)
+        else:
+            from pcrepro.studies.double_descent import run, setup_from_grid
+
+            result = run(setup_from_grid(grid), args.init, tuple(grid["snapshots"]), log=log)
+    save_npz_atomic(args.out, **result)
+
+
+def _claims(args) -> None:
+    """`pcrepro claims`: The claims table of a finished run; optionally its CSV and its record."""
+    from pcrepro.claims import CLAIMS, evaluate
+    from pcrepro.claims.tables import COLUMNS, to_text
+
+    config = load_config(args.config, REPO / "schemas" / "config.schema.yaml", {"preset": args.preset})
+    table = evaluate(CLAIMS, args.results / args.preset, preset_config(config))
+    print(to_text(table))
+    if args.csv:
+        write_table(table[COLUMNS], args.csv)
+    if args.record:
+        import datetime
+        import subprocess
+
+        from pcrepro.claims.page import make_record
+
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=REPO).stdout.strip() or "unknown"
+        record = make_record(table, preset=args.preset, date=datetime.date.today().isoformat(), commit=commit,
+                             machine=args.machine, data=args.data, wall_s=args.wall_s)
+        args.record.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+
+
+def _preset(args) -> None:
+    """`pcrepro preset`: Print the grids a preset runs, its overlays merged."""
+    import yaml
+
+    config = load_config(args.config, REPO / "schemas" / "config.schema.yaml")
+    if args.name not in config["presets"]:
+        raise SystemExit(f"no preset {args.name!r} in {args.config} (presets: {', '.join(config['presets'])})")
+    grids = preset_config(config, args.name)
+    if args.study is not None:
+        if args.study not in grids:
+            raise SystemExit(f"preset {args.name} has no study {args.study!r} (studies: {', '.join(grids)})")
+        grids = {args.study: grids[args.study]}
+    print(yaml.safe_dump(grids, sort_keys=False, allow_unicode=True), end="")
+
+
+def _job_times(args) -> None:
+    """`pcrepro job-times`: Where a finished run's compute minutes went: its jobs' benchmark files, per study."""
+    import pandas as pd
+
+    from pcrepro.pipeline.progress import job_times
+
+    tables = [job_times(d) for d in (args.logs / args.preset, args.logs / "data") if d.is_dir()]
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    if table.empty:
+        raise SystemExit(f"no job benchmark files (*.benchmark.tsv) under {args.logs / args.preset}: run the "
+                         f"workflow at preset {args.preset} first")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+    print(f"total: {table['jobs'].sum()} compute jobs, {table['total_s'].sum():.0f} job-seconds")
+
+
+def _bundle(args) -> None:
+    """`pcrepro bundle`: Pack a finished run's computed results, or check a bundle."""
+    from pcrepro.pipeline.bundle import BundleError, create, verify
+
+    try:
+        if args.bundle_command == "create":
+            create(args.results / args.preset, args.preset, args.out)
+        else:
+            manifest = verify(args.file, args.sha256)
+            print(f"{args.file}: a valid bundle of preset {manifest['preset']}, {len(manifest['files'])} files, "
+                  f"made at commit {manifest['commit'][:10]}{' (dirty)' if manifest['dirty'] else ''} on "
+                  f"{manifest['created']}")
+    except BundleError as err:
+        raise SystemExit(str(err)) from None
+
+
+def _provenance(args) -> None:
+    """`pcrepro provenance`: Print a result file's provenance record."""
+    from pcrepro.pipeline.provenance import leaves, read_provenance, summary
+
+    if not args.file.exists():
+        raise SystemExit(f"{args.file}: no such file")
+    record = read_provenance(args.file)
+    if record is None:
+        raise SystemExit(f"{args.file} has no provenance record (written before provenance was recorded, or not "
+                         "a result of the workflow): run its job again to get one")
+    inputs = record.pop("inputs", None)
+    print(json.dumps(record, indent=1, sort_keys=True))
+    if inputs:
+        print(f"made from {len(leaves(inputs))} jobs: {summary(inputs)}")
+        if args.inputs:
+            print(json.dumps(inputs, indent=1, sort_keys=True))
+
+
+def _claims_page(args) -> None:
+    """`pcrepro claims-page`: Write docs/claims.md from the registry, a claims record and the history."""
+    from pcrepro.claims.page import default_page
+
+    args.out.write_text(default_page(args.record))
+
+
+def _compare_selection(args) -> None:
+    """`pcrepro compare-selection`: Selected activity lrs beside those seed 002 hard-codes."""
+    import pandas as pd
+
+    from pcrepro.pipeline.notebook_lrs import compare_with_notebook
+
+    table = compare_with_notebook(pd.read_csv(args.selection), args.study)
+    print(table.to_string(index=False))
+    print(f"\n{int(table['agrees'].sum())} of {len(table)} selected lrs agree with the notebook's")
+    if args.out:
         write_table(table, args.out)
-    elif args.command == "budget":
-        from pcrepro.pipeline.budget import paper_budget
 
-        config = load_config(args.config, REPO / "schemas" / "config.schema.yaml", {"preset": args.preset})
-        table = paper_budget(preset_config(config))
-        print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
-        print(f"\ntotal: {table['gpu_hours'].sum():.2f} GPU-hours on one H100/H200-class GPU (estimate; studies not yet "
-              "implemented are not counted)")
-    elif args.command in ("error-optim", "double-descent"):
-        import jax
 
-        from pcrepro.data import save_npz_atomic
+COMMANDS = {
+    "prepare-dataset": _prepare_dataset,
+    "cells": _cells,
+    "train-cell": _train_cell,
+    "budget": _budget,
+    "error-optim": _study_run,
+    "double-descent": _study_run,
+    "claims": _claims,
+    "preset": _preset,
+    "job-times": _job_times,
+    "bundle": _bundle,
+    "provenance": _provenance,
+    "claims-page": _claims_page,
+    "compare-selection": _compare_selection,
+}
 
-        config = load_config(args.config, REPO / "schemas" / "config.schema.yaml", {"preset": args.preset})
-        study = args.command.replace("-", "_")
-        grid = preset_config(config)[study]
-        jax.config.update("jax_enable_x64", study == "double_descent" or grid["dtype"] == "float64")
-        with log_to(args.log) as log:
-            if study == "error_optim":
-                from pcrepro.pipeline.config import dataset_normalisation
-                from pcrepro.studies.error_optim import run_study
 
-                grid = {**grid, "normalisation": dataset_normalisation(config, grid["dataset"])}
-                result = run_study(grid, args.dataset, log=log)
-            else:
-                from pcrepro.studies.double_descent import run, setup_from_grid
-
-                result = run(setup_from_grid(grid), args.init, tuple(grid["snapshots"]), log=log)
-        save_npz_atomic(args.out, **result)
-    elif args.command == "claims":
-        from pcrepro.claims import CLAIMS, evaluate
-        from pcrepro.claims.tables import COLUMNS, to_text
-
-        config = load_config(args.config, REPO / "schemas" / "config.schema.yaml", {"preset": args.preset})
-        table = evaluate(CLAIMS, args.results / args.preset, preset_config(config))
-        print(to_text(table))
-        if args.csv:
-            write_table(table[COLUMNS], args.csv)
-        if args.record:
-            import datetime
-            import subprocess
-
-            from pcrepro.claims.page import make_record
-
-            commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                    cwd=REPO).stdout.strip() or "unknown"
-            record = make_record(table, preset=args.preset, date=datetime.date.today().isoformat(), commit=commit,
-                                 machine=args.machine, data=args.data, wall_s=args.wall_s)
-            args.record.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
-    elif args.command == "preset":
-        import yaml
-
-        config = load_config(args.config, REPO / "schemas" / "config.schema.yaml")
-        if args.name not in config["presets"]:
-            raise SystemExit(f"no preset {args.name!r} in {args.config} (presets: {', '.join(config['presets'])})")
-        grids = preset_config(config, args.name)
-        if args.study is not None:
-            if args.study not in grids:
-                raise SystemExit(f"preset {args.name} has no study {args.study!r} (studies: {', '.join(grids)})")
-            grids = {args.study: grids[args.study]}
-        print(yaml.safe_dump(grids, sort_keys=False, allow_unicode=True), end="")
-    elif args.command == "job-times":
-        import pandas as pd
-
-        from pcrepro.pipeline.progress import job_times
-
-        tables = [job_times(d) for d in (args.logs / args.preset, args.logs / "data") if d.is_dir()]
-        table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
-        if table.empty:
-            raise SystemExit(f"no job benchmark files (*.benchmark.tsv) under {args.logs / args.preset}: run the "
-                             f"workflow at preset {args.preset} first")
-        print(table.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
-        print(f"total: {table['jobs'].sum()} compute jobs, {table['total_s'].sum():.0f} job-seconds")
-    elif args.command == "bundle":
-        from pcrepro.pipeline.bundle import BundleError, create, verify
-
-        try:
-            if args.bundle_command == "create":
-                create(args.results / args.preset, args.preset, args.out)
-            else:
-                manifest = verify(args.file, args.sha256)
-                print(f"{args.file}: a valid bundle of preset {manifest['preset']}, {len(manifest['files'])} files, "
-                      f"made at commit {manifest['commit'][:10]}{' (dirty)' if manifest['dirty'] else ''} on "
-                      f"{manifest['created']}")
-        except BundleError as err:
-            raise SystemExit(str(err)) from None
-    elif args.command == "provenance":
-        from pcrepro.pipeline.provenance import leaves, read_provenance, summary
-
-        if not args.file.exists():
-            raise SystemExit(f"{args.file}: no such file")
-        record = read_provenance(args.file)
-        if record is None:
-            raise SystemExit(f"{args.file} has no provenance record (written before provenance was recorded, or not "
-                             "a result of the workflow): run its job again to get one")
-        inputs = record.pop("inputs", None)
-        print(json.dumps(record, indent=1, sort_keys=True))
-        if inputs:
-            print(f"made from {len(leaves(inputs))} jobs: {summary(inputs)}")
-            if args.inputs:
-                print(json.dumps(inputs, indent=1, sort_keys=True))
-    elif args.command == "claims-page":
-        from pcrepro.claims.page import default_page
-
-        args.out.write_text(default_page(args.record))
-    elif args.command == "compare-selection":
-        import pandas as pd
-
-        from pcrepro.pipeline.notebook_lrs import compare_with_notebook
-
-        table = compare_with_notebook(pd.read_csv(args.selection), args.study)
-        print(table.to_string(index=False))
-        print(f"\n{int(table['agrees'].sum())} of {len(table)} selected lrs agree with the notebook's")
-        if args.out:
-            write_table(table, args.out)
+def main(argv: list[str] | None = None) -> None:
+    """The command line (module docstring): parse ``argv`` and run its command."""
+    args = _parser().parse_args(argv)
+    COMMANDS[args.command](args)
 
 
 if __name__ == "__main__":
