@@ -178,7 +178,7 @@ def use_bundle(setting: str, *, sha256: str | None, results_dir: str | Path, pre
     if differences:
         if not allow_other_code:
             raise BundleError(f"bundle {path} was made by other code (commit {manifest['commit'][:10]}): "
-                              + "; ".join(differences) + ". Rebuild from the commit that made it, or set "
+                              + "; ".join(differences) + ". Check out the commit that made it, or set "
                               "results.bundle_code: any to use it anyway (every claim and figure then says so)")
         note = f"results from a bundle made by other code (commit {manifest['commit'][:10]})"
     if not (marker.exists() and json.loads(marker.read_text()).get("sha256") == digest):
