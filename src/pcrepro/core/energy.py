@@ -33,9 +33,9 @@ from .nets import (
 
 
 class RoundOff(NamedTuple):
-    """The prediction errors as computed at the feedforward activities (zero in exact
-    arithmetic), subtracted from the errors computed later: ``input`` e_1 [B, N], ``hidden``
-    e_2 … e_H [H−1, B, N]."""
+    """Prediction errors split as ``input`` e_1 [B, N] and ``hidden`` e_2 … e_H [H−1, B, N]; as
+    a round-off, those computed at the feedforward activities (zero in exact arithmetic),
+    subtracted from the errors computed later."""
 
     input: jax.Array
     hidden: jax.Array
@@ -44,6 +44,11 @@ class RoundOff(NamedTuple):
 def mse_loss(y_hat: jax.Array, y: jax.Array) -> jax.Array:
     """𝓛 = (1/B) Σ_i ½‖y_i − ŷ_i‖²."""
     return 0.5 * jnp.sum((y - y_hat) ** 2) / y.shape[0]
+
+
+def prediction_errors(params: Params, z: jax.Array, x: jax.Array, spec: NetSpec) -> RoundOff:
+    """The errors e_1 = z_1 − pred_1 [B, N] and e_2 … e_H [H−1, B, N] of stacked activities ``z``."""
+    return RoundOff(z[0] - input_prediction(params, x, spec), z[1:] - hidden_predictions(params, z, spec))
 
 
 def pc_energy(
@@ -58,8 +63,7 @@ def pc_energy(
     """F for stacked activities ``z`` [H, B, N]; three (batched) matmuls in all. With ``round_off``
     (:func:`feedforward_round_off`), each error is taken net of its round-off there."""
     batch = x.shape[0]
-    e_in = z[0] - input_prediction(params, x, spec)
-    e_hidden = z[1:] - hidden_predictions(params, z, spec)
+    e_in, e_hidden = prediction_errors(params, z, x, spec)
     if round_off is not None:
         e_in, e_hidden = e_in - round_off.input, e_hidden - round_off.hidden
     e_out = y - output_prediction(params, z[-1], spec)
@@ -75,9 +79,7 @@ def feedforward_round_off(params: Params, z0: jax.Array, x: jax.Array, spec: Net
     """The errors e_1 … e_H as :func:`pc_energy` computes them at the feedforward activities
     ``z0`` (module docstring): zero in exact arithmetic, round-off in floating point. A constant
     (no gradient flows through it)."""
-    e_in = z0[0] - input_prediction(params, x, spec)
-    e_hidden = z0[1:] - hidden_predictions(params, z0, spec)
-    return jax.lax.stop_gradient(RoundOff(e_in, e_hidden))
+    return jax.lax.stop_gradient(prediction_errors(params, z0, x, spec))
 
 
 def top_hidden_errors(params: Params, z_top: jax.Array, z_below: jax.Array, spec: NetSpec) -> jax.Array:

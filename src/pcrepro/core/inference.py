@@ -11,7 +11,7 @@ per step. With ``skip_unreached`` the first min(T, H − 1) steps are split into
 (:func:`error_front_phases`), each run on the layers its last step reaches. That is the same
 maths with about half the matmuls when T = H (the μPC nets).
 
-From the feedforward activities (``from_feedforward``) every error is measured net of its
+From the feedforward activities (given their ``round_off``) every error is measured net of its
 round-off there (:mod:`pcrepro.core.energy`), each phase's with its own kernel: the layers the
 errors have not reached then have errors of exactly zero and stay exactly where they are, with
 or without the error front, at any matmul precision.
@@ -22,7 +22,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .energy import activity_grad, feedforward_round_off, pc_energy, top_energy, top_hidden_errors
+from .energy import RoundOff, activity_grad, pc_energy, top_energy, top_hidden_errors
 from .nets import NetSpec, Params
 from .optim import AdamState, adam_init, adam_step
 
@@ -59,29 +59,29 @@ def infer_activities(
     activity_lr,
     n_steps: int,
     activity_decay=0.0,
-    from_feedforward: bool = False,
+    round_off: RoundOff | None = None,
     skip_unreached: bool = False,
 ) -> jax.Array:
     """Run ``n_steps`` of ``optim`` ∈ {"gd", "adam"} on F from ``z0``; returns z_T.
 
-    ``from_feedforward``: ``z0`` is the feedforward pass, and the errors are measured net of their
-    round-off there (module docstring). ``skip_unreached``: compute only the layers the errors
-    have reached; only for ``z0`` the feedforward activities and ``activity_decay`` 0, which the
-    caller guarantees."""
+    ``round_off``: ``z0`` is the feedforward pass and this its errors' round-off
+    (:func:`pcrepro.core.energy.feedforward_round_off`); the errors are measured net of it, an
+    error-front phase's net of its own kernel's (module docstring). ``skip_unreached``: compute
+    only the layers the errors have reached; only for ``z0`` the feedforward activities and
+    ``activity_decay`` 0, which the caller guarantees."""
     if optim not in ACTIVITY_OPTIMS:
         raise ValueError(f"activity optimiser {optim!r} not in {ACTIVITY_OPTIMS}")
     phases = error_front_phases(spec.n_hidden, n_steps) if skip_unreached else [(0, n_steps)]
     z, state = z0, (adam_init(z0) if optim == "adam" else None)
     for first, steps in phases:
         if first == 0:
-            round_off = feedforward_round_off(params, z0, x, spec) if from_feedforward else None
-            z, state = _descend(lambda v, r=round_off: activity_grad(params, v, x, y, spec, activity_decay, r),
+            z, state = _descend(lambda v: activity_grad(params, v, x, y, spec, activity_decay, round_off),
                                 z, state, optim, activity_lr, steps)
             continue
-        round_off = (jax.lax.stop_gradient(top_hidden_errors(params, z0[first:], z0[first - 1], spec))
-                     if from_feedforward else None)
+        top_round_off = (None if round_off is None
+                         else jax.lax.stop_gradient(top_hidden_errors(params, z0[first:], z0[first - 1], spec)))
         top_state = None if state is None else AdamState(state.mu[first:], state.nu[first:], state.count)
-        top, top_state = _descend(lambda v, below=z[first - 1], r=round_off: _top_grad(params, v, below, y, spec, r),
+        top, top_state = _descend(lambda v, below=z[first - 1], r=top_round_off: _top_grad(params, v, below, y, spec, r),
                                   z[first:], top_state, optim, activity_lr, steps)
         z = _with_top(z, top)
         if state is not None:

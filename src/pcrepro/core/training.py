@@ -151,17 +151,17 @@ def _train_step(state: RunState, hyper: RunHyper, x, y, step, spec: TrainSpec):
     if spec.algorithm == "pc":
         z0, y_hat = forward(params, x, net)
         loss = mse_loss(y_hat, y)  # = F at the feedforward activities
+        # errors net of their round-off at z0: a layer no error has reached gets a zero gradient
+        round_off = feedforward_round_off(params, z0, x, net)
         z = infer_activities(
             params, z0, x, y, net,
             optim=spec.activity_optim,
             activity_lr=hyper.activity_lr,
             n_steps=spec.n_infer_steps,
             activity_decay=hyper.activity_decay,
-            from_feedforward=True,
+            round_off=round_off,
             skip_unreached=spec.skip_unreached_layers,
         )
-        # errors net of their round-off at z0: a layer no error has reached gets a zero gradient
-        round_off = feedforward_round_off(params, z0, x, net)
         energy, grads = jax.value_and_grad(pc_energy)(params, z, x, y, net, hyper.activity_decay, round_off)
     else:
         loss, grads = jax.value_and_grad(lambda p: mse_loss(predict(p, x, net), y))(params)
