@@ -5,7 +5,7 @@
 
 from snakemake.exceptions import WorkflowError
 
-from pcrepro.pipeline.bundle import BundleError, use_bundle
+from pcrepro.pipeline.bundle import RESULTS_NOTE_ENV, BundleError, use_bundle
 
 RESULTS_CONFIG = config.get("results") or {}
 BUNDLED, BUNDLE_NOTE = [], ""
@@ -21,7 +21,7 @@ if RESULTS_CONFIG.get("bundle"):
         raise WorkflowError(str(err)) from None
     # what every claim and figure says when the bundle's code is not this checkout's (set, not
     # required: a job started by a cluster reads the workflow, and sets it, again)
-    os.environ.update(PCREPRO_RESULTS_NOTE=BUNDLE_NOTE)
+    os.environ.update({RESULTS_NOTE_ENV: BUNDLE_NOTE})
 
     rule bundled_results:
         """The results the bundle holds (unpacked when the workflow started)."""

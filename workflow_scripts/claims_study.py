@@ -12,13 +12,14 @@ import os
 
 from pcrepro.claims import claims_of, evaluate
 from pcrepro.claims.tables import write_json
+from pcrepro.pipeline.bundle import RESULTS_NOTE_ENV
 from pcrepro.pipeline.provenance import finished, from_snakemake, inputs_of, write_sidecar
 
 sm = snakemake  # noqa: F821
 prov = from_snakemake(sm)
 table = evaluate(claims_of(sm.wildcards.study), sm.params.results, sm.params.grids)
-if os.environ.get("PCREPRO_RESULTS_NOTE"):  # results from a bundle made by other code (rules/bundle.smk)
-    table["provenance"] = os.environ["PCREPRO_RESULTS_NOTE"] + "; " + table["provenance"]
+if os.environ.get(RESULTS_NOTE_ENV):  # results from a bundle made by other code (rules/bundle.smk)
+    table["provenance"] = os.environ[RESULTS_NOTE_ENV] + "; " + table["provenance"]
 for row in table.itertuples():
     print(f"{row.claim}: {row.verdict} — {row.measured}")
 write_json(table, sm.output[0])

@@ -29,6 +29,9 @@ from .provenance import checkout_commit, inputs_of, read_provenance
 
 FORMAT = "pcrepro-bundle/1"
 MANIFEST = "MANIFEST.json"
+# what every claim and figure says when the results come from a bundle made by other code: set by
+# the workflow (rules/bundle.smk), read by the claims and by every figure export
+RESULTS_NOTE_ENV = "PCREPRO_RESULTS_NOTE"
 MARKER = ".bundle.json"  # in results/<preset>/: the bundle unpacked there (its SHA-256 and files)
 # rebuilt from the results, never bundled: the claims, and a job's leftovers
 NOT_BUNDLED = ("claims", "claims.csv", "claims.json", "claims.html", "claims.csv.provenance.json",
@@ -167,8 +170,10 @@ def use_bundle(setting: str, *, sha256: str | None, results_dir: str | Path, pre
     path = fetch(setting, sha256, Path(cache_dir), log) if setting.startswith(("https://", "http://")) else Path(setting)
     digest = sha256_of(path) if path.is_file() else None
     marker = results_dir / MARKER
-    if marker.exists() and digest and json.loads(marker.read_text()).get("sha256") == digest:
-        manifest = json.loads(marker.read_text())["manifest"]  # verified and unpacked by an earlier run
+    unpacked = json.loads(marker.read_text()) if marker.exists() else {}
+    done = digest is not None and unpacked.get("sha256") == digest  # verified and unpacked by an earlier run
+    if done:
+        manifest = unpacked["manifest"]
     else:
         manifest = verify(path, sha256)
         if manifest["preset"] != preset:
@@ -181,7 +186,7 @@ def use_bundle(setting: str, *, sha256: str | None, results_dir: str | Path, pre
                               + "; ".join(differences) + ". Check out the commit that made it, or set "
                               "results.bundle_code: any to use it anyway (every claim and figure then says so)")
         note = f"results from a bundle made by other code (commit {manifest['commit'][:10]})"
-    if not (marker.exists() and json.loads(marker.read_text()).get("sha256") == digest):
+    if not done:
         with zipfile.ZipFile(path) as z:
             for name in manifest["files"]:
                 target = results_dir / name
@@ -198,5 +203,5 @@ def _copy(src: io.BufferedIOBase, tmp) -> None:
         shutil.copyfileobj(src, dst)
 
 
-__all__ = ["BundleError", "FORMAT", "MANIFEST", "bundled_files", "code_differences", "create", "fetch", "sha256_of",
+__all__ = ["BundleError", "FORMAT", "MANIFEST", "RESULTS_NOTE_ENV", "bundled_files", "code_differences", "create", "fetch", "sha256_of",
            "use_bundle", "verify"]

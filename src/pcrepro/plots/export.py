@@ -31,16 +31,13 @@ from pathlib import Path
 from typing import Callable
 
 from pcrepro.data.atomic import write_atomic
+from pcrepro.pipeline.bundle import RESULTS_NOTE_ENV
 
 from .export_pool import Lease, lease
 
 DEFAULT_TIMEOUT_S = 60.0  # a figure takes ≈ 0.3 s (≤ 5 s for the largest) on the 2-core machine
 DEFAULT_RETRIES = 2
 TIMEOUT_ENV, RETRIES_ENV = "PCREPRO_EXPORT_TIMEOUT_S", "PCREPRO_EXPORT_RETRIES"
-
-
-# set by the workflow (rules/bundle.smk) when the results come from a bundle made by other code
-RESULTS_NOTE_ENV = "PCREPRO_RESULTS_NOTE"
 
 
 class ExportTimeout(RuntimeError):
