@@ -22,7 +22,6 @@ times measured on the same GPU are added as they are (docs/benchmarks.md).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import Callable
 
@@ -132,9 +131,11 @@ def charged_steps(spec: TrainSpec, n_train: int) -> int:
 
 def run_step_seconds(cell: dict, spec: TrainSpec) -> float:
     """Estimated GPU seconds of one run's step: the measured step of its matmul count, at the
-    error front's share where its runs have no activity decay, × :data:`FLOAT64_STEP_FACTOR` in float64."""
-    if spec.algorithm == "pc" and not any(float(d) for d in cell["runs"].get("activity_decays") or [0.0]):
-        spec = dataclasses.replace(spec, skip_unreached_layers=True)
+    error front's share where the runner takes it (its runs have no activity decay), ×
+    :data:`FLOAT64_STEP_FACTOR` in float64."""
+    from .runner import inference_on_this_platform
+
+    spec = inference_on_this_platform(spec, cell["runs"].get("activity_decays") or [0.0])
     seconds = seconds_per_run_step(step_flops(spec)) * computed_flops(spec) / step_flops(spec)
     return seconds * (FLOAT64_STEP_FACTOR if spec.dtype == "float64" else 1.0)
 
