@@ -203,12 +203,11 @@ def _claims(args) -> None:
         write_table(table[COLUMNS], args.csv)
     if args.record:
         import datetime
-        import subprocess
 
         from pcrepro.claims.page import make_record
+        from pcrepro.pipeline.provenance import checkout_commit
 
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=REPO).stdout.strip() or "unknown"
+        commit = checkout_commit(REPO)[0][:7]
         record = make_record(table, preset=args.preset, date=datetime.date.today().isoformat(), commit=commit,
                              machine=args.machine, data=args.data, wall_s=args.wall_s)
         args.record.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
