@@ -54,7 +54,7 @@ import time
 import types
 from typing import Callable
 
-from pcrepro.pipeline.runtime import host_devices
+from pcrepro.pipeline.devices import host_devices
 
 # one CPU device per core, before JAX starts (PCREPRO_CPU_DEVICES=1: a single device)
 HOST_DEVICES = host_devices(os.environ.get("PCREPRO_CPU_DEVICES", "auto"))
@@ -66,15 +66,15 @@ from pcrepro.core.energy import pc_energy  # noqa: E402
 from pcrepro.core.nets import NetSpec, forward  # noqa: E402
 from pcrepro.core.training import RunHyper, TrainSpec, init_run, train_step  # noqa: E402
 from pcrepro.core.periods import over_runs  # noqa: E402
-from pcrepro.pipeline.runner import (  # noqa: E402
+from pcrepro.pipeline.devices import (  # noqa: E402
     batch_sharding,
     device_mesh,
     devices_for_batch,
     devices_for_runs,
-    inference_on_this_platform,
     runs_in_sequence,
     split_runs,
 )
+from pcrepro.pipeline.runner import spec_with_error_front  # noqa: E402
 
 ACTIVITY_LR, WEIGHT_LR = 0.5, 0.1
 
@@ -327,7 +327,7 @@ def candidates_for(spec: TrainSpec, n_runs: int, jpc, pcx, x, y) -> dict[str, Ca
     import equinox as eqx
 
     xs, ys = jnp.broadcast_to(x, (n_runs, *x.shape)), jnp.broadcast_to(y, (n_runs, *y.shape))
-    cell_spec = inference_on_this_platform(spec, [0.0])  # the spec a training cell compiles here
+    cell_spec = spec_with_error_front(spec, [0.0])  # the spec a training cell compiles here
     box, out = {}, {}
 
     def add_project(name, s, n_devices=1, in_sequence=None, batch_devices=1):

@@ -2,6 +2,9 @@
 
 Used to show that a refactoring changed no number: run the quick preset in two clones (before and
 after), then  python benchmarks/compare_quick_outputs.py <before-dir> <after-dir>  (exit 0: identical).
+Provenance records (``*.provenance.json``, an npz's ``__provenance__``, parquet metadata) name the
+commit, code hashes and wall times, so they differ by design and are left out; everything else is
+compared exactly.
 """
 import sys
 from pathlib import Path
@@ -10,10 +13,15 @@ import numpy as np
 import pandas as pd
 
 a, b = map(Path, sys.argv[1:3])
-files = sorted(p.relative_to(a) for p in a.glob("results/quick/**/*") if p.is_file()) + \
-        sorted(p.relative_to(a) for p in a.glob("figures/quick/**/*.csv"))
-other = set(p.relative_to(b) for p in b.glob("results/quick/**/*") if p.is_file()) | \
-        set(p.relative_to(b) for p in b.glob("figures/quick/**/*.csv"))
+PROVENANCE_SUFFIX, PROVENANCE_ENTRY = ".provenance.json", "__provenance__"
+
+
+def outputs(root: Path) -> list[Path]:
+    found = [p for p in root.glob("results/quick/**/*") if p.is_file()] + list(root.glob("figures/quick/**/*.csv"))
+    return sorted(p.relative_to(root) for p in found if not p.name.endswith(PROVENANCE_SUFFIX))
+
+
+files, other = outputs(a), set(outputs(b))
 bad = []
 missing = set(files) ^ other
 for rel in files:
@@ -28,8 +36,9 @@ for rel in files:
             bad.append((rel, str(e)[:200]))
     elif rel.suffix == ".npz":
         with np.load(pa) as fa, np.load(pb) as fb:
-            if sorted(fa.files) != sorted(fb.files) or any(
-                    not np.array_equal(fa[k], fb[k], equal_nan=fa[k].dtype.kind in "fc") for k in fa.files):
+            keys = sorted(set(fa.files) - {PROVENANCE_ENTRY})
+            if keys != sorted(set(fb.files) - {PROVENANCE_ENTRY}) or any(
+                    not np.array_equal(fa[k], fb[k], equal_nan=fa[k].dtype.kind in "fc") for k in keys):
                 bad.append((rel, "arrays differ"))
     elif pa.read_bytes() != pb.read_bytes():
         bad.append((rel, "bytes differ"))

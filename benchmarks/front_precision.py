@@ -42,11 +42,11 @@ def main() -> None:
                                       ("float32 every layer", "float32", False)]:
         spec = dataclasses.replace(base, dtype=dtype, skip_unreached_layers=reached_only)
         # train_cell's own choice is the reached layers on a CPU; keep the spec as given here
-        choose, runner.inference_on_this_platform = runner.inference_on_this_platform, lambda s, _d: s
+        choose, runner.spec_with_error_front = runner.spec_with_error_front, lambda s, _d: s
         try:
             table = runner.train_cell(spec, runs, data, log=None)
         finally:
-            runner.inference_on_this_platform = choose
+            runner.spec_with_error_front = choose
         tables[name] = table.sort_values(["activity_lr", "seed", "step"]).reset_index(drop=True)
     out = tables["float64"][["activity_lr", "seed", "step"]].copy()
     for name, table in tables.items():

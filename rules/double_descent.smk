@@ -1,5 +1,5 @@
 # Study "double_descent" (seed 004): two-layer linear net vs its reduced (u, z) dynamics.
-#   dd_simulate: one job per init (constant, rank_one): GD on the net and the reduced dynamics
+#   double_descent_simulate: one job per init (constant, rank_one): GD on the net and the reduced dynamics
 #   double_descent_figures: draws the six figure families (docs/figures.md), whose ids
 #   dd_training, dd_jacobian, dd_alignment, dd_rank_one, dd_theory, dd_vector_fields are target rules
 
@@ -10,14 +10,14 @@ DD = GRIDS["double_descent"]
 DD_FILES = dd_files(DD)
 
 
-rule dd_simulate:
+rule double_descent_simulate:
     """Full-batch GD of the two-layer net from one init, and the reduced dynamics from the same point."""
     output:
         f"{RESULTS}/double_descent/{{init}}.npz",
     wildcard_constraints:
         init="|".join(DD_INITS),
     params:
-        code=code_version("dd_simulate.py"),
+        code=code_version("double_descent_simulate.py"),
         grid=DD,
         fast_compile=FAST_COMPILE,
     benchmark:
@@ -27,7 +27,7 @@ rule dd_simulate:
     conda:
         CPU_ENV
     script:
-        "../workflow_scripts/dd_simulate.py"
+        "../workflow_scripts/double_descent_simulate.py"
 
 
 rule double_descent_figures:

@@ -9,8 +9,9 @@
 #   mupc_vs_pc_vs_bp   the main figure (reads the sweeps above, trains BP and the deep PC runs)
 # The analysis families (activity Hessian, forward pass, energy theory) are in mupc_analysis.smk.
 
-from pcrepro.pipeline.cells import training_cells, transfer_interval
-from pcrepro.plots.mupc import pc_sweeps_files, transfer_contours
+from pcrepro.pipeline.cells import training_cells
+from pcrepro.studies.mupc_training import transfer_interval
+from pcrepro.plots import mupc as mupc_plots
 
 SWEEPS = GRIDS["mupc_sweeps"]
 CELLS["mupc_sweeps"] = training_cells("mupc_sweeps", config)
@@ -19,15 +20,7 @@ SELECT_BY["mupc_sweeps"] = SWEEPS["select_by"]
 CELLS["mupc_condition_numbers"] = training_cells("mupc_condition_numbers", config)
 KAPPA_TABLE = [f"{RESULTS}/mupc_condition_numbers/runs.parquet"] if CELLS["mupc_condition_numbers"] else []
 
-MUPC_SWEEPS_FIGURES = {
-    "lr_sweep": [f"mupc_sweeps/test_accs_muPC_{act}_{h}_n_hidden.pdf"
-                 for act in SWEEPS["act_fns"] for h in SWEEPS["depth_sweep"]["n_hiddens"]],
-    "best_width": [f"mupc_sweeps/best_test_accs_width_muP_{act}.pdf" for act in SWEEPS["act_fns"]],
-    "best_depth": [f"mupc_sweeps/best_test_accs_depth_muP_{act}.pdf" for act in SWEEPS["act_fns"]],
-    "cond_nums": [f"mupc_sweeps/best_cond_nums_mupc_{act}.pdf"
-                  for act in (SWEEPS["act_fns"] if SWEEPS.get("condition_numbers", {}).get("n_hiddens") else [])],
-}
-MUPC_SWEEPS_FIGURES = {k: figures("mupc_sweeps", v) for k, v in MUPC_SWEEPS_FIGURES.items()}
+MUPC_SWEEPS_FIGURES = {k: figures("mupc_sweeps", v) for k, v in mupc_plots.sweeps_files(SWEEPS).items()}
 
 
 rule mupc_sweeps_figures:
@@ -63,7 +56,7 @@ CELLS["mupc_pc_sweeps"] = training_cells("mupc_pc_sweeps", config)
 SELECT_BY["mupc_pc_sweeps"] = PC_SWEEPS["select_by"]
 
 
-PC_SWEEPS_FIGURES = {k: figures("mupc_pc_sweeps", v) for k, v in pc_sweeps_files(PC_SWEEPS).items()}
+PC_SWEEPS_FIGURES = {k: figures("mupc_pc_sweeps", v) for k, v in mupc_plots.pc_sweeps_files(PC_SWEEPS).items()}
 
 
 rule mupc_pc_sweeps_figures:
@@ -96,8 +89,7 @@ rule mupc_pc_sweeps:
 
 DECAY = GRIDS["mupc_activity_decay"]
 CELLS["mupc_activity_decay"] = training_cells("mupc_activity_decay", config)
-DECAY_FIGURES = figures("mupc_activity_decay", [f"mupc_activity_decay/max_test_accs_per_activity_decay_lr_{lr}.pdf"
-                                                for lr in DECAY["activity_lrs"]])
+DECAY_FIGURES = figures("mupc_activity_decay", mupc_plots.activity_decay_files(DECAY))
 
 
 rule mupc_activity_decay:
@@ -124,9 +116,7 @@ BP_BASELINE = GRIDS["mupc_bp_baseline"]
 CELLS["mupc_bp_baseline"] = training_cells("mupc_bp_baseline", config)
 SELECT_BY["mupc_bp_baseline"] = ["dataset", "epochs", "act_fn"]
 SELECT_LR["mupc_bp_baseline"] = "weight_lr"
-BP_BASELINE_FIGURES = figures("mupc_bp_baseline",
-                              [f"mupc_bp_baseline/{b['dataset']}/{act}_best_test_accs_{b['epochs']}_epochs.pdf"
-                               for b in BP_BASELINE["blocks"] for act in b["act_fns"]])
+BP_BASELINE_FIGURES = figures("mupc_bp_baseline", mupc_plots.bp_baseline_files(BP_BASELINE))
 
 
 rule mupc_bp_baseline:
@@ -152,9 +142,7 @@ rule mupc_bp_baseline:
 
 LONG_RUNS = GRIDS["mupc_long_runs"]
 CELLS["mupc_long_runs"] = training_cells("mupc_long_runs", config)
-LONG_RUNS_FIGURES = figures("mupc_long_runs",
-                            [f"mupc_long_runs/mupc_{LONG_RUNS['n_hidden']}_{b['dataset']}_acc_{b['epochs']}_epochs.pdf"
-                             for b in LONG_RUNS["blocks"]])
+LONG_RUNS_FIGURES = figures("mupc_long_runs", mupc_plots.long_runs_files(LONG_RUNS))
 
 
 rule mupc_long_runs:
@@ -184,7 +172,7 @@ SELECT_BY["mupc_hp_transfer"] = TRANSFER["select_by"]
 SELECT_LR["mupc_hp_transfer"] = ["weight_lr", "activity_lr"]
 
 
-TRANSFER_CONTOURS = transfer_contours(TRANSFER)
+TRANSFER_CONTOURS = mupc_plots.transfer_contours(TRANSFER)
 
 
 rule mupc_hp_transfer:
@@ -210,9 +198,7 @@ rule mupc_hp_transfer:
         "../workflow_scripts/plot_mupc_hp_transfer.py"
 
 
-PC_BASELINE_FIGURES = figures("mupc_pc_baseline",
-                              [f"mupc_pc_baseline/{TRANSFER['dataset']}/best_test_accs_depth_SP_{act}.pdf"
-                               for act in (TRANSFER["act_fns"] if "sp" in TRANSFER["param_types"] else [])])
+PC_BASELINE_FIGURES = figures("mupc_pc_baseline", mupc_plots.pc_baseline_files(TRANSFER))
 
 
 rule mupc_pc_baseline:
@@ -244,14 +230,8 @@ rule mupc_pc_baseline:
 
 VS = GRIDS["mupc_vs_pc_vs_bp"]
 CELLS["mupc_vs_pc_vs_bp"] = training_cells("mupc_vs_pc_vs_bp", config)
-VS_COMPARISON = VS["comparison"]
-MUPC_VS_PC_VS_BP_FIGURES = {
-    "main": [f"mupc_vs_pc_vs_bp/{act}_mupc_vs_pc_best_accs.pdf" for act in VS["act_fns"]],
-    "comparison": [f"mupc_vs_pc_vs_bp/{b['dataset']}/mupc_vs_pc_vs_bp_{VS_COMPARISON['n_hidden']}_"
-                   f"{VS_COMPARISON['act_fn']}_net.pdf" for b in LONG_RUNS["blocks"]],
-    "legends": [f"mupc_vs_pc_vs_bp/n_hiddens_{colour}_legend.pdf" for colour in ["blue", "red", "black"]],
-}
-MUPC_VS_PC_VS_BP_FIGURES = {k: figures("mupc_vs_pc_vs_bp", v) for k, v in MUPC_VS_PC_VS_BP_FIGURES.items()}
+MUPC_VS_PC_VS_BP_FIGURES = {k: figures("mupc_vs_pc_vs_bp", v)
+                            for k, v in mupc_plots.vs_pc_vs_bp_files(VS, LONG_RUNS).items()}
 
 
 rule mupc_vs_pc_vs_bp:

@@ -27,7 +27,7 @@ rule mupc_activity_hessian_cell:
         summary=f"{RESULTS}/mupc_activity_hessian/{{setting}}/{{act}}.parquet",
         precision=f"{RESULTS}/mupc_activity_hessian/{{setting}}/{{act}}_precision.csv",
     params:
-        code=code_version("activity_hessian_cell.py"),
+        code=code_version("mupc_activity_hessian_cell.py"),
         grid=config_slice(ACTIVITY_HESSIAN, "widths", "n_hiddens", "seeds", "eigen_dtype", "precision_check_size"),
         fast_compile=FAST_COMPILE,
     resources:
@@ -41,7 +41,7 @@ rule mupc_activity_hessian_cell:
     conda:
         COMPUTE_ENV
     script:
-        "../workflow_scripts/activity_hessian_cell.py"
+        "../workflow_scripts/mupc_activity_hessian_cell.py"
 
 
 rule mupc_activity_hessian:
@@ -53,7 +53,7 @@ rule mupc_activity_hessian:
         figures("mupc_activity_hessian", activity_hessian_files(ACTIVITY_HESSIAN)),
         precision=f"{FIGURES}/mupc_activity_hessian/precision_check.csv",
     params:
-        code=code_version("plot_activity_hessian.py"),
+        code=code_version("plot_mupc_activity_hessian.py"),
         grid=ACTIVITY_HESSIAN,
         results=under(f"{RESULTS}/mupc_activity_hessian", of="input"),
         figures_root=under(FIGURES),
@@ -64,7 +64,7 @@ rule mupc_activity_hessian:
     conda:
         CPU_ENV
     script:
-        "../workflow_scripts/plot_activity_hessian.py"
+        "../workflow_scripts/plot_mupc_activity_hessian.py"
 
 
 rule mupc_forward_pass_cell:
@@ -74,7 +74,7 @@ rule mupc_forward_pass_cell:
     output:
         f"{RESULTS}/mupc_forward_pass/{{act}}_{{optim}}.parquet",
     params:
-        code=code_version("forward_pass_cell.py"),
+        code=code_version("mupc_forward_pass_cell.py"),
         grid=config_slice(FORWARD_PASS, "settings", "widths", "depths", "lr", "batch_size", "n_steps", "seed"),
         normalisation=normalisation(FORWARD_PASS["dataset"]),
         fast_compile=FAST_COMPILE,
@@ -89,7 +89,7 @@ rule mupc_forward_pass_cell:
     conda:
         COMPUTE_ENV
     script:
-        "../workflow_scripts/forward_pass_cell.py"
+        "../workflow_scripts/mupc_forward_pass_cell.py"
 
 
 rule mupc_forward_pass:
@@ -100,7 +100,7 @@ rule mupc_forward_pass:
     output:
         figures("mupc_forward_pass", forward_pass_files(FORWARD_PASS)),
     params:
-        code=code_version("plot_forward_pass.py"),
+        code=code_version("plot_mupc_forward_pass.py"),
         grid=FORWARD_PASS,
         figures_root=under(FIGURES),
         preset=PRESET,
@@ -110,7 +110,7 @@ rule mupc_forward_pass:
     conda:
         CPU_ENV
     script:
-        "../workflow_scripts/plot_forward_pass.py"
+        "../workflow_scripts/plot_mupc_forward_pass.py"
 
 
 _ENERGY_RUN_KEYS = ("seed", "batch_size", "max_steps")
@@ -123,7 +123,7 @@ rule mupc_energy_theory_phase:
     output:
         f"{RESULTS}/mupc_energy_theory/phase_{{param_type}}.parquet",
     params:
-        code=code_version("energy_theory_cell.py"),
+        code=code_version("mupc_energy_theory_cell.py"),
         run=config_slice(ENERGY_THEORY, *_ENERGY_RUN_KEYS),
         normalisation=normalisation(ENERGY_THEORY["dataset"]),
         grid=lambda wc: {"act_fns": ["linear"], "widths": ENERGY_THEORY["phase"]["widths"],
@@ -141,7 +141,7 @@ rule mupc_energy_theory_phase:
     conda:
         COMPUTE_ENV
     script:
-        "../workflow_scripts/energy_theory_cell.py"
+        "../workflow_scripts/mupc_energy_theory_cell.py"
 
 
 rule mupc_energy_theory_width:
@@ -151,7 +151,7 @@ rule mupc_energy_theory_width:
     output:
         f"{RESULTS}/mupc_energy_theory/width_{{param_type}}.parquet",
     params:
-        code=code_version("energy_theory_cell.py"),
+        code=code_version("mupc_energy_theory_cell.py"),
         run=config_slice(ENERGY_THEORY, *_ENERGY_RUN_KEYS),
         normalisation=normalisation(ENERGY_THEORY["dataset"]),
         grid={"act_fns": ENERGY_THEORY["width_study"]["act_fns"], "widths": ENERGY_THEORY["width_study"]["widths"],
@@ -168,7 +168,7 @@ rule mupc_energy_theory_width:
     conda:
         COMPUTE_ENV
     script:
-        "../workflow_scripts/energy_theory_cell.py"
+        "../workflow_scripts/mupc_energy_theory_cell.py"
 
 
 rule mupc_energy_theory:
@@ -179,7 +179,7 @@ rule mupc_energy_theory:
     output:
         figures("mupc_energy_theory", energy_theory_files(ENERGY_THEORY)),
     params:
-        code=code_version("plot_energy_theory.py"),
+        code=code_version("plot_mupc_energy_theory.py"),
         grid=ENERGY_THEORY,
         figures_root=under(FIGURES),
         preset=PRESET,
@@ -189,4 +189,4 @@ rule mupc_energy_theory:
     conda:
         CPU_ENV
     script:
-        "../workflow_scripts/plot_energy_theory.py"
+        "../workflow_scripts/plot_mupc_energy_theory.py"

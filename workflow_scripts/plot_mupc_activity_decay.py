@@ -9,13 +9,14 @@ from pcrepro.pipeline.progress import log_output
 log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also go to its log)
 
 from pcrepro.pipeline.results import read_table
-from pcrepro.plots.common import export, export_session
+from pcrepro.plots.common import FigureWriter
 from pcrepro.plots.mupc import activity_decay_figure
 
 sm = snakemake  # noqa: F821
 table = read_table(sm.input[0])
-with export_session():
+with FigureWriter() as writer:
     for lr, path in zip(sm.params.activity_lrs, sm.output):
         fig, data = activity_decay_figure(table, activity_lr=lr, preset=sm.params.preset,
                                           stopped_run_score=sm.params.stopped_run_score)
-        export(fig, path, data)
+        writer.plotly(fig, path, data)
+writer.check(sm.output)

@@ -11,14 +11,14 @@ log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also 
 import pandas as pd
 
 from pcrepro.pipeline.results import read_table
-from pcrepro.plots.common import export, export_session
+from pcrepro.plots.common import FigureWriter
 from pcrepro.plots.mupc import bp_lr_sweep_figure
 
 sm = snakemake  # noqa: F821
 table = read_table(sm.input.table)
 selection = pd.read_csv(sm.input.selection)
 paths = iter(sm.output)
-with export_session():
+with FigureWriter() as writer:
     for block in sm.params.blocks:
         rows = table[(table["dataset"] == block["dataset"]) & (table["epochs"] == block["epochs"])]
         for act in block["act_fns"]:
@@ -27,4 +27,5 @@ with export_session():
             fig, data = bp_lr_sweep_figure(rows, act_fn=act, selected_lr=float(chosen["weight_lr"].item()),
                                            preset=sm.params.preset, stopped_run_score=sm.params.stopped_run_score,
                                            title=f"BP Depth-μP, {block['dataset']}, {block['epochs']} epoch(s)")
-            export(fig, next(paths), data)
+            writer.plotly(fig, next(paths), data)
+writer.check(sm.output)

@@ -11,7 +11,7 @@ log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also 
 import pandas as pd
 
 from pcrepro.pipeline.results import read_table
-from pcrepro.plots.common import export, export_session
+from pcrepro.plots.common import FigureWriter
 from pcrepro.plots.mupc import lr_contour_figure, select_rows
 
 sm = snakemake  # noqa: F821
@@ -19,7 +19,7 @@ table = read_table(sm.input.table)
 selection = pd.read_csv(sm.input.selection)
 selected = selection[selection["selected"]]
 names = {"mupc": "μPC", "sp": "SP"}
-with export_session():
+with FigureWriter() as writer:
     for (dataset, param, act, width, n_hidden, every, metric), path in zip(sm.params.contours, sm.output):
         where = dict(dataset=dataset, param_type=param, act_fn=act, width=width, n_hidden=n_hidden, test_every=every)
         cell = select_rows(table, "mupc_hp_transfer runs", **where)
@@ -28,4 +28,5 @@ with export_session():
         title = f"{names[param]} {act}, {dataset}, N={width}, H={n_hidden}"
         fig, data = lr_contour_figure(cell, metric=metric, title=title, preset=sm.params.preset, selected=pair,
                                       failed_if=sm.params.failed_if, stopped_points=sm.params.stopped_points)
-        export(fig, path, data)
+        writer.plotly(fig, path, data)
+writer.check(sm.output)

@@ -11,7 +11,7 @@ log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also 
 import pandas as pd
 
 from pcrepro.pipeline.results import best_runs, read_table
-from pcrepro.plots.common import export, export_session
+from pcrepro.plots.common import FigureWriter
 from pcrepro.plots.mupc import best_curves_figure
 
 sm = snakemake  # noqa: F821
@@ -21,9 +21,10 @@ table = read_table(sm.input.table)
 best = best_runs(table, pd.read_csv(sm.input.selection), p.select_by, list(lr_keys))
 best = best[(best["param_type"] == "sp") & (best["dataset"] == p.dataset) & best["n_hidden"].isin(p.n_hiddens)
             & (best["test_every"] == p.test_every)]  # the depth sweep's cells
-with export_session():
+with FigureWriter() as writer:
     for act, path in zip(p.act_fns, sm.output):
         fig, data = best_curves_figure(best, act_fn=act, vary="n_hidden", fixed={"width": p.width}, label="PC (sp)",
                                        lr_keys=lr_keys, preset=p.preset, stopped_run_score=p.stopped_run_score,
                                        chance_if_all_stopped=True)  # the notebook's "failed" depths
-        export(fig, path, data)
+        writer.plotly(fig, path, data)
+writer.check(sm.output)

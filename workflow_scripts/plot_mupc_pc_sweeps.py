@@ -10,9 +10,9 @@ log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also 
 
 import pandas as pd
 
-from pcrepro.pipeline.cells import variant_depths
+from pcrepro.studies.mupc_training import variant_depths
 from pcrepro.pipeline.results import best_runs, read_table
-from pcrepro.plots.common import export, export_session
+from pcrepro.plots.common import FigureWriter
 from pcrepro.plots.mupc import (
     best_curves_figure,
     condition_number_figure,
@@ -26,7 +26,7 @@ best = best_runs(table, pd.read_csv(sm.input.selection), grid["select_by"])
 common = dict(preset=preset, stopped_run_score=pad)
 lr_paths, best_paths, cond_paths = iter(sm.output.lr_sweep), iter(sm.output.best), iter(sm.output.cond_nums)
 
-with export_session():
+with FigureWriter() as writer:
     for dataset in grid["datasets"]:
         for name, variant in grid["variants"].items():
             label = f"PC ({name.replace('_', ' + ')}), {dataset}"
@@ -37,11 +37,12 @@ with export_session():
                 for n_hidden in depths:
                     fig, data = lr_sweep_figure(rows, act_fn=act, n_hidden=n_hidden, width=grid["width"], label=label,
                                                 **common)
-                    export(fig, next(lr_paths), data)
+                    writer.plotly(fig, next(lr_paths), data)
                 fig, data = best_curves_figure(chosen, act_fn=act, vary="n_hidden", fixed={"width": grid["width"]},
                                                label=label, **common)
-                export(fig, next(best_paths), data)
+                writer.plotly(fig, next(best_paths), data)
                 if grid["condition_numbers"]:
                     fig, data = condition_number_figure(chosen, act_fn=act, width=grid["width"], n_hiddens=depths,
                                                         preset=preset, label=label)
-                    export(fig, next(cond_paths), data)
+                    writer.plotly(fig, next(cond_paths), data)
+writer.check(sm.output)

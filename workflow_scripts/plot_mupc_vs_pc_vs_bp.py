@@ -11,7 +11,7 @@ log_output(snakemake.log[0])  # noqa: F821 (this job's warnings and errors also 
 import pandas as pd
 
 from pcrepro.pipeline.results import best_runs, read_table, rows_where
-from pcrepro.plots.common import export, export_session
+from pcrepro.plots.common import FigureWriter
 from pcrepro.plots.mupc import (
     ACT_TITLES,
     deep_comparison_figure,
@@ -32,12 +32,12 @@ pc = pc[(pc["param_type"] == "sp") & (pc["width"] == grid["width"]) & (pc["datas
 long_runs = read_table(sm.input.long_runs)
 comparison = grid["comparison"]
 
-with export_session():
+with FigureWriter() as writer:
     main_bp = own[(own["algorithm"] == "bp") & (own["dataset"] == grid["dataset"]) & (own["epochs"] == grid["epochs"])
                   & own["n_hidden"].isin(grid["bp_n_hiddens"])]
     for act, path in zip(grid["act_fns"], sm.output.main):
         fig, data = mupc_vs_pc_vs_bp_figure(mupc, pc, main_bp, act_fn=act, n_hiddens=grid["n_hiddens"], **common)
-        export(fig, path, data)
+        writer.plotly(fig, path, data)
     for block, path in zip(p.blocks, sm.output.comparison):
         def rows(table, algorithm):
             return rows_where(table, algorithm=algorithm, dataset=block["dataset"], epochs=block["epochs"],
@@ -46,7 +46,8 @@ with export_session():
                  f"{block['epochs']} epochs")
         fig, data = deep_comparison_figure(rows(long_runs, "pc"), rows(own, "pc"), rows(own, "bp"), title=title,
                                            **common)
-        export(fig, path, data)
+        writer.plotly(fig, path, data)
     for algorithm, path in zip(("mupc", "pc", "bp"), sm.output.legends):
         depths = grid["bp_n_hiddens"] if algorithm == "bp" else grid["n_hiddens"]
-        export(depth_legend_figure(depths, algorithm), path)
+        writer.plotly(depth_legend_figure(depths, algorithm), path)
+writer.check(sm.output)

@@ -23,7 +23,8 @@ import argparse
 import json
 from pathlib import Path
 
-from pcrepro.pipeline.cells import STUDY_CELLS, training_cells
+from pcrepro.pipeline.cells import training_cells
+from pcrepro.studies.mupc_training import STUDIES as TRAINING_STUDIES
 from pcrepro.pipeline.config import load_config, preset_config
 from pcrepro.pipeline.progress import log_to
 from pcrepro.pipeline.results import write_table
@@ -48,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--standin", action="store_true", help="allow a labelled synthetic stand-in")
 
     p = sub.add_parser("cells", help="write the cells of a study as JSON files")
-    p.add_argument("--study", choices=sorted(STUDY_CELLS), required=True)
+    p.add_argument("--study", choices=sorted(TRAINING_STUDIES), required=True)
     p.add_argument("--preset", required=True, help="a preset of the config: quick, paper, or your own")
     p.add_argument("--config", type=Path, default=REPO / "config.yaml")
     p.add_argument("--out", type=Path, required=True)

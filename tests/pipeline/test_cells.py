@@ -8,7 +8,7 @@ import yaml
 
 from pcrepro.core.nets import NetSpec
 from pcrepro.core.training import TrainSpec
-from pcrepro.pipeline.cells import mupc_hp_transfer_cells, training_cells
+from pcrepro.pipeline.cells import study_cells, training_cells
 
 
 def _config(preset: str) -> dict:
@@ -29,7 +29,7 @@ def test_budget_model_reproduces_the_measured_steps_and_counts_runs():
         step_flops,
         training_budget,
     )
-    from pcrepro.pipeline.cells import mupc_sweeps_cells, train_spec
+    from pcrepro.pipeline.cells import train_spec
 
     for (h, n, t), measured in MEASURED_STEPS:
         spec = TrainSpec(NetSpec(784, n, h, 10, "relu", "mupc", True, "standard_gauss"), "pc", n_infer_steps=t)
@@ -39,7 +39,7 @@ def test_budget_model_reproduces_the_measured_steps_and_counts_runs():
            "init": "standard_gauss", "n_infer_steps": "depth", "activity_optim": "gd", "activity_lrs": [1.0, 0.1],
            "weight_optim": "adam", "weight_lrs": [0.1], "activity_decays": [0.0], "batch_size": 64, "epochs": 2,
            "test_every": 100, "seeds": [0, 1, 2], "select_by": ["act_fn"]}
-    row = training_budget("s", mupc_sweeps_cells(cfg), train_spec, {"MNIST": 6400})
+    row = training_budget("s", study_cells("mupc_sweeps", {"mupc_sweeps": cfg}), train_spec, {"MNIST": 6400})
     assert (row["cells"], row["runs"], row["run_epochs"]) == (3, 18, 36)
     assert row["gpu_hours"] > 0
 
@@ -130,10 +130,9 @@ def test_orthogonal_tanh_cells_train_with_the_reference_gain():
 
 
 def test_paper_pc_sweeps_cells_follow_the_notebook_grid(repo):
-    from pcrepro.pipeline.cells import mupc_pc_sweeps_cells
 
     paper = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["paper"]["mupc_pc_sweeps"]
-    cells = list(mupc_pc_sweeps_cells(paper).values())
+    cells = list(study_cells("mupc_pc_sweeps", {"mupc_pc_sweeps": paper}).values())
     assert len(cells) == 80
     assert all(c["train"]["record_condition_number"] and c["train"]["n_infer_steps"] == 500 for c in cells)
     assert {len(c["runs"]["seeds"]) * len(c["runs"]["activity_lrs"]) for c in cells} == {9}
@@ -146,10 +145,9 @@ def test_paper_pc_sweeps_cells_follow_the_notebook_grid(repo):
 
 
 def test_paper_activity_decay_is_one_cell_of_54_vmapped_runs(repo):
-    from pcrepro.pipeline.cells import mupc_activity_decay_cells
 
     paper = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["paper"]["mupc_activity_decay"]
-    (cell,) = mupc_activity_decay_cells(paper).values()
+    (cell,) = study_cells("mupc_activity_decay", {"mupc_activity_decay": paper}).values()
     runs = cell["runs"]
     assert len(runs["seeds"]) * len(runs["activity_lrs"]) * len(runs["activity_decays"]) == 54
     assert (cell["net"]["width"], cell["net"]["n_hidden"], cell["train"]["n_infer_steps"]) == (128, 8, 500)
@@ -180,7 +178,7 @@ def test_deep_transfer_cells_take_their_own_seeds_and_lrs_and_never_a_sweep_dept
         assert cell["runs"]["activity_lrs"] == own["activity_lrs"] and cell["train"]["test_every"] == 100
     clash = {**quick["presets"]["quick"]["mupc_hp_transfer"], "deep": {**deep, "n_hiddens": [32]}}
     with pytest.raises(ValueError, match="depth_sweep.n_hiddens"):
-        mupc_hp_transfer_cells({**_config("paper")["presets"]["paper"]["mupc_hp_transfer"], **clash})
+        study_cells("mupc_hp_transfer", {"mupc_hp_transfer": {**_config("paper")["presets"]["paper"]["mupc_hp_transfer"], **clash}})
 
 
 def test_cells_command_writes_the_cells_the_workflow_trains(tmp_path):

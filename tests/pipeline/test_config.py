@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pcrepro.pipeline.cells import transfer_interval
 from pcrepro.pipeline.config import (
     ConfigError,
     merge_overlay,
@@ -51,38 +50,6 @@ def test_wrong_type_is_rejected_with_its_path(config, schema):
 def test_unknown_preset_is_rejected(config, schema):
     with pytest.raises(ConfigError, match="config key preset"):
         validate_config({**config, "preset": "fast"}, schema)
-
-
-# quick studies rescaled after the overlay so that the quick run tests seed 002's depth and transfer
-# claims (standard PC fails at H = 32; three widths and three depths)
-RESCALED_FOR_CLAIMS = ("mupc_sweeps", "mupc_long_runs", "mupc_hp_transfer", "mupc_vs_pc_vs_bp")
-# keys added to both presets since they were frozen: the precision of the studies jpc's paper-era main
-# script (20e91f3, train_pcn_no_metrics.py) trained in float64, and seed 004's κ = 1 control run
-ADDED = {"paper": {"mupc_sweeps": {"dtype": "float64"}, "mupc_long_runs": {"dtype": "float64"},
-                   "mupc_hp_transfer": {"dtype": "float64"}, "double_descent": {"control_kappa": 1.0}},
-         "quick": {"mupc_sweeps": {"dtype": "float32"}, "mupc_long_runs": {"dtype": "float32"},
-                   "mupc_hp_transfer": {"dtype": "float32"}, "double_descent": {"control_kappa": 1.0}}}
-
-
-def test_merged_presets_equal_the_presets_written_in_full_before_the_overlay(config):
-    """quick is written as changes to paper; merged, both presets are what they were when each was
-    written in full (a frozen copy), study by study."""
-    before = yaml.safe_load((Path(__file__).parent / "presets_before_overlay.yaml").read_text())
-    for preset in ("paper", "quick"):
-        merged = preset_config(config, preset)
-        assert sorted(merged) == sorted(before[preset])
-        for study in before[preset]:
-            if preset == "quick" and study in RESCALED_FOR_CLAIMS:
-                continue
-            assert merged[study] == {**before[preset][study], **ADDED[preset].get(study, {})}, f"{preset}.{study}"
-    # the studies the claims rescaled are changed on purpose, and only there
-    quick = preset_config(config, "quick")
-    assert all(quick[s] != before["quick"][s] for s in RESCALED_FOR_CLAIMS)
-    # the frozen quick names its transfer sweeps' intervals; before, they fell back to the study's
-    hp = before["quick"]["mupc_hp_transfer"]
-    sweeps = ("width_sweep", "depth_sweep", "extra")
-    without = {**hp, **{s: {k: v for k, v in hp[s].items() if k != "test_every"} for s in sweeps}}
-    assert all(transfer_interval(without, s) == hp[s]["test_every"] for s in sweeps)
 
 
 def test_overlay_merges_mappings_and_replaces_lists_and_values():

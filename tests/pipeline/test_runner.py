@@ -13,13 +13,12 @@ from pcrepro.core.inference import infer_activities
 from pcrepro.core.nets import NetSpec, forward
 from pcrepro.core.training import TrainSpec, data_order, init_run
 from pcrepro.pipeline.cells import run_grid
-from pcrepro.pipeline import runner
+from pcrepro.pipeline import devices
+from pcrepro.pipeline.devices import CellLayout, cell_layout, devices_for_batch, runs_in_sequence
 from pcrepro.pipeline.runner import (
     build_programs,
-    devices_for_batch,
-    inference_on_this_platform,
     matmul_precision_here,
-    runs_in_sequence,
+    spec_with_error_front,
     train_cell,
 )
 
@@ -224,11 +223,11 @@ def test_each_runs_initial_draws_are_those_of_the_runs_drawn_together(init):
 def test_cells_skip_unreached_layers_only_without_activity_decay(monkeypatch, platform):
     monkeypatch.setattr("jax.default_backend", lambda: platform)
     pc, bp = TrainSpec(NetSpec(20, 8, 3, 10), "pc"), TrainSpec(NetSpec(20, 8, 3, 10), "bp")
-    assert inference_on_this_platform(pc, [0.0, 0.0]).skip_unreached_layers
-    assert not inference_on_this_platform(pc, [0.0, 0.1]).skip_unreached_layers  # decay moves every layer
-    assert inference_on_this_platform(bp, [0.0]) == bp
+    assert spec_with_error_front(pc, [0.0, 0.0]).skip_unreached_layers
+    assert not spec_with_error_front(pc, [0.0, 0.1]).skip_unreached_layers  # decay moves every layer
+    assert spec_with_error_front(bp, [0.0]) == bp
     with pytest.raises(ValueError, match="activity_decays"):
-        inference_on_this_platform(dataclasses.replace(pc, skip_unreached_layers=True), [0.1])
+        spec_with_error_front(dataclasses.replace(pc, skip_unreached_layers=True), [0.1])
 
 
 def test_matmul_precision_is_chosen_per_platform_and_never_casts_float64():
@@ -264,13 +263,28 @@ def test_only_a_cpu_splits_a_batch_and_only_where_the_runs_are_not_split(monkeyp
     monkeypatch.setattr("jax.default_backend", lambda: "gpu")
     assert devices_for_batch(64, 1) == 1  # a GPU runs the whole batch
     with pytest.raises(ValueError, match="not both"):
-        build_programs(SPEC, 300, 4, 0, n_devices=2, batch_devices=2)
+        build_programs(SPEC, 300, 4, 0, CellLayout(run_devices=2, batch_devices=2))
+
+
+def test_the_cell_layout_is_decided_in_one_place(monkeypatch):
+    """cell_layout combines the three choices: runs split where a device count divides them, a
+    batch split only where the runs are not, runs one after another where their weights outgrow
+    the cache; a GPU takes the plain form."""
+    def spec(width, depth):
+        return TrainSpec(NetSpec(784, width, depth, 10, "relu", "mupc", True, "standard_gauss"), "pc")
+
+    monkeypatch.setattr("jax.local_device_count", lambda: 2)
+    assert cell_layout(spec(128, 64), 8) == CellLayout(run_devices=2, in_sequence=True, batch_devices=1)
+    assert cell_layout(spec(32, 8), 1) == CellLayout(run_devices=1, in_sequence=False, batch_devices=2)
+    assert cell_layout(spec(32, 8), 3) == CellLayout(run_devices=1, in_sequence=False, batch_devices=2)
+    monkeypatch.setattr("jax.default_backend", lambda: "gpu")
+    assert cell_layout(spec(128, 64), 8) == CellLayout()
 
 
 def test_runs_trained_one_after_another_equal_vmapped_runs(monkeypatch):
     runs = run_grid([0, 1], [1.0, 0.1], [0.05], [0.0])
     vmapped = _train(runs, max_runs_per_program=4)
-    monkeypatch.setattr(runner, "RUNS_IN_SEQUENCE_BYTES", 0)
+    monkeypatch.setattr(devices, "RUNS_IN_SEQUENCE_BYTES", 0)
     lines = []
     in_sequence = train_cell(SPEC, runs, blobs(), log=lines.append, max_runs_per_program=4)
     assert "one run after another" in lines[0]

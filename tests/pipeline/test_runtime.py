@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pcrepro.pipeline.runtime import compilation_cache_env, host_devices
+from pcrepro.pipeline.devices import host_devices
+from pcrepro.pipeline.runtime import compilation_cache_env
 
 
 def test_the_compilation_cache_is_under_the_workdir_and_user_settings_win(tmp_path):
@@ -48,14 +49,15 @@ def test_a_second_process_reads_the_program_the_first_one_compiled(tmp_path):
 
 SPLIT_CELL = """
 import json, os, sys
-from pcrepro.pipeline.runtime import host_devices
+from pcrepro.pipeline.devices import host_devices
 n = host_devices(int(sys.argv[1]))
 import jax, numpy as np
 jax.config.update("jax_enable_x64", True)  # the synthetic cell is float64, as the conftest sets it up
 sys.path.insert(0, sys.argv[2])
 from synthetic import SPEC, blobs
 from pcrepro.pipeline.cells import run_grid
-from pcrepro.pipeline.runner import devices_for_batch, devices_for_runs, train_cell
+from pcrepro.pipeline.devices import devices_for_batch, devices_for_runs
+from pcrepro.pipeline.runner import train_cell
 lines, one_run_lines = [], []
 table = train_cell(SPEC, run_grid([0, 1], [1.0, 0.1], [0.05], [0.0]), blobs(), log=lines.append)
 one_run = train_cell(SPEC, run_grid([1], [1.0], [0.05], [0.0]), blobs(), log=one_run_lines.append)

@@ -79,13 +79,15 @@ def test_joint_selection_of_weight_and_activity_lr():
 
 
 def test_a_cell_takes_its_lrs_from_the_selected_row_of_another_sweep():
-    from pcrepro.pipeline.cells import pc_cell, resolve_selected_lrs
+    from pcrepro.pipeline.cells import cell_from_spec, resolve_selected_lrs
+    from pcrepro.studies.mupc_training import CellSpec
 
     cfg = dict(param_type="sp", n_infer_steps="depth", weight_optim="adam", batch_size=64, epochs=1, test_every=10,
                seeds=[0, 1], activity_lrs=None, weight_lrs=None, activity_decays=[0.0])
     where = {"act_fn": "relu", "n_hidden": 4}
-    cell = pc_cell("s", "MNIST", cfg, width=8, n_hidden=4, act_fn="relu", skips=True, init="standard",
-                   activity_optim="gd", lrs_from={"study": "sweep", "where": where, "keys": ["weight_lr", "activity_lr"]})
+    cell = cell_from_spec("s", CellSpec("MNIST", cfg, width=8, n_hidden=4, act_fn="relu", skips=True, init="standard",
+                                        activity_optim="gd",
+                                        lrs_from={"study": "sweep", "where": where, "keys": ["weight_lr", "activity_lr"]}))
     selection = pd.DataFrame({"act_fn": ["relu"] * 3, "n_hidden": [4, 4, 8], "weight_lr": [0.1, 0.01, 0.1],
                               "activity_lr": [1.0, 0.5, 0.1], "selected": [False, True, True]})
     runs = resolve_selected_lrs(cell, selection)["runs"]

@@ -270,6 +270,6 @@ def test_every_rule_that_asks_for_a_gpu_gets_one_from_the_slurm_profile():
             if name and re.search(r"^\s+gpu=1,", block, re.M):
                 gpu_rules.add(name.group(1))
     profile = yaml.safe_load((repo / "profiles" / "slurm" / "config.yaml").read_text())["set-resources"]
-    assert {"train_cell", "dln_config"} <= gpu_rules
+    assert {"train_cell", "dln_hessian_config"} <= gpu_rules
     for rule in sorted(gpu_rules):
         assert profile.get(rule, {}).get("gpu") == 1 and profile[rule]["slurm_partition"] == "gpu", rule

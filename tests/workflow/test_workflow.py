@@ -222,10 +222,10 @@ def test_paper_hp_transfer_is_one_job_per_static_cell_with_every_lr_pair_vmapped
     # N = 512, every 100: the notebook runs N = 512, H = 8 in both) = 60, + the Fashion-MNIST cell of
     # muPC per activation = 63 jobs
     assert re.search(r"^train_cell\s+63$", proc.stdout, re.M), proc.stdout[-2000:]
-    from pcrepro.pipeline.cells import mupc_hp_transfer_cells, n_runs
+    from pcrepro.pipeline.cells import n_runs, study_cells
 
     paper = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["paper"]["mupc_hp_transfer"]
-    cells = list(mupc_hp_transfer_cells(paper).values())
+    cells = list(study_cells("mupc_hp_transfer", {"mupc_hp_transfer": paper}).values())
     assert len(cells) == 63
     assert {n_runs(c) for c in cells} == {4 * 11 * 3}  # weight lrs x activity lrs x seeds in one program
     intervals = {(c["dataset"], c["net"]["width"], c["net"]["n_hidden"], c["train"]["test_every"]) for c in cells}
@@ -309,7 +309,7 @@ def test_quick_preset_on_standins_builds_mupc_sweeps_with_real_content(repo, sta
 
 
 def test_paper_preset_mupc_analysis_jobs(repo, tmp_path):
-    from pcrepro.pipeline.cells import mupc_condition_number_cells, mupc_sweeps_cells
+    from pcrepro.pipeline.cells import study_cells
 
     proc = _snakemake(repo, tmp_path, "mupc_activity_hessian", "mupc_forward_pass", "mupc_energy_theory", "-n",
                       "--cores", "1", "--config", "preset=paper")
@@ -319,8 +319,8 @@ def test_paper_preset_mupc_analysis_jobs(repo, tmp_path):
                         ("mupc_energy_theory_width", 2)):
         assert re.search(rf"^{rule}\s+{count}$", proc.stdout, re.M), (rule, proc.stdout[-2000:])
     paper = yaml.safe_load((repo / "config.yaml").read_text())["presets"]["paper"]["mupc_sweeps"]
-    assert not any(c["train"]["record_condition_number"] for c in mupc_sweeps_cells(paper).values())
-    kappa = list(mupc_condition_number_cells(paper).values())  # the notebook's κ cell: lr 0.5, every 100 steps
+    assert not any(c["train"]["record_condition_number"] for c in study_cells("mupc_sweeps", {"mupc_sweeps": paper}).values())
+    kappa = list(study_cells("mupc_condition_numbers", {"mupc_sweeps": paper}).values())  # the notebook's κ cell: lr 0.5, every 100 steps
     assert {(c["net"]["act_fn"], c["net"]["width"], c["net"]["n_hidden"]) for c in kappa} == {
         (a, 512, h) for a in ("linear", "tanh", "relu") for h in (8, 16, 32)}
     assert all(c["train"]["record_condition_number"] and c["train"]["test_every"] == 100
@@ -375,7 +375,7 @@ def test_paper_preset_has_one_job_per_chain_depth_and_dln_configuration(repo, tm
     proc = _snakemake(repo, tmp_path, "chains", "dln_hessian", "-n", "--cores", "1", "--config", "preset=paper")
     assert re.search(r"^chains_depth\s+4$", proc.stdout, re.M), proc.stdout[-2000:]  # H = 1, 2, 5, 10
     # toy, MNIST, MNIST-1D x 4 depths at the origin + the other saddle at H = 3, 4
-    assert re.search(r"^dln_config\s+18$", proc.stdout, re.M), proc.stdout[-2000:]
+    assert re.search(r"^dln_hessian_config\s+18$", proc.stdout, re.M), proc.stdout[-2000:]
 
 
 def test_quick_chains_and_dln_hessian_write_every_declared_file_with_the_computed_numbers(repo, standin_run):
@@ -410,7 +410,7 @@ def test_quick_chains_and_dln_hessian_write_every_declared_file_with_the_compute
 def test_paper_preset_error_optim_and_double_descent_jobs(repo, tmp_path):
     proc = _snakemake(repo, tmp_path, "error_optim", "double_descent", "-n", "--cores", "1", "--config", "preset=paper")
     assert re.search(r"^error_optim_compare\s+1$", proc.stdout, re.M), proc.stdout[-2000:]
-    assert re.search(r"^dd_simulate\s+2$", proc.stdout, re.M), proc.stdout[-2000:]   # constant and rank-one init
+    assert re.search(r"^double_descent_simulate\s+2$", proc.stdout, re.M), proc.stdout[-2000:]   # constant and rank-one init
     assert "data/prepared/EMNIST.npz" in proc.stdout                                # the paper runs on EMNIST
 
 
@@ -479,8 +479,8 @@ def test_quick_claims_table_has_every_claim_and_calls_no_stand_in_a_reproduction
 
 
 # the jobs that compute results: none of them may run where a bundle holds their results
-COMPUTE_RULES = {"train_cell", "aggregate", "select", "prepare_dataset", "prepare_mnist1d", "chains_depth", "dln_config",
-                 "dd_simulate", "error_optim_compare", "mupc_activity_hessian_cell", "mupc_forward_pass_cell",
+COMPUTE_RULES = {"train_cell", "aggregate", "select", "prepare_dataset", "prepare_mnist1d", "chains_depth", "dln_hessian_config",
+                 "double_descent_simulate", "error_optim_compare", "mupc_activity_hessian_cell", "mupc_forward_pass_cell",
                  "mupc_energy_theory_phase", "mupc_energy_theory_width"}
 
 

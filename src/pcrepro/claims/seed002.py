@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from ..data import STANDIN
-from ..pipeline.cells import transfer_interval
 from ..pipeline.results import contour_optimum, read_table, rows_where, run_scores
+from ..studies.mupc_training import transfer_interval
 from .registry import CHECK, FINDING, Claim, Measurement, rule
 
 SOURCE = "seed 002 (μPC plot notebook)"

@@ -54,7 +54,7 @@ def initial_condition_numbers(states, hypers, orders, x_train, y_train, spec: Tr
 def over_runs(fn, runs_in_sequence: bool = False):
     """``fn`` of one run mapped over the leading (runs) axis of its arguments: vmapped, or with
     ``runs_in_sequence`` one run after another (``lax.map``), which a CPU runs faster once the
-    runs' weights no longer fit its cache together (pcrepro.pipeline.runner.runs_in_sequence)."""
+    runs' weights no longer fit its cache together (pcrepro.pipeline.devices.runs_in_sequence)."""
     if runs_in_sequence:
         return lambda *args: jax.lax.map(lambda a: fn(*a), args)
     return jax.vmap(fn)
@@ -70,7 +70,7 @@ def train_period(states: RunState, hypers: RunHyper, orders: jax.Array, data, st
 
     ``batch_sharding``: where each step's batch [B, ·] is laid out, e.g. its examples spread over
     devices. The maths is that of one device: XLA partitions the step and sums the weight
-    gradients' per-device parts (pcrepro.pipeline.runner.devices_for_batch)."""
+    gradients' per-device parts (pcrepro.pipeline.devices.devices_for_batch)."""
     x_train, y_train, x_test, y_test = data
     b = spec.batch_size
     record = evaluate and spec.record_condition_number

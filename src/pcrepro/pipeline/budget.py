@@ -133,9 +133,9 @@ def run_step_seconds(cell: dict, spec: TrainSpec) -> float:
     """Estimated GPU seconds of one run's step: the measured step of its matmul count, at the
     error front's share where the runner takes it (its runs have no activity decay), ×
     :data:`FLOAT64_STEP_FACTOR` in float64."""
-    from .runner import inference_on_this_platform
+    from .runner import spec_with_error_front
 
-    spec = inference_on_this_platform(spec, cell["runs"].get("activity_decays") or [0.0])
+    spec = spec_with_error_front(spec, cell["runs"].get("activity_decays") or [0.0])
     seconds = seconds_per_run_step(step_flops(spec)) * computed_flops(spec) / step_flops(spec)
     return seconds * (FLOAT64_STEP_FACTOR if spec.dtype == "float64" else 1.0)
 
@@ -191,14 +191,16 @@ def training_budget(study: str, cells: dict[str, dict], train_spec: Callable[[di
 def paper_budget(grids: dict) -> pd.DataFrame:
     """The table for a preset's grids (the training studies present, in the precision their grid
     names, plus the analysis families)."""
-    from .cells import CELL_GRID, STUDY_CELLS, train_spec
+    from pcrepro.studies.mupc_training import GRID_OF, STUDIES
+
+    from .cells import study_cells, train_spec
 
     def in_dtype(study: str, cells: dict[str, dict]) -> dict[str, dict]:
         dtype = grids.get(study, {}).get("dtype", "float32")
         return {cid: {**c, "train": {**c["train"], "dtype": dtype}} for cid, c in cells.items()}
 
-    rows = [training_budget(study, in_dtype(study, build(grids)), train_spec, N_TRAIN)
-            for study, build in STUDY_CELLS.items() if CELL_GRID.get(study, study) in grids]
+    rows = [training_budget(study, in_dtype(study, study_cells(study, grids)), train_spec, N_TRAIN)
+            for study in STUDIES if GRID_OF.get(study, study) in grids]
     rows += [{"study": s, "cells": None, "runs": None, "run_epochs": None, "gpu_hours": m / 60,
               "basis": "measured whole jobs (H100)"} for s, m in ANALYSIS_MINUTES.items() if s in grids]
     rows += [{"study": s, "cells": None, "runs": None, "run_epochs": None, "gpu_hours": m / 60,

@@ -45,6 +45,7 @@ from ..core.training import (
 )
 from ..data import load_prepared
 from . import checkpoint as ckpt
+from .devices import CellLayout, batch_sharding, cell_layout, split_runs
 from .cells import STATIC_COLUMNS, cell_id, resolve_selected_lrs, run_grid, train_spec
 
 # the per-period arrays of a record, [periods, runs] each, in the checkpoint's names
@@ -95,47 +96,7 @@ def schedule(spec: TrainSpec, n_train: int) -> tuple[int, int, int, int]:
     return steps_per_epoch, total, n_evals, n_tail
 
 
-def devices_for_runs(chunk_size: int) -> int:
-    """How many devices a chunk of runs is split over: on the CPU, the largest divisor of
-    ``chunk_size`` not above the number of host devices (:func:`pcrepro.pipeline.runtime.host_devices`);
-    elsewhere 1 (a GPU runs the whole chunk as one stacked program)."""
-    if jax.default_backend() != "cpu":
-        return 1
-    return _devices_dividing(chunk_size)
-
-
-def _devices_dividing(count: int) -> int:
-    """The largest divisor of ``count`` not above the number of local devices."""
-    available = min(jax.local_device_count(), count)
-    return max(d for d in range(1, available + 1) if count % d == 0)
-
-
-def device_mesh(n_devices: int, axis: str) -> jax.sharding.Mesh:
-    """The first ``n_devices`` local devices as a one-axis mesh named ``axis``."""
-    return jax.sharding.Mesh(np.asarray(jax.local_devices()[:n_devices]), (axis,))
-
-
-def devices_for_batch(batch_size: int, run_devices: int) -> int:
-    """How many devices each training step's batch is split over: on the CPU, where a chunk's runs
-    are not split (``run_devices`` 1: one run, or a count no device count divides), the largest
-    divisor of ``batch_size`` not above the number of host devices; else 1. XLA:CPU 0.10 runs one
-    run's stacked step on about one core; its examples on a device per core use both (measured
-    2026-12-01, 2-core VM, μPC N = 128, one run, JAX 0.10.2: 1.4× faster at H = 16 and at H = 64;
-    JAX 0.11 spreads one run itself: 1.1× at H = 16, 0.93× at H = 64; docs/benchmarks.md). A GPU
-    runs the whole batch on one device."""
-    if jax.default_backend() != "cpu" or run_devices > 1:
-        return 1
-    return _devices_dividing(batch_size)
-
-
-def batch_sharding(n_devices: int) -> jax.sharding.Sharding | None:
-    """A batch's examples spread evenly over the first ``n_devices`` local devices (None for 1)."""
-    if n_devices == 1:
-        return None
-    return jax.sharding.NamedSharding(device_mesh(n_devices, "batch"), jax.sharding.PartitionSpec("batch"))
-
-
-def inference_on_this_platform(spec: TrainSpec, activity_decays: Sequence[float]) -> TrainSpec:
+def spec_with_error_front(spec: TrainSpec, activity_decays: Sequence[float]) -> TrainSpec:
     """The spec a cell trains with: a PC cell whose runs all have activity decay 0 computes only
     the layers the errors have reached (:attr:`TrainSpec.skip_unreached_layers`, about half the
     matmuls of a μPC step with T = H; the same maths, and with the errors measured net of their
@@ -162,53 +123,19 @@ def matmul_precision_here(setting: dict | str | None, dtype: str, platform: str 
     return "highest" if dtype == "float64" else chosen
 
 
-# above this many bytes of hidden weights on one device, a CPU trains its runs one after another
-RUNS_IN_SEQUENCE_BYTES = 1 << 20
-
-
-def runs_in_sequence(spec: TrainSpec, runs_per_device: int) -> bool:
-    """Whether a device trains its runs one after another rather than vmapped: on the CPU, when
-    their hidden weights together exceed :data:`RUNS_IN_SEQUENCE_BYTES` (a core's L2 cache on the
-    dev VM). Vmapped, every matmul streams every run's weights; one run at a time keeps one run's
-    weights in cache (measured 2026-12-01, 2-core VM, μPC N = 128, H = 64, 8 runs: 1.3-1.9× faster
-    per run; at N = 32, H = 32, 6 runs vmapping was 10-20 % faster). A GPU vmaps."""
-    if jax.default_backend() != "cpu":
-        return False
-    net = spec.net
-    weight_bytes = (net.n_hidden - 1) * net.width**2 * np.dtype(spec.dtype).itemsize
-    return runs_per_device > 1 and runs_per_device * weight_bytes > RUNS_IN_SEQUENCE_BYTES
-
-
-def split_runs(fn: Callable, n_devices: int, n_run_args: int) -> Callable:
-    """``fn`` (vmapped over runs in its first ``n_run_args`` arguments and in every output)
-    with the runs split evenly over ``n_devices`` local devices, each computing its share as
-    ``fn`` would. Runs never interact, so the results are those of ``fn`` on one device, up to
-    the round-off of a program compiled for fewer runs (none in float64)."""
-    if n_devices == 1:
-        return fn
-    from jax.sharding import PartitionSpec
-
-    mesh = device_mesh(n_devices, "runs")
-    return lambda *args: jax.shard_map(
-        fn, mesh=mesh, in_specs=(PartitionSpec("runs"),) * n_run_args + (PartitionSpec(),) * (len(args) - n_run_args),
-        out_specs=PartitionSpec("runs"), check_vma=False)(*args)
-
-
-def build_programs(spec: TrainSpec, n_train: int, steps_per_epoch: int, n_tail: int, n_devices: int = 1,
-                   in_sequence: bool = False, batch_devices: int = 1) -> Programs:
-    """``n_devices``: the devices each chunk of runs is split over (:func:`devices_for_runs`);
-    ``in_sequence``: each device trains its runs one after another (:func:`runs_in_sequence`);
-    ``batch_devices``: the devices each step's batch is split over (:func:`devices_for_batch`),
-    with the runs on one device."""
-    if n_devices > 1 and batch_devices > 1:
+def build_programs(spec: TrainSpec, n_train: int, steps_per_epoch: int, n_tail: int,
+                   layout: CellLayout = CellLayout()) -> Programs:
+    """The cell's jitted programs, laid out over the devices as ``layout`` says
+    (:func:`pcrepro.pipeline.devices.cell_layout`)."""
+    if layout.run_devices > 1 and layout.batch_devices > 1:
         raise ValueError("split a cell's runs or its batches over devices, not both")
-    sharding = batch_sharding(batch_devices)
+    sharding = batch_sharding(layout.batch_devices)
 
     def compiled(n_steps, evaluate):
         fn = lambda s, h, o, d, t: train_period(  # noqa: E731
             s, h, o, d, t, n_steps=n_steps, evaluate=evaluate, spec=spec, steps_per_epoch=steps_per_epoch,
-            runs_in_sequence=in_sequence, batch_sharding=sharding)
-        return jax.jit(split_runs(fn, n_devices, 3), donate_argnums=(0,))
+            runs_in_sequence=layout.in_sequence, batch_sharding=sharding)
+        return jax.jit(split_runs(fn, layout.run_devices, 3), donate_argnums=(0,))
 
     n_used = steps_per_epoch * spec.batch_size
     return Programs(
@@ -382,17 +309,15 @@ def train_cell(spec: TrainSpec, runs: Sequence[dict], data, *, max_runs_per_prog
     device_data = tuple(jnp.asarray(a, dtype) for a in (data.x_train, data.y_train, data.x_test, data.y_test))
     n, size = len(runs), min(max_runs_per_program, len(runs))
     hypers = run_hypers(runs, dtype)
-    n_devices = devices_for_runs(size)
-    compiled_spec = inference_on_this_platform(spec, hypers.activity_decay)
-    in_sequence = runs_in_sequence(compiled_spec, size // n_devices)
-    batch_devices = devices_for_batch(spec.batch_size, n_devices)
-    programs = build_programs(compiled_spec, n_train, spe, n_tail, n_devices, in_sequence, batch_devices)
+    compiled_spec = spec_with_error_front(spec, hypers.activity_decay)
+    layout = cell_layout(compiled_spec, size)
+    programs = build_programs(compiled_spec, n_train, spe, n_tail, layout)
     record = initial_record(programs, spec, hypers, device_data, n_evals, size)
 
     @functools.cache
     def key():  # hashes the whole data set: only when a checkpoint is read or first written
         # the compiled form: a checkpoint resumes only into the program that wrote it (round-off included)
-        return ckpt.fingerprint(compiled_spec, in_sequence, n_devices, batch_devices, runs, size,
+        return ckpt.fingerprint(compiled_spec, layout.in_sequence, layout.run_devices, layout.batch_devices, runs, size,
                                 *map(np.asarray, (data.x_train, data.y_train, data.x_test, data.y_test)))
 
     if checkpoint and Path(checkpoint).exists():
@@ -403,9 +328,10 @@ def train_cell(spec: TrainSpec, runs: Sequence[dict], data, *, max_runs_per_prog
             log(f"[{label}] ignoring checkpoint {checkpoint}: written for other settings, runs or data")
     first_period, computed_at_start = record.periods_done, record.run_steps_computed
     t0 = last_log = last_save = time.perf_counter()
-    log(f"[{label}] {n} runs in programs of {size}" + (f" split over {n_devices} CPU devices" if n_devices > 1 else "")
-        + (f", each batch split over {batch_devices} CPU devices" if batch_devices > 1 else "")
-        + (" (one run after another)" if in_sequence else "")
+    log(f"[{label}] {n} runs in programs of {size}"
+        + (f" split over {layout.run_devices} CPU devices" if layout.run_devices > 1 else "")
+        + (f", each batch split over {layout.batch_devices} CPU devices" if layout.batch_devices > 1 else "")
+        + (" (one run after another)" if layout.in_sequence else "")
         + f", {total} steps each ({n_evals} periods of {spec.test_every})"
         + (", inference on the layers the errors have reached" if compiled_spec.skip_unreached_layers else "")
         + (f"; checkpoint every {checkpoint_every_s:g} s to {checkpoint}" if checkpoint else ""))
@@ -466,6 +392,6 @@ def run_cell(cell: dict, dataset_path: str | Path, *, max_runs_per_program: int 
     return table
 
 
-__all__ = ["CellRecord", "Programs", "schedule", "devices_for_runs", "devices_for_batch", "device_mesh",
-           "batch_sharding", "inference_on_this_platform", "matmul_precision_here", "runs_in_sequence", "build_programs", "initial_record",
-           "running_chunks", "run_hypers", "train_one_period", "save_checkpoint", "resume", "results_table", "train_cell", "run_cell"]
+__all__ = ["CellRecord", "Programs", "schedule", "spec_with_error_front", "matmul_precision_here", "build_programs",
+           "initial_record", "running_chunks", "run_hypers", "train_one_period", "save_checkpoint", "resume",
+           "results_table", "train_cell", "run_cell"]

@@ -18,30 +18,6 @@ def fast_compile() -> None:
         os.environ["XLA_FLAGS"] = f"{flags} {FAST_COMPILE_FLAG}".strip()
 
 
-HOST_DEVICES_FLAG = "--xla_force_host_platform_device_count"
-
-
-def host_devices(count: int | str | None) -> int:
-    """Split the CPU into ``count`` JAX devices ("auto": one per core this process may use; None
-    or 1: one), so that a training cell's runs can be spread over them
-    (:func:`pcrepro.pipeline.runner.build_programs`). XLA:CPU runs a stacked-layer program on
-    about one core; a device per core runs that many such programs at once (measured on the
-    2-core machine: 8 runs 1.7× faster per run). Per-device programs are compiled for fewer
-    runs, so float32 results differ from one device's by round-off (float64 ones are identical).
-    Call before JAX starts; a count already in ``XLA_FLAGS`` wins. Returns the count in force."""
-    flags = os.environ.get("XLA_FLAGS", "")
-    if HOST_DEVICES_FLAG in flags:
-        return int(flags.split(HOST_DEVICES_FLAG + "=")[1].split()[0])
-    if count in (None, 1):
-        return 1
-    n = len(os.sched_getaffinity(0)) if count == "auto" else int(count)
-    if n < 1:
-        raise ValueError(f"compute.cpu_devices must be 'auto' or a positive integer, got {count!r}")
-    if n > 1:
-        os.environ["XLA_FLAGS"] = f"{flags} {HOST_DEVICES_FLAG}={n}".strip()
-    return n
-
-
 # Compile times of small CPU programs are 0.1–1 s: cache them all (JAX's default skips < 1 s).
 CACHE_MIN_COMPILE_S = "0"
 # A bound on the cache turns on JAX's file lock (filelock), so that concurrent jobs never read
@@ -72,7 +48,7 @@ def start_job(fast_compile_xla: bool, gpus_held: int, compute: dict, log_path: s
     device another job holds nor competes for it. Returns the claimed device id (None: none
     claimed). From here on the process's stdout and stderr are copied into ``log_path``.
     """
-    from .devices import claim_device
+    from .devices import claim_device, host_devices
     from .progress import log_output, log_to
 
     if log_path:

@@ -8,7 +8,6 @@ atomically.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import textwrap
 from pathlib import Path
@@ -99,34 +98,6 @@ def _standin_banner(fig: go.Figure) -> None:
     fig.update_layout(title=dict(text=f"{banner}<br>{title}" if title else banner))
 
 
-_SESSIONS: list[BoundedExporter] = []  # the innermost export_session's exporter is used
-
-
-def export(fig: go.Figure, path: str | Path, data: pd.DataFrame | None = None) -> None:
-    """Write the figure (format from the suffix), bounded in time, and, if given, the data it
-    shows as CSV beside it. Inside :func:`export_session` the session's browser is used."""
-    if _SESSIONS:
-        _SESSIONS[-1].write(fig, path)
-    else:
-        with BoundedExporter() as exporter:
-            exporter.write(fig, path)
-    if data is not None:
-        write_table(data, Path(path).with_suffix(".csv"))
-
-
-@contextlib.contextmanager
-def export_session():
-    """Keep one export worker (one headless Chromium) for all exports inside the block
-    (≈0.3 s a figure instead of ≈3 s); leaving the block stops it and its browser."""
-    exporter = BoundedExporter()
-    _SESSIONS.append(exporter)
-    try:
-        yield exporter
-    finally:
-        _SESSIONS.remove(exporter)
-        exporter.close()
-
-
 def single_value(values: Sequence) -> object:
     unique = pd.unique(pd.Series(values))
     if len(unique) != 1:
@@ -142,10 +113,12 @@ class FigureWriter:
     figures are saved at once. A GIF is a list of frames (plotly or matplotlib figures)
     rendered to PNG and assembled with Pillow. Given the
     files the rule declared, ``check`` fails naming any file the job did not write.
-    Use as a context manager: leaving the block flushes and stops the browser.
+    Use as a context manager: leaving the block flushes and stops the browser. Paths are
+    relative to ``root`` (the working directory by default, so a rule's output paths work as
+    they are). Every figure-drawing job writes through this class.
     """
 
-    def __init__(self, root: str | Path, *, footer: str = "", batch: int = 40):
+    def __init__(self, root: str | Path = ".", *, footer: str = "", batch: int = 40):
         self.root = Path(root)
         self.footer = footer  # e.g. "preset: quick", written on every figure (not on GIF frames)
         self.written: set[Path] = set()

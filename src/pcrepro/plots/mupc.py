@@ -23,6 +23,7 @@ from pcrepro.pipeline.results import (
     transfer_surface,
     truncated_curve_stats,
 )
+from pcrepro.studies.mupc_training import transfer_interval, variant_depths
 
 from .common import (
     band_figure,
@@ -376,13 +377,57 @@ def depth_legend_figure(n_hiddens, algorithm: str) -> go.Figure:
     return fig
 
 
-# -- file names of the families whose rules declare many figures (relative to the figures root) ----
+# -- each family's file names (relative to the figures root; seed 002's names) ----------------------
+
+def sweeps_files(grid: dict) -> dict[str, list[str]]:
+    """Family mupc_sweeps: the lr sweep per (activation, depth), the best accuracy over width and
+    over depth per activation, and κ(H_z) per activation where the κ cells run."""
+    acts = grid["act_fns"]
+    kappa = (grid.get("condition_numbers") or {}).get("n_hiddens")
+    return {"lr_sweep": [f"mupc_sweeps/test_accs_muPC_{act}_{h}_n_hidden.pdf"
+                         for act in acts for h in grid["depth_sweep"]["n_hiddens"]],
+            "best_width": [f"mupc_sweeps/best_test_accs_width_muP_{act}.pdf" for act in acts],
+            "best_depth": [f"mupc_sweeps/best_test_accs_depth_muP_{act}.pdf" for act in acts],
+            "cond_nums": [f"mupc_sweeps/best_cond_nums_mupc_{act}.pdf" for act in (acts if kappa else [])]}
+
+
+def activity_decay_files(grid: dict) -> list[str]:
+    """Family mupc_activity_decay: the best accuracy over decays, per activity lr."""
+    return [f"mupc_activity_decay/max_test_accs_per_activity_decay_lr_{lr}.pdf" for lr in grid["activity_lrs"]]
+
+
+def bp_baseline_files(grid: dict) -> list[str]:
+    """Family mupc_bp_baseline: one weight-lr sweep per (block, activation)."""
+    return [f"mupc_bp_baseline/{b['dataset']}/{act}_best_test_accs_{b['epochs']}_epochs.pdf"
+            for b in grid["blocks"] for act in b["act_fns"]]
+
+
+def long_runs_files(grid: dict) -> list[str]:
+    """Family mupc_long_runs: one accuracy curve per block."""
+    return [f"mupc_long_runs/mupc_{grid['n_hidden']}_{b['dataset']}_acc_{b['epochs']}_epochs.pdf"
+            for b in grid["blocks"]]
+
+
+def pc_baseline_files(transfer: dict) -> list[str]:
+    """Family mupc_pc_baseline (drawn from mupc_hp_transfer's grid): standard PC's best accuracy over
+    depth per activation, where the transfer grid trains standard PC."""
+    acts = transfer["act_fns"] if "sp" in transfer["param_types"] else []
+    return [f"mupc_pc_baseline/{transfer['dataset']}/best_test_accs_depth_SP_{act}.pdf" for act in acts]
+
+
+def vs_pc_vs_bp_files(grid: dict, long_runs: dict) -> dict[str, list[str]]:
+    """Family mupc_vs_pc_vs_bp: the main figure per activation, the deep comparison per long-run
+    block, and the three colour legends."""
+    comparison = grid["comparison"]
+    return {"main": [f"mupc_vs_pc_vs_bp/{act}_mupc_vs_pc_best_accs.pdf" for act in grid["act_fns"]],
+            "comparison": [f"mupc_vs_pc_vs_bp/{b['dataset']}/mupc_vs_pc_vs_bp_{comparison['n_hidden']}_"
+                           f"{comparison['act_fn']}_net.pdf" for b in long_runs["blocks"]],
+            "legends": [f"mupc_vs_pc_vs_bp/n_hiddens_{colour}_legend.pdf" for colour in ["blue", "red", "black"]]}
+
 
 def pc_sweeps_files(grid: dict) -> dict[str, list[str]]:
     """Family mupc_pc_sweeps, per dataset and variant: the lr sweep per (activation, depth), the
     best-lr accuracy and κ(H_z) per activation (seed 002's file names, one pattern for every variant)."""
-    from pcrepro.pipeline.cells import variant_depths
-
     files = {"lr_sweep": [], "best": [], "cond_nums": []}
     for dataset in grid["datasets"]:
         for name, variant in grid["variants"].items():
@@ -401,8 +446,6 @@ def transfer_contours(grid: dict) -> list[tuple]:
     (dataset, param_type, act, width, n_hidden, test_every, metric, path) — the interval picks
     the sweep's own cell — seed 002's file names under a folder per parameterisation; the extra
     dataset adds accuracy contours."""
-    from pcrepro.pipeline.cells import transfer_interval
-
     rows = []
     every = {sweep: transfer_interval(grid, sweep) for sweep in ("width_sweep", "depth_sweep", "extra")}
     for param in grid["param_types"]:

@@ -1,4 +1,4 @@
-"""Adapter: the two-layer net and its reduced dynamics from one init (rule dd_simulate)."""
+"""Adapter: the two-layer net and its reduced dynamics from one init (rule double_descent_simulate)."""
 
 from pcrepro.pipeline.jobserver import delegate
 

@@ -1,5 +1,5 @@
 # Study "dln_hessian" (seed 001): loss vs energy Hessians of deep linear nets at saddles.
-#   dln_config: one job per (dataset, H, N, init) configuration
+#   dln_hessian_config: one job per (dataset, H, N, init) configuration
 #   dln_loss_hessian, dln_energy_hessian, dln_spectrum, dln_projections: the figure
 #   families (docs/figures.md)
 
@@ -13,14 +13,14 @@ DLN_FILES = dln_files(DLN)
 DLN_DATASET_FILES = {"MNIST": prepared_dataset("MNIST"), "MNIST-1D": prepared_dataset("MNIST-1D")}
 
 
-rule dln_config:
+rule dln_hessian_config:
     """Hessians and spectra of one configuration, on one batch."""
     input:
         unpack(lambda wc: {k: v for k, v in DLN_DATASET_FILES.items() if k == DLN_CONFIGS[wc.config].dataset}),
     output:
         f"{RESULTS}/dln_hessian/{{config}}.npz",
     params:
-        code=code_version("dln_config.py"),
+        code=code_version("dln_hessian_config.py"),
         grid=DLN,
         fast_compile=False,  # fully optimised XLA is faster here even at quick scale (86 s vs 98 s in all, 2-core CPU)
     resources:
@@ -36,7 +36,7 @@ rule dln_config:
     conda:
         CPU_ENV
     script:
-        "../workflow_scripts/dln_config.py"
+        "../workflow_scripts/dln_hessian_config.py"
 
 
 for _family in DLN_FAMILIES:
@@ -48,7 +48,7 @@ for _family in DLN_FAMILIES:
         output:
             figures(_family, DLN_FILES[_family]),
         params:
-            code=code_version("plot_dln.py"),
+            code=code_version("plot_dln_hessian.py"),
             family=_family,
             grid=DLN,
             results=under(f"{RESULTS}/dln_hessian", of="input"),
@@ -60,7 +60,7 @@ for _family in DLN_FAMILIES:
         conda:
             CPU_ENV
         script:
-            "../workflow_scripts/plot_dln.py"
+            "../workflow_scripts/plot_dln_hessian.py"
 
 
 rule dln_hessian:

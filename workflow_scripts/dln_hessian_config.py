@@ -1,4 +1,4 @@
-"""Adapter: Hessians, spectra and projections of one deep-linear-net configuration (rule dln_config)."""
+"""Adapter: Hessians, spectra and projections of one deep-linear-net configuration (rule dln_hessian_config)."""
 
 from pcrepro.pipeline.jobserver import delegate
 
