@@ -66,10 +66,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the benchmark scripts beside this file
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/: the shared modules and speed/
 
-from bench_mupc_step import bench as bench_step  # noqa: E402
-from bench_train_cell import run_outcomes  # noqa: E402
+from speed.bench_mupc_step import bench as bench_step  # noqa: E402
+from speed.bench_train_cell import run_outcomes  # noqa: E402
 from one_run import train_losses  # noqa: E402
 
 from pcrepro.claims import CLAIMS, verdict  # noqa: E402

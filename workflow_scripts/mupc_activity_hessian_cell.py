@@ -1,5 +1,5 @@
 """Adapter: activity-Hessian spectra of one (setting, activation) over the N x H grid
-(rule mupc_activity_hessian_cell). Outside Snakemake: benchmarks/bench_mupc_analysis.py."""
+(rule mupc_activity_hessian_cell). Outside Snakemake: benchmarks/speed/bench_mupc_analysis.py."""
 
 from pcrepro.pipeline.jobserver import delegate
 

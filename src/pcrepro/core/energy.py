@@ -152,7 +152,7 @@ def activity_grad_explicit(
     """∂F/∂z written out (:func:`activity_grad_from_hidden`), the same function as
     :func:`activity_grad`: two batched matmuls over the hidden weights (the prediction and the
     error sent back), as autodiff's; written out so that a device can be given the form it runs
-    fastest (benchmarks/bench_mupc_step.py)."""
+    fastest (benchmarks/speed/bench_mupc_step.py)."""
     e_hidden = z[1:] - hidden_predictions(params, z, spec)
     if round_off is not None:
         e_hidden = e_hidden - round_off.hidden

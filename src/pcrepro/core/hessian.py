@@ -26,7 +26,7 @@ from .hessian_reductions import FirstLayerBlock, HiddenRowsAtOrigin, InputSubspa
 from .inference import euler_inference
 from .nets import NetSpec, Params, forward, layer_shapes, predict
 
-CPU_EIGEN_DRIVER = "evd"  # LAPACK's divide and conquer; see benchmarks/bench_eigvalsh.py
+CPU_EIGEN_DRIVER = "evd"  # LAPACK's divide and conquer; see benchmarks/speed/bench_eigvalsh.py
 
 
 def flatten_weights(params: Params) -> jax.Array:

@@ -138,7 +138,7 @@ def train_step(state: RunState, hyper: RunHyper, x, y, step, spec: TrainSpec):
     Its matmuls run at ``spec.matmul_precision``, by default full float32 (``"highest"``). A GPU's
     default for float32 is TF32, with which the 128-layer μPC net (N = 512, activity lr 0.5,
     weight lr 0.1) diverged on an H200 where full float32, float64 and jpc from the same weights
-    trained alike (benchmarks/deep_mupc_vs_jpc.py). The errors are measured net of their
+    trained alike (benchmarks/numerics/deep_mupc_vs_jpc.py). The errors are measured net of their
     feedforward round-off (:mod:`pcrepro.core.energy`), so a layer no error has reached keeps its
     weights exactly, at any precision."""
     with jax.default_matmul_precision(spec.matmul_precision):

@@ -1,7 +1,7 @@
 """GPU budget of the paper preset: runs, run-epochs and an estimated GPU time per study.
 
 Training time is estimated from the matmul count of one step (:func:`step_flops`) and the
-seconds per run-step measured by ``benchmarks/bench_mupc_step.py``, interpolated log-log in the
+seconds per run-step measured by ``benchmarks/speed/bench_mupc_step.py``, interpolated log-log in the
 FLOP count between the measured shapes (and at their throughput beyond them). The paper shape
 was measured on an H200 with the training step's full-float32 matmuls
 (``benchmarks/results/h200_gpu_check_2026-11-30.jsonl``); the smaller shapes were measured on an

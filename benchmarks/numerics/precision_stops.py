@@ -5,7 +5,7 @@ Trains every standard-PC (sp) cell of ``mupc_hp_transfer`` of a preset twice, on
 sweeps), on a prepared dataset, and prints per cell the (weight lr, activity lr, seed) runs
 that stopped (diverged / no learning) under each precision, and where they differ.
 
-    python benchmarks/precision_stops.py --preset quick --dataset data/prepared/MNIST.npz
+    python benchmarks/numerics/precision_stops.py --preset quick --dataset data/prepared/MNIST.npz
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pcrepro.pipeline.cells import training_cells  # noqa: E402
 from pcrepro.pipeline.config import load_config  # noqa: E402
 from pcrepro.pipeline.runner import run_cell
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def stopped_runs(table) -> dict[tuple, str]:

@@ -7,7 +7,7 @@ trained further) against the grid's total, how the runs ended, and ``pcrepro bud
 estimate for the same cell (which charges every run for every step). ``--weight-lrs`` and
 ``--max-steps-per-epoch`` shrink the cell to fit a time-limited machine; the estimate follows.
 
-    python benchmarks/bench_train_cell.py --study mupc_hp_transfer --preset paper \\
+    python benchmarks/speed/bench_train_cell.py --study mupc_hp_transfer --preset paper \\
         --match param_type=mupc act_fn=relu n_hidden=128 width=512 dataset=MNIST \\
         --dataset data/prepared/MNIST.npz --out benchmarks/results/h100_train_cell.jsonl
 """
@@ -24,11 +24,12 @@ from pathlib import Path
 import jax
 
 from pcrepro.pipeline.budget import training_budget
-from pcrepro.pipeline.cells import STUDY_CELLS, n_runs, train_spec, training_cells
+from pcrepro.pipeline.cells import n_runs, train_spec, training_cells
 from pcrepro.pipeline.config import load_config
 from pcrepro.pipeline.runner import run_cell
+from pcrepro.studies.mupc_training import STUDIES as TRAINING_STUDIES
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def matching_cell(cells: dict, match: dict[str, str]) -> dict:
@@ -48,7 +49,7 @@ def run_outcomes(table) -> dict[str, int]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--study", required=True, choices=sorted(STUDY_CELLS))
+    p.add_argument("--study", required=True, choices=sorted(TRAINING_STUDIES))
     p.add_argument("--preset", default="paper", choices=["quick", "paper"])
     p.add_argument("--match", nargs="+", default=[], help="key=value pairs that pick one cell")
     p.add_argument("--dataset", type=Path, required=True, help="prepared .npz of the cell's dataset")

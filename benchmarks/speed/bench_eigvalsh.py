@@ -10,8 +10,8 @@ the first:
                       conquer), evr (MRRR), evx (bisection);
   * ``jax``         — ``jnp.linalg.eigvalsh`` on JAX's default device.
 
-    python benchmarks/bench_eigvalsh.py                          # n = 1000, 2000, 4000
-    python benchmarks/bench_eigvalsh.py --sizes 5000 8000 --rounds 1 --out benchmarks/results/cpu_eigvalsh_<date>.jsonl
+    python benchmarks/speed/bench_eigvalsh.py                          # n = 1000, 2000, 4000
+    python benchmarks/speed/bench_eigvalsh.py --sizes 5000 8000 --rounds 1 --out benchmarks/results/cpu_eigvalsh_<date>.jsonl
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ import json
 import os
 import platform
 import statistics
-import time
+import sys
+from pathlib import Path
 
 import jax
 
@@ -31,6 +32,9 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import scipy.linalg  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: the shared timing
+from timing import timed  # noqa: E402
 
 
 def solvers() -> dict:
@@ -58,9 +62,8 @@ def main() -> None:
         reference = None
         for _ in range(args.rounds):
             for name, solve in solvers().items():
-                t0 = time.perf_counter()
-                values = solve(a)
-                times.setdefault(name, []).append(time.perf_counter() - t0)
+                values, seconds = timed(solve, a)
+                times.setdefault(name, []).append(seconds)
                 reference = values if reference is None else reference
                 gap = np.abs(values - reference).max() / np.abs(reference).max()
                 if gap > 1e-10:

@@ -8,15 +8,15 @@ net for ``--steps`` steps on the real MNIST, batches in file order, from one dra
                            full-precision matmuls: ``TrainSpec.matmul_precision = "highest"``);
   * ``project-default``  — the same at the device's default matmul precision (TF32 on a GPU; what
                            the training step used before this check);
-  * ``jpc``              — jpc's own functions (``benchmarks/bench_cpu_peers.py``'s fused step),
+  * ``jpc``              — jpc's own functions (``benchmarks/speed/bench_cpu_peers.py``'s fused step),
                            the μPC paper's library, float32 at its default precision;
 
 and prints each one's training loss (at the feedforward activities, before the update) at a few
 steps and the first step where it is not finite. ``--x64`` trains the project in float64 instead
 (a process of its own: x64 changes every default dtype).
 
-    python benchmarks/deep_mupc_vs_jpc.py --jpc ~/src/jpc --mirror ../datasets --steps 100
-    python benchmarks/deep_mupc_vs_jpc.py --jpc ~/src/jpc --mirror ../datasets --depth 4 --width 16 --steps 5  # CPU
+    python benchmarks/numerics/deep_mupc_vs_jpc.py --jpc ~/src/jpc --mirror ../datasets --steps 100
+    python benchmarks/numerics/deep_mupc_vs_jpc.py --jpc ~/src/jpc --mirror ../datasets --depth 4 --width 16 --steps 5  # CPU
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_cpu_peers as peers  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: the shared modules and speed/
+from speed import bench_cpu_peers as peers  # noqa: E402
 from one_run import train_losses  # noqa: E402
 
 from pcrepro.core.nets import NetSpec  # noqa: E402

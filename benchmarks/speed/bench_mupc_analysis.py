@@ -16,8 +16,8 @@ Sections (each prints one JSON line; ``--out`` appends them to a file):
 
 Timings exclude compilation (reported apart). Inputs are random arrays of the real shapes.
 
-    PYTHONPATH=src python benchmarks/bench_mupc_analysis.py                      # all sections (GPU)
-    PYTHONPATH=src python benchmarks/bench_mupc_analysis.py --sections activity_hessian --width 16 --depth 16
+    PYTHONPATH=src python benchmarks/speed/bench_mupc_analysis.py                      # all sections (GPU)
+    PYTHONPATH=src python benchmarks/speed/bench_mupc_analysis.py --sections activity_hessian --width 16 --depth 16
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ import argparse
 import datetime
 import json
 import platform
+import sys
 import time
+from pathlib import Path
 
 import jax
 
@@ -37,24 +39,21 @@ import numpy as np  # noqa: E402
 
 from pcrepro.core.nets import NetSpec, forward, init_params  # noqa: E402
 from pcrepro.core.periods import activity_condition_number  # noqa: E402
-from pcrepro.studies.mupc_analysis import (
+from pcrepro.studies.mupc_analysis import (  # noqa: E402
     activity_spectra,
     energy_theory,
-    forward_pass,  # noqa: E402
+    forward_pass,
 )
 
-
-def _timed(fn, *args):
-    t0 = time.perf_counter()
-    out = jax.block_until_ready(fn(*args))
-    return out, time.perf_counter() - t0
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: the shared timing
+from timing import timed  # noqa: E402
 
 
 def bench_activity_hessian(args) -> dict:
     spec = activity_spectra.cell_spec(args.setting, args.act, args.width, args.depth)
     fn = activity_spectra.cell_spectra
-    _, first = _timed(fn, 0, spec, jnp.float32)  # compile + first seed
-    per_seed = [_timed(fn, s, spec, jnp.float32)[1] for s in range(1, args.seeds)]
+    _, first = timed(fn, 0, spec, jnp.float32)  # compile + first seed
+    per_seed = [timed(fn, s, spec, jnp.float32)[1] for s in range(1, args.seeds)]
     check_w = check_h = int(np.sqrt(args.check_size))
     check = activity_spectra.precision_check(activity_spectra.cell_spec(args.setting, args.act, check_w, check_h), 0,
                                              jnp.float32)
@@ -110,8 +109,8 @@ def bench_cond_number(args) -> dict:
     y = jax.nn.one_hot(jnp.array([3]), 10, dtype=jnp.float32)
     z, _ = forward(params, x, spec)
     fn = jax.jit(lambda p, zz: activity_condition_number(p, zz, x, y, spec, 0.0))
-    _, first = _timed(fn, params, z)
-    times = [_timed(fn, params, z)[1] for _ in range(2)]
+    _, first = timed(fn, params, z)
+    times = [timed(fn, params, z)[1] for _ in range(2)]
     return {"section": "cond_number", "width": args.cond_width, "n_hidden": args.cond_depth,
             "matrix_size": args.cond_width * args.cond_depth, "compile_and_first_s": round(first, 2),
             "per_condition_number_s": round(min(times), 3)}
@@ -123,8 +122,8 @@ def bench_energy_theory(args) -> dict:
     ys = jax.nn.one_hot(jax.random.randint(jax.random.PRNGKey(1), (args.et_steps, 64), 0, 10), 10, dtype=jnp.float32)
     params = init_params(jax.random.PRNGKey(4320), spec, jnp.float32)
     lr = 0.1 if args.param_type == "mupc" else 1e-4
-    _, first = _timed(energy_theory._train, params, xs, ys, spec, lr)
-    _, again = _timed(energy_theory._train, params, xs, ys, spec, lr)
+    _, first = timed(energy_theory._train, params, xs, ys, spec, lr)
+    _, again = timed(energy_theory._train, params, xs, ys, spec, lr)
     return {"section": "energy_theory", "param_type": args.param_type, "width": args.et_width,
             "n_hidden": args.et_depth, "steps": args.et_steps, "compile_and_run_s": round(first, 2),
             "run_s": round(again, 2)}
@@ -135,8 +134,8 @@ def bench_forward_pass(args) -> dict:
     xs = jax.random.normal(jax.random.PRNGKey(0), (5, 64, 784), jnp.float32)
     ys = jax.nn.one_hot(jax.random.randint(jax.random.PRNGKey(1), (5, 64), 0, 10), 10, dtype=jnp.float32)
     params = init_params(jax.random.PRNGKey(54638), spec, jnp.float32)
-    _, first = _timed(forward_pass._track, params, xs, ys, spec, "adam", 1e-3)
-    _, again = _timed(forward_pass._track, params, xs, ys, spec, "adam", 1e-3)
+    _, first = timed(forward_pass._track, params, xs, ys, spec, "adam", 1e-3)
+    _, again = timed(forward_pass._track, params, xs, ys, spec, "adam", 1e-3)
     return {"section": "forward_pass", "setting": args.fp_setting, "width": args.fp_width, "depth": args.fp_depth,
             "compile_and_run_s": round(first, 2), "run_s": round(again, 2)}
 

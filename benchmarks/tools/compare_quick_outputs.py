@@ -1,18 +1,23 @@
 """Compare the quick preset's result tables and figure data of two run directories, exactly.
 
 Used to show that a refactoring changed no number: run the quick preset in two clones (before and
-after), then  python benchmarks/compare_quick_outputs.py <before-dir> <after-dir>  (exit 0: identical).
+after), then  python benchmarks/tools/compare_quick_outputs.py <before-dir> <after-dir>  (exit 0: identical).
 Provenance records (``*.provenance.json``, an npz's ``__provenance__``, parquet metadata) name the
 commit, code hashes and wall times, so they differ by design and are left out; everything else is
 compared exactly.
 """
+import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-a, b = map(Path, sys.argv[1:3])
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+parser.add_argument("before", type=Path, help="working directory of the first run")
+parser.add_argument("after", type=Path, help="working directory of the second run")
+args = parser.parse_args()
+a, b = args.before, args.after
 PROVENANCE_SUFFIX, PROVENANCE_ENTRY = ".provenance.json", "__provenance__"
 
 

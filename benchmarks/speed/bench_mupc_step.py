@@ -5,9 +5,9 @@ steps, ReLU, skips, Adam on weights, for 1 run and for 16 vmapped runs. Prints m
 per batch per run, compile time and achieved TFLOP/s (analytic matmul count).
 Runs anywhere JAX runs; no Snakemake needed:
 
-    python benchmarks/bench_mupc_step.py                    # the target shape (GPU)
-    python benchmarks/bench_mupc_step.py --depth 16 --width 128 --infer-steps 16 --runs 1 4   # CPU
-    python benchmarks/bench_mupc_step.py --activity-grad autodiff explicit   # both forms of ∂F/∂z, interleaved
+    python benchmarks/speed/bench_mupc_step.py                    # the target shape (GPU)
+    python benchmarks/speed/bench_mupc_step.py --depth 16 --width 128 --infer-steps 16 --runs 1 4   # CPU
+    python benchmarks/speed/bench_mupc_step.py --activity-grad autodiff explicit   # both forms of ∂F/∂z, interleaved
 
 ``--activity-grad`` times the inference with ∂F/∂z by autodiff (``core.energy.activity_grad``, what
 the training cells use) and/or written out (``core.energy.activity_grad_explicit``; the same
@@ -21,7 +21,9 @@ import datetime
 import functools
 import json
 import platform
+import sys
 import time
+from pathlib import Path
 from unittest import mock
 
 import jax
@@ -33,6 +35,9 @@ from pcrepro.experimental.fused_grad import activity_grad_fused
 from pcrepro.core.nets import NetSpec
 from pcrepro.core.training import RunHyper, TrainSpec, init_run, train_step
 from pcrepro.pipeline.budget import step_flops as matmul_flops
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: the shared timing
+from timing import timed  # noqa: E402
 
 _INTERPRET = jax.default_backend() != "gpu"  # the Pallas kernel compiles for GPUs; elsewhere it is interpreted
 ACTIVITY_GRADS = {
@@ -73,10 +78,8 @@ def bench_forms(spec: TrainSpec, n_runs: int, repeats: int, grads: list[str]) ->
     times = {g: [] for g in compiled}
     for _ in range(repeats):
         for g, (step, args, _, _) in compiled.items():
-            t0 = time.perf_counter()
-            args[0], metrics = step(*args)
-            jax.block_until_ready(metrics)
-            times[g].append(time.perf_counter() - t0)
+            (args[0], _), seconds = timed(step, *args)
+            times[g].append(seconds)
     rows = [{"runs": n_runs, "activity_grad": g, "error": msg} for g, msg in failed.items()]
     first = next(iter(compiled.values()), None)
     for g in compiled:

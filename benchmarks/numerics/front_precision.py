@@ -7,7 +7,7 @@ not. At a large activity lr, where inference amplifies round-off, the two float3
 prints which one stays with float64 (in both forms). One μPC ReLU cell of the quick grid (N = 32, H = T = 16,
 weight lr 0.1, seeds 0 and 1, 100 steps, evaluated every 50 on 2 000 test images):
 
-    python benchmarks/front_precision.py --dataset data/prepared/MNIST.npz
+    python benchmarks/numerics/front_precision.py --dataset data/prepared/MNIST.npz
 """
 
 from __future__ import annotations

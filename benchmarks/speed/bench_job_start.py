@@ -8,8 +8,8 @@ Both ways are timed interleaved, round by round, from the job's start to its exi
 Snakemake sees them (wall time of the job process), with the linear-algebra thread counts
 Snakemake gives a one-thread job.
 
-    python benchmarks/bench_job_start.py                      # 10 rounds, median per way
-    python benchmarks/bench_job_start.py --out benchmarks/results/cpu_job_start_<date>.jsonl
+    python benchmarks/speed/bench_job_start.py                      # 10 rounds, median per way
+    python benchmarks/speed/bench_job_start.py --out benchmarks/results/cpu_job_start_<date>.jsonl
 """
 
 from __future__ import annotations

@@ -36,8 +36,8 @@ both are shimmed here, for the import only. pcx pins jax < 0.5 and equinox < 0.1
 current ones: ``pip install --no-deps pcx`` (0.6.3 measured), or unpack its wheel somewhere and give
 that folder with ``--pcx``.
 
-    python benchmarks/bench_cpu_peers.py --jpc ~/src/jpc --pcx ~/src/pcx-wheel  # H = 16, 64; N = 128; 1 and 8 runs
-    python benchmarks/bench_cpu_peers.py --jpc ~/src/jpc --out benchmarks/results/cpu_peers_<date>.jsonl
+    python benchmarks/speed/bench_cpu_peers.py --jpc ~/src/jpc --pcx ~/src/pcx-wheel  # H = 16, 64; N = 128; 1 and 8 runs
+    python benchmarks/speed/bench_cpu_peers.py --jpc ~/src/jpc --out benchmarks/results/cpu_peers_<date>.jsonl
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ import os
 import platform
 import statistics
 import sys
-import time
 import types
+from pathlib import Path
 from typing import Callable
 
 from pcrepro.pipeline.devices import host_devices
@@ -75,6 +75,9 @@ from pcrepro.pipeline.devices import (  # noqa: E402
     split_runs,
 )
 from pcrepro.pipeline.runner import spec_with_error_front  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: the shared timing
+from timing import time_interleaved  # noqa: E402
 
 ACTIVITY_LR, WEIGHT_LR = 0.5, 0.1
 
@@ -304,22 +307,6 @@ def check_energies(jpc, spec: TrainSpec, x, y) -> float:
         theirs = float(jpc.pc_energy_fn((model, skips), activities, y, x=x, param_type="mupc"))
         gaps.append(abs(theirs - ours) / abs(ours))
     return max(gaps)
-
-
-# ----------------------------------------------------------------------------- timing
-
-
-def time_interleaved(candidates: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
-    """Seconds per call of each candidate, one call of each per round (after one warm-up call each)."""
-    for run in candidates.values():
-        jax.block_until_ready(run())
-    times = {name: [] for name in candidates}
-    for _ in range(rounds):
-        for name, run in candidates.items():
-            t0 = time.perf_counter()
-            jax.block_until_ready(run())
-            times[name].append(time.perf_counter() - t0)
-    return times
 
 
 def candidates_for(spec: TrainSpec, n_runs: int, jpc, pcx, x, y) -> dict[str, Callable[[], object]]:
