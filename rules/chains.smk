@@ -24,6 +24,7 @@ rule chains_depth:
         f"{RESULTS}/chains/depth_{{n_hidden}}.npz",
     wildcard_constraints:
         n_hidden=r"\d+",
+    threads: COMPUTE_THREADS
     params:
         code=code_version("chains_depth.py"),
         grid=CHAINS,

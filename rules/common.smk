@@ -20,6 +20,8 @@ DATA_DIR = config["data"]["cache_dir"]
 # preset asks for XLA's cheapest pipeline (pcrepro.pipeline.runtime.fast_compile) in its compute
 # jobs, except training cells big enough that their steps dominate (budget.fast_compile_pays).
 FAST_COMPILE = PRESET == "quick"
+# CPU threads of every compute job (a cluster allocates them; compute.threads in config.yaml)
+COMPUTE_THREADS = config["compute"].get("threads", 1)
 
 # Environments for --sdm conda (paths relative to rules/): GPU jobs use the CPU or the CUDA
 # build of JAX (compute.conda_env); CPU jobs, plotting, tables and data preparation the CPU one.

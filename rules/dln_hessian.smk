@@ -19,6 +19,7 @@ rule dln_hessian_config:
         unpack(lambda wc: {k: v for k, v in DLN_DATASET_FILES.items() if k == DLN_CONFIGS[wc.config].dataset}),
     output:
         f"{RESULTS}/dln_hessian/{{config}}.npz",
+    threads: COMPUTE_THREADS
     params:
         code=code_version("dln_hessian_config.py"),
         grid=DLN,

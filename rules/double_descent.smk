@@ -16,6 +16,7 @@ rule double_descent_simulate:
         f"{RESULTS}/double_descent/{{init}}.npz",
     wildcard_constraints:
         init="|".join(DD_INITS),
+    threads: COMPUTE_THREADS
     params:
         code=code_version("double_descent_simulate.py"),
         grid=DD,

@@ -17,6 +17,7 @@ rule error_optim_compare:
         dataset=prepared_dataset(EO["dataset"]),
     output:
         EO_RESULT,
+    threads: COMPUTE_THREADS
     params:
         code=code_version("error_optim_compare.py"),
         grid={**EO, "normalisation": normalisation(EO["dataset"])},

@@ -26,6 +26,7 @@ rule mupc_activity_hessian_cell:
         spectra=f"{RESULTS}/mupc_activity_hessian/{{setting}}/{{act}}.npz",
         summary=f"{RESULTS}/mupc_activity_hessian/{{setting}}/{{act}}.parquet",
         precision=f"{RESULTS}/mupc_activity_hessian/{{setting}}/{{act}}_precision.csv",
+    threads: COMPUTE_THREADS
     params:
         code=code_version("mupc_activity_hessian_cell.py"),
         grid=config_slice(ACTIVITY_HESSIAN, "widths", "n_hiddens", "seeds", "eigen_dtype", "precision_check_size"),
@@ -73,6 +74,7 @@ rule mupc_forward_pass_cell:
         dataset=prepared_dataset(FORWARD_PASS["dataset"]),
     output:
         f"{RESULTS}/mupc_forward_pass/{{act}}_{{optim}}.parquet",
+    threads: COMPUTE_THREADS
     params:
         code=code_version("mupc_forward_pass_cell.py"),
         grid=config_slice(FORWARD_PASS, "settings", "widths", "depths", "lr", "batch_size", "n_steps", "seed"),
@@ -122,6 +124,7 @@ rule mupc_energy_theory_phase:
         dataset=prepared_dataset(ENERGY_THEORY["dataset"]),
     output:
         f"{RESULTS}/mupc_energy_theory/phase_{{param_type}}.parquet",
+    threads: COMPUTE_THREADS
     params:
         code=code_version("mupc_energy_theory_cell.py"),
         run=config_slice(ENERGY_THEORY, *_ENERGY_RUN_KEYS),
@@ -150,6 +153,7 @@ rule mupc_energy_theory_width:
         dataset=prepared_dataset(ENERGY_THEORY["dataset"]),
     output:
         f"{RESULTS}/mupc_energy_theory/width_{{param_type}}.parquet",
+    threads: COMPUTE_THREADS
     params:
         code=code_version("mupc_energy_theory_cell.py"),
         run=config_slice(ENERGY_THEORY, *_ENERGY_RUN_KEYS),

@@ -12,6 +12,7 @@ rule train_cell:
         unpack(train_cell_inputs),
     output:
         f"{RESULTS}/{{study}}/runs/{{cell}}.parquet",
+    threads: COMPUTE_THREADS
     params:
         code=code_version("train_cell.py"),
         cell=lambda wc: CELLS[wc.study][wc.cell],

@@ -483,6 +483,25 @@ COMPUTE_RULES = {"train_cell", "aggregate", "select", "prepare_dataset", "prepar
                  "double_descent_simulate", "error_optim_compare", "mupc_activity_hessian_cell", "mupc_forward_pass_cell",
                  "mupc_energy_theory_phase", "mupc_energy_theory_width"}
 
+# the compute jobs a cluster runs: each takes compute.threads CPUs (the others are local rules)
+THREADED_RULES = COMPUTE_RULES - {"aggregate", "select", "prepare_dataset", "prepare_mnist1d"}
+
+
+def test_every_compute_job_takes_the_configured_threads(repo, tmp_path):
+    """compute.threads is the `threads:` of every job that computes results (what SLURM allocates);
+    every local rule keeps one thread."""
+    override = tmp_path / "threads.yaml"
+    override.write_text("compute: {threads: 3}\n")
+    planned = _snakemake(repo, tmp_path, "-n", "--forceall", "--cores", "4", "--configfile", str(repo / "config.yaml"),
+                         str(override), "--config", "preset=quick").stdout
+    jobs = re.findall(r"^(?:local)?rule (\w+):\n(.*?)(?:\n\n|\Z)", planned, re.M | re.S)
+    threads = {}
+    for rule, body in jobs:
+        found = re.search(r"^\s+threads: (\d+)$", body, re.M)
+        threads.setdefault(rule, set()).add(int(found.group(1)) if found else 1)
+    assert THREADED_RULES <= set(threads), THREADED_RULES - set(threads)
+    assert {rule: t for rule, t in threads.items() if t != ({3} if rule in THREADED_RULES else {1})} == {}
+
 
 def test_a_bundle_rebuilds_every_figure_and_verdict_without_computing(repo, standin_run, tmp_path):
     """The quick run's results, bundled, used by a fresh working directory: no compute job is
