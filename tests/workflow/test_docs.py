@@ -33,6 +33,9 @@ def test_a_broken_link_fails_the_build(mkdocs, tmp_path):
     """The check above can fail: the same site with one link to a page that does not exist."""
     shutil.copytree(REPO / "docs", tmp_path / "docs")
     shutil.copy(REPO / "mkdocs.yml", tmp_path / "mkdocs.yml")
+    # what the generated parts are rendered from
+    shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
+    shutil.copytree(REPO / "benchmarks" / "results", tmp_path / "benchmarks" / "results")
     with open(tmp_path / "docs" / "theory.md", "a") as f:
         f.write("\nSee [a page that is not there](no-such-page.md).\n")
     result = _build(tmp_path, tmp_path / "site")
