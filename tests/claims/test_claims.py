@@ -29,9 +29,9 @@ from pcrepro.claims import (
 )
 from pcrepro.claims.history import load_history
 from pcrepro.claims.page import INTRO, default_page, load_record
-from pcrepro.claims.seed000 import escape_iteration
-from pcrepro.claims.seed002 import PC_FAILS_FROM, TRANSFERRED
-from pcrepro.claims.seed004 import rise_and_fall
+from pcrepro.claims.chains import escape_iteration
+from pcrepro.claims.mupc import PC_FAILS_FROM, TRANSFERRED
+from pcrepro.claims.double_descent import rise_and_fall
 from pcrepro.data import REAL, STANDIN
 
 W_LRS, A_LRS = [0.5, 0.1, 0.05, 0.01], [5, 1, 0.5, 0.1, 0.05, 0.01]
@@ -416,7 +416,7 @@ def test_an_unreadable_result_is_a_verdict_not_a_crash(tmp_path):
     path.write_bytes(b"not an npz")
     table = evaluate([BY_ID["003.eo_speedup"], BY_ID["003.same_equilibrium"]], tmp_path, GRIDS)
     assert list(table["verdict"]) == [FAILED, FAILED]
-    assert "seed003.py" in table["measured"].iloc[0]
+    assert "error_optim.py" in table["measured"].iloc[0]
     assert summary_line(table) == "0 of 2 findings reproduced (2 measurement failed)"
 
 

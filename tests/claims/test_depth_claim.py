@@ -9,7 +9,7 @@ import yaml
 from conftest import SHARED_MNIST
 
 from pcrepro.claims import CLAIMS, FRAGILE, NOT_REPRODUCED, REPRODUCED, evaluate
-from pcrepro.claims.seed002 import PC_FAILS_FROM, PC_NOTEBOOK_PAIRS, TRANSFERRED
+from pcrepro.claims.mupc import PC_FAILS_FROM, PC_NOTEBOOK_PAIRS, TRANSFERRED
 from pcrepro.data import FetchOptions, prepare_image_dataset
 from pcrepro.pipeline.cells import training_cells
 from pcrepro.pipeline.config import preset_config

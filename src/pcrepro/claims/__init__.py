@@ -1,9 +1,10 @@
 """The findings of the five seed notebooks as claims, each measured from the results and given a
 verdict by one rule at every preset (:mod:`.registry`); identities the code must satisfy are
-checks, listed apart. One module per seed holds its claims; :mod:`.history` records every change
+checks, listed apart. One module per study holds its seed's claims (``chains``: 000,
+``dln_hessian``: 001, ``mupc``: 002, ``error_optim``: 003, ``double_descent``: 004); :mod:`.history` records every change
 of a claim's statement, measure, rule or grid."""
 
-from . import seed000, seed001, seed002, seed003, seed004
+from . import chains, dln_hessian, double_descent, error_optim, mupc
 from .registry import (
     BROKEN,
     CHECK,
@@ -27,7 +28,7 @@ from .registry import (
     verdict,
 )
 
-CLAIMS: list[Claim] = [*seed000.CLAIMS, *seed001.CLAIMS, *seed002.CLAIMS, *seed003.CLAIMS, *seed004.CLAIMS]
+CLAIMS: list[Claim] = [*chains.CLAIMS, *dln_hessian.CLAIMS, *mupc.CLAIMS, *error_optim.CLAIMS, *double_descent.CLAIMS]
 STUDIES: tuple[str, ...] = tuple(dict.fromkeys(c.study for c in CLAIMS))  # in registry order
 
 

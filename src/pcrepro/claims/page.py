@@ -18,7 +18,7 @@ ROW_KEYS = ("claim", "kind", "verdict", "margin", "margin_on", "per_seed", "meas
 INTRO = """# Claims
 
 The pipeline states the findings of the five seed notebooks as *claims* (`src/pcrepro/claims/`, one
-module per seed), measures each from the result files of the study it rests on, and judges it by one
+module per study), measures each from the result files of the study it rests on, and judges it by one
 rule, the same at every preset: only the grid the results come from differs. Each claim cites where
 its statement, measure and threshold come from; thresholds the seed does not give are marked as this
 project's. Rules are fixed before results are read: every change of a claim's statement, measure, rule
