@@ -57,6 +57,18 @@ def latest_numbers_markdown(repo: Path = REPO) -> str:
     return "\n".join(lines) + "\n"
 
 
+def budget_markdown(repo: Path = REPO) -> str:
+    """`pcrepro budget` for the paper preset, as a table."""
+    config = yaml.safe_load((repo / "config.yaml").read_text())
+    table = paper_budget(preset_config(config, "paper"))
+    lines = ["| study | cells | runs | run-epochs | GPU-hours | basis |", "|---|---|---|---|---|---|"]
+    for row in table.itertuples():
+        counts = [f"{int(v):,}" if pd.notna(v) else "" for v in (row.cells, row.runs, row.run_epochs)]
+        lines.append(f"| `{row.study}` | " + " | ".join(counts) + f" | {row.gpu_hours:.2f} | {row.basis} |")
+    lines.append(f"| **total** | | | | **{table['gpu_hours'].sum():.1f}** | |")
+    return "\n".join(lines) + "\n"
+
+
 # marker -> what replaces it
 RENDERERS = {
     "<!-- config-settings: rendered from config.yaml by docs/hooks/generated.py -->":
@@ -65,6 +77,8 @@ RENDERERS = {
         lambda: grids_markdown(yaml.safe_load(_config_text()), _config_text()),
     "<!-- latest-numbers: rendered from benchmarks/results/ by docs/hooks/generated.py -->":
         lambda: latest_numbers_markdown(REPO),
+    "<!-- budget-table: rendered by docs/hooks/generated.py from pcrepro budget -->":
+        lambda: budget_markdown(REPO),
 }
 
 
