@@ -17,6 +17,8 @@ rule train_cell:
         code=code_version("train_cell.py"),
         cell=lambda wc: CELLS[wc.study][wc.cell],
         max_runs_per_program=config["compute"]["max_runs_per_program"],
+        # changes a one-run cell's float32 bits (compute.cpu_split_batch); the device count does not
+        split_batch=config["compute"].get("cpu_split_batch", False),
         # XLA's cheapest pipeline only where compiling, not training, dominates the job
         fast_compile=lambda wc: FAST_COMPILE and fast_compile_pays(CELLS[wc.study][wc.cell]),
     resources:

@@ -25,6 +25,7 @@ with log_to(sm.log[0]) as log:
         sm.params.cell,
         sm.input.dataset,
         max_runs_per_program=sm.params.max_runs_per_program,
+        split_batch=sm.params.split_batch,
         log=log,
         selection_path=getattr(sm.input, "selection", None),
         # beside the output but not one: Snakemake leaves it when it cleans up a killed job.

@@ -1,12 +1,16 @@
 """Check: does a float32 training cell give the same table on 1, 2 or 4 CPU devices?
 
-``compute.cpu_devices`` splits a cell's runs over JAX CPU devices (or, where the runs cannot be
-split evenly, each step's batch). The maths is the same; the question is whether the layout changes
-the rounding, and so the table. This trains one small μPC ReLU cell (synthetic Gaussian clusters,
+``compute.cpu_devices`` splits the CPU into JAX devices, and a cell trains one run per device at a
+time (``pipeline.devices.cell_layout``); ``compute.cpu_split_batch`` splits a one-run cell's batch
+over them instead. The maths is the same; the question is whether the layout changes the rounding,
+and so the table. This trains one small μPC ReLU cell (synthetic Gaussian clusters,
 20 steps, float32) for each run count and device count, each in a fresh process (the device count
 is fixed when JAX starts), and prints a fingerprint of each table (test accuracy, train loss and
 energy at every evaluation, bit for bit): equal fingerprints in a row mean the layout changed no
-bit. ``--no-eigen-threads`` turns off Eigen's multi-threaded contractions in every process.
+bit. ``--no-eigen-threads`` turns off Eigen's multi-threaded contractions in every process;
+``--vmapped`` trains every run vmapped in one program per device instead (a GPU's layout, and the
+CPU's before it trained one run per device: those rows of the record show why it changed);
+``--split-batch`` splits the one-run cell's batch.
 
     python benchmarks/numerics/layout_determinism.py --out benchmarks/results/cpu_layout_determinism_<date>.jsonl
 """
@@ -30,7 +34,10 @@ from pcrepro.data import REAL, Dataset
 from pcrepro.pipeline.cells import run_grid
 from pcrepro.pipeline.runner import train_cell
 
-seeds, lrs, width, depth = json.loads(sys.argv[1])
+seeds, lrs, width, depth, vmapped, split_batch = json.loads(sys.argv[1])
+if vmapped:  # runs vmapped per device, as a GPU trains them
+    from pcrepro.pipeline import devices
+    devices._backend = lambda: "gpu"
 rng = np.random.default_rng(0)
 centres = rng.normal(size=(10, 20)) * 2.0
 def draw(n):
@@ -40,7 +47,8 @@ data = Dataset(*draw(640), *draw(200), "clusters", REAL)
 spec = TrainSpec(NetSpec(20, width, depth, 10, "relu", "mupc", True, "standard_gauss"), "pc", n_infer_steps=depth,
                  batch_size=32, epochs=1, test_every=5, dtype="float32")
 lines = []
-table = train_cell(spec, run_grid(list(range(seeds)), lrs, [0.05], [0.0]), data, log=lines.append)
+table = train_cell(spec, run_grid(list(range(seeds)), lrs, [0.05], [0.0]), data, log=lines.append,
+                   split_batch=split_batch)
 values = table.sort_values(["seed", "activity_lr", "step"])[["test_acc", "train_loss", "energy"]].to_numpy()
 print(json.dumps({"fingerprint": hashlib.sha256(values.tobytes()).hexdigest()[:12], "layout": lines[0].split("] ")[1]}))
 """
@@ -49,12 +57,14 @@ print(json.dumps({"fingerprint": hashlib.sha256(values.tobytes()).hexdigest()[:1
 RUN_GRIDS = [(1, [0.5]), (1, [0.5, 0.1]), (2, [0.5, 0.1]), (3, [0.5, 0.1]), (4, [0.5, 0.1])]
 
 
-def fingerprint(n_devices: int, seeds: int, lrs: list[float], width: int, depth: int, eigen_threads: bool) -> dict:
+def fingerprint(n_devices: int, seeds: int, lrs: list[float], width: int, depth: int, eigen_threads: bool,
+                vmapped: bool, split_batch: bool) -> dict:
     flags = f"--xla_force_host_platform_device_count={n_devices}"
     if not eigen_threads:
         flags += " --xla_cpu_multi_thread_eigen=false"
     env = {**os.environ, "XLA_FLAGS": flags, "JAX_PLATFORMS": "cpu"}
-    out = subprocess.run([sys.executable, "-c", CHILD, json.dumps([seeds, lrs, width, depth])], env=env,
+    spec = json.dumps([seeds, lrs, width, depth, vmapped, split_batch])
+    out = subprocess.run([sys.executable, "-c", CHILD, spec], env=env,
                          capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -65,16 +75,19 @@ def main() -> None:
     p.add_argument("--width", type=int, default=64)
     p.add_argument("--depth", type=int, default=6)
     p.add_argument("--no-eigen-threads", action="store_true")
+    p.add_argument("--vmapped", action="store_true", help="every run vmapped in one program per device")
+    p.add_argument("--split-batch", action="store_true", help="split the one-run cell's batch over the devices")
     p.add_argument("--out", default=None, help="append the results as JSON lines to this file")
     args = p.parse_args()
     import jax
 
     header = {"date": datetime.date.today().isoformat(), "host": platform.node(), "cpus": os.cpu_count(),
               "jax": jax.__version__, "width": args.width, "depth": args.depth,
-              "eigen_threads": not args.no_eigen_threads}
+              "eigen_threads": not args.no_eigen_threads, "vmapped": args.vmapped, "split_batch": args.split_batch}
     rows = []
     for seeds, lrs in RUN_GRIDS:
-        found = {n: fingerprint(n, seeds, lrs, args.width, args.depth, not args.no_eigen_threads) for n in args.devices}
+        found = {n: fingerprint(n, seeds, lrs, args.width, args.depth, not args.no_eigen_threads, args.vmapped,
+                                args.split_batch) for n in args.devices}
         prints = [found[n]["fingerprint"] for n in args.devices]
         row = {**header, "runs": seeds * len(lrs), "fingerprints": dict(zip(map(str, args.devices), prints)),
                "layouts": {str(n): found[n]["layout"] for n in args.devices}, "all_equal": len(set(prints)) == 1}

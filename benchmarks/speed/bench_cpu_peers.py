@@ -5,15 +5,14 @@ the feedforward init, T = H gradient-descent inference steps at activity lr 0.5,
 on the weights. Timed, interleaved round by round so that every implementation sees the same
 machine load:
 
-  * ``project``    — :func:`pcrepro.core.training.train_step` (stacked hidden layers), jitted, over
-                     the runs as a training cell runs it: on a CPU its inference computes only the
-                     layers the errors have reached (``skip_unreached_layers``), and runs whose
-                     weights outgrow the cache go one after another (``runs_in_sequence``);
+  * ``project``    — :func:`pcrepro.core.training.train_step` (stacked hidden layers), jitted, every
+                     run vmapped on one device (a GPU's layout); its inference computes only the
+                     layers the errors have reached (``skip_unreached_layers``);
   * ``project-all-layers`` — the same with inference on every layer at every step, as the peers
-                     compute it (and the project did before 2026-12-01; the GPU's step), vmapped;
-  * ``project-split`` — the same over one CPU device per core, as a training cell does with
-                     ``compute.cpu_devices: auto`` (where there are ≥ 2 cores): 8 runs split
-                     over the devices, or one run's batch split over them;
+                     compute it;
+  * ``project-split`` — a CPU training cell's layout (``pipeline.devices.cell_layout``, with
+                     ``compute.cpu_devices: auto`` on ≥ 2 cores): programs of one run per device, one
+                     after another, or one run's batch split over the devices;
   * ``jpc-fused``  — jpc's own functions (``init_activities_with_ffwd``, ``update_pc_activities``,
                      ``update_pc_params``) fused under one ``eqx.filter_jit`` with a ``fori_loop``
                      over inference steps (``eqx.filter_vmap`` over runs);
@@ -68,10 +67,8 @@ from pcrepro.core.training import RunHyper, TrainSpec, init_run, train_step  # n
 from pcrepro.core.periods import over_runs  # noqa: E402
 from pcrepro.pipeline.devices import (  # noqa: E402
     batch_sharding,
+    cell_layout,
     device_mesh,
-    devices_for_batch,
-    devices_for_runs,
-    runs_in_sequence,
     split_runs,
 )
 from pcrepro.pipeline.runner import spec_with_error_front  # noqa: E402
@@ -122,18 +119,14 @@ def import_pcx(path: str | None):
 # ----------------------------------------------------------------------------- the project
 
 
-def project_step(spec: TrainSpec, n_runs: int, n_devices: int = 1, in_sequence: bool | None = None,
-                 batch_devices: int = 1):
-    """(step, state, place) with step(state, x, y) -> state; runs vmapped or one after another, as a
-    training cell trains them, and split over ``n_devices`` devices, or their batch over
-    ``batch_devices``; ``place`` lays a batch [runs, B, ·] out on the devices as the step expects it
-    (a cell gathers its batches where they are computed: no transfer per step)."""
+def project_step(spec: TrainSpec, n_runs: int, n_devices: int = 1, batch_devices: int = 1):
+    """(step, state, place) with step(state, x, y) -> state; ``n_runs`` runs vmapped, split over
+    ``n_devices`` devices, or their batch over ``batch_devices``; ``place`` lays a batch
+    [runs, B, ·] out on the devices as the step expects it (a cell gathers its batches where they
+    are computed: no transfer per step)."""
     seeds = jnp.arange(n_runs, dtype=jnp.uint32)
     hyper = RunHyper(seeds, jnp.full(n_runs, ACTIVITY_LR), jnp.full(n_runs, WEIGHT_LR), jnp.zeros(n_runs))
     states = jax.vmap(lambda s: init_run(s, spec))(seeds)
-    # vmapped, or one run after another where a cell does so (runs_in_sequence)
-    if in_sequence is None:
-        in_sequence = runs_in_sequence(spec, n_runs // n_devices)
     sharding = batch_sharding(batch_devices)
 
     def one_run(st, h, xb, yb):
@@ -141,7 +134,7 @@ def project_step(spec: TrainSpec, n_runs: int, n_devices: int = 1, in_sequence: 
             xb, yb = (jax.lax.with_sharding_constraint(a, sharding) for a in (xb, yb))
         return train_step(st, h, xb, yb, 1, spec)[0]
 
-    vstep = over_runs(one_run, in_sequence)
+    vstep = over_runs(one_run)
     step = jax.jit(split_runs(vstep, n_devices, 4), donate_argnums=(0,))
     P = jax.sharding.PartitionSpec
     if n_devices > 1:
@@ -317,23 +310,28 @@ def candidates_for(spec: TrainSpec, n_runs: int, jpc, pcx, x, y) -> dict[str, Ca
     cell_spec = spec_with_error_front(spec, [0.0])  # the spec a training cell compiles here
     box, out = {}, {}
 
-    def add_project(name, s, n_devices=1, in_sequence=None, batch_devices=1):
-        step, box[name], place = project_step(s, n_runs, n_devices, in_sequence, batch_devices)
-        x_placed, y_placed = place(xs), place(ys)
+    def add_project(name, s, n_devices=1, batch_devices=1, per_program=None):
+        """A candidate stepping every run: programs of ``per_program`` runs (default: all), one
+        after another, as a training cell runs its chunks."""
+        per = per_program or n_runs
+        chunks = []
+        for lo in range(0, n_runs, per):
+            step, state, place = project_step(s, per, n_devices, batch_devices)
+            chunks.append([step, state, place(xs[lo:lo + per]), place(ys[lo:lo + per])])
 
         def run():
-            box[name] = step(box[name], x_placed, y_placed)
-            return box[name].params
+            for chunk in chunks:
+                chunk[1] = chunk[0](chunk[1], chunk[2], chunk[3])
+            return [chunk[1].params for chunk in chunks]
 
         out[name] = run
 
-    add_project("project", cell_spec)
-    run_devices = devices_for_runs(n_runs)
-    batch_devices = devices_for_batch(spec.batch_size, run_devices)
-    if run_devices > 1 or batch_devices > 1:
-        add_project("project-split", cell_spec, run_devices, batch_devices=batch_devices)
+    add_project("project", cell_spec)  # every run vmapped on one device (a GPU's layout)
+    layout = cell_layout(cell_spec, n_runs, max_runs_per_program=n_runs, split_batch=n_runs == 1)
+    if layout.run_devices > 1 or layout.batch_devices > 1:  # a CPU cell's layout: one run per device
+        add_project("project-split", cell_spec, layout.run_devices, layout.batch_devices, layout.runs_per_program)
     if cell_spec != spec:
-        add_project("project-all-layers", spec, in_sequence=False)
+        add_project("project-all-layers", spec)
     if pcx is not None and n_runs == 1:
         pcx_train, _ = pcx_step(pcx, init_run(jnp.uint32(0), spec).params, spec.net, spec.n_infer_steps, x.shape[0])
         jax.block_until_ready(pcx_train(x, y))  # its first call initialises the optimiser's state: compiled again

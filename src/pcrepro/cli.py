@@ -24,11 +24,11 @@ import json
 from pathlib import Path
 
 from pcrepro.pipeline.cells import training_cells
-from pcrepro.studies.mupc_training import STUDIES as TRAINING_STUDIES
 from pcrepro.pipeline.config import load_config, preset_config
 from pcrepro.pipeline.progress import log_to
 from pcrepro.pipeline.results import write_table
 from pcrepro.pipeline.runner import run_cell
+from pcrepro.studies.mupc_training import STUDIES as TRAINING_STUDIES
 
 from .data import FetchOptions, prepare_image_dataset
 
@@ -58,7 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cell", type=Path, required=True)
     p.add_argument("--dataset", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--max-runs-per-program", type=int, default=16)
+    p.add_argument("--max-runs-per-program", type=int, default=16, help="on a GPU: runs vmapped in one program")
+    p.add_argument("--cpu-devices", default="auto",
+                   help="on a CPU: devices to split it into, one run each (compute.cpu_devices)")
+    p.add_argument("--split-batch", action="store_true",
+                   help="on a CPU: split a one-run cell's batch over the devices (compute.cpu_split_batch)")
     p.add_argument("--log", type=Path, default=None)
     p.add_argument("--selection", type=Path, default=None,
                    help="selection.csv of the sweep a cell takes its lrs from (cells with runs.lrs_from)")
@@ -146,12 +150,16 @@ def _cells(args) -> None:
 
 def _train_cell(args) -> None:
     """`pcrepro train-cell`: Train one cell from its JSON file; its table as parquet."""
+    from pcrepro.pipeline.devices import host_devices
+
+    host_devices(args.cpu_devices if args.cpu_devices == "auto" else int(args.cpu_devices))  # before JAX starts
     import jax
 
     cell = json.loads(args.cell.read_text())
     jax.config.update("jax_enable_x64", cell["train"].get("dtype") == "float64")  # compute.dtype
     with log_to(args.log) as log:
-        table = run_cell(cell, args.dataset, max_runs_per_program=args.max_runs_per_program, log=log,
+        table = run_cell(cell, args.dataset, max_runs_per_program=args.max_runs_per_program,
+                         split_batch=args.split_batch, log=log,
                          selection_path=args.selection, checkpoint=f"{args.out}.checkpoint.npz",
                          checkpoint_every_s=args.checkpoint_every_s)
     write_table(table, args.out)

@@ -14,7 +14,7 @@ from pcrepro.core.nets import NetSpec, forward
 from pcrepro.core.training import TrainSpec, data_order, init_run
 from pcrepro.pipeline.cells import run_grid
 from pcrepro.pipeline import devices
-from pcrepro.pipeline.devices import CellLayout, cell_layout, devices_for_batch, runs_in_sequence
+from pcrepro.pipeline.devices import CellLayout, cell_layout
 from pcrepro.pipeline.runner import (
     build_programs,
     matmul_precision_here,
@@ -27,6 +27,13 @@ def _train(runs, spec=SPEC, **kw):
     return train_cell(spec, runs, blobs(), log=None, **kw)
 
 
+@pytest.fixture
+def gpu_layout(monkeypatch):
+    """The GPU's layout on the CPU device: programs of up to max_runs_per_program runs, vmapped
+    (a CPU trains one run per device), so that the chunking of runs is exercised here too."""
+    monkeypatch.setattr(devices, "_backend", lambda: "gpu")
+
+
 def _curve(table, **run):
     mask = np.ones(len(table), bool)
     for k, v in run.items():
@@ -37,7 +44,7 @@ def _curve(table, **run):
 
 
 @pytest.mark.slow
-def test_forced_divergence_is_frozen_and_neighbours_equal_solo_runs():
+def test_forced_divergence_is_frozen_and_neighbours_equal_solo_runs(gpu_layout):
     good = run_grid([0, 1], [2.0], [0.05], [0.0])
     bad = {"seed": 0, "activity_lr": 1e200, "weight_lr": 0.05, "activity_decay": 0.0}  # overflows to inf
     group = _train([good[0], bad, good[1]], max_runs_per_program=3)
@@ -67,7 +74,7 @@ def test_no_learning_rule_freezes_exactly_the_runs_below_threshold():
 
 
 @pytest.mark.slow
-def test_training_is_deterministic_and_chunking_does_not_change_results():
+def test_training_is_deterministic_and_chunking_does_not_change_results(gpu_layout):
     runs = run_grid([0, 1, 2], [1.0, 0.1], [0.05], [0.0])
     whole = _train(runs, max_runs_per_program=6).sort_values(["seed", "activity_lr", "step"])
     chunked = _train(runs, max_runs_per_program=4).sort_values(["seed", "activity_lr", "step"])
@@ -245,52 +252,21 @@ def test_matmul_precision_is_chosen_per_platform_and_never_casts_float64():
         TrainSpec(NetSpec(20, 8, 3, 10), "pc", dtype="float64", matmul_precision="BF16_BF16_F32_X6")
 
 
-def test_cpu_trains_runs_one_after_another_once_their_weights_outgrow_the_cache(monkeypatch):
-    def spec(width, depth):
-        return TrainSpec(NetSpec(784, width, depth, 10, "relu", "mupc", True, "standard_gauss"), "pc")
-
-    assert runs_in_sequence(spec(128, 64), 8) and runs_in_sequence(spec(128, 64), 4)  # 4 MiB per run
-    assert not runs_in_sequence(spec(32, 32), 6)  # 0.75 MiB together
-    assert not runs_in_sequence(spec(128, 64), 1)
-    monkeypatch.setattr("jax.default_backend", lambda: "gpu")
-    assert not runs_in_sequence(spec(128, 64), 8)
-
-
-def test_only_a_cpu_splits_a_batch_and_only_where_the_runs_are_not_split(monkeypatch):
-    monkeypatch.setattr("jax.local_device_count", lambda: 4)
-    assert devices_for_batch(64, 1) == 4 and devices_for_batch(6, 1) == 3  # a divisor of the batch
-    assert devices_for_batch(64, 2) == 1  # the runs already use the devices
-    monkeypatch.setattr("jax.default_backend", lambda: "gpu")
-    assert devices_for_batch(64, 1) == 1  # a GPU runs the whole batch
-    with pytest.raises(ValueError, match="not both"):
-        build_programs(SPEC, 300, 4, 0, CellLayout(run_devices=2, batch_devices=2))
-
-
 def test_the_cell_layout_is_decided_in_one_place(monkeypatch):
-    """cell_layout combines the three choices: runs split where a device count divides them, a
-    batch split only where the runs are not, runs one after another where their weights outgrow
-    the cache; a GPU takes the plain form."""
-    def spec(width, depth):
-        return TrainSpec(NetSpec(784, width, depth, 10, "relu", "mupc", True, "standard_gauss"), "pc")
-
+    """A CPU trains one run per device at a time (programs of as many runs as devices); a one-run
+    cell splits its batch only when asked; a GPU vmaps up to max_runs_per_program runs."""
+    spec = TrainSpec(NetSpec(784, 32, 8, 10, "relu", "mupc", True, "standard_gauss"), "pc")
     monkeypatch.setattr("jax.local_device_count", lambda: 2)
-    assert cell_layout(spec(128, 64), 8) == CellLayout(run_devices=2, in_sequence=True, batch_devices=1)
-    assert cell_layout(spec(32, 8), 1) == CellLayout(run_devices=1, in_sequence=False, batch_devices=2)
-    assert cell_layout(spec(32, 8), 3) == CellLayout(run_devices=1, in_sequence=False, batch_devices=2)
-    monkeypatch.setattr("jax.default_backend", lambda: "gpu")
-    assert cell_layout(spec(128, 64), 8) == CellLayout()
-
-
-def test_runs_trained_one_after_another_equal_vmapped_runs(monkeypatch):
-    runs = run_grid([0, 1], [1.0, 0.1], [0.05], [0.0])
-    vmapped = _train(runs, max_runs_per_program=4)
-    monkeypatch.setattr(devices, "RUNS_IN_SEQUENCE_BYTES", 0)
-    lines = []
-    in_sequence = train_cell(SPEC, runs, blobs(), log=lines.append, max_runs_per_program=4)
-    assert "one run after another" in lines[0]
-    for column in ("test_acc", "train_loss", "energy"):
-        np.testing.assert_allclose(in_sequence[column].to_numpy(), vmapped[column].to_numpy(), rtol=1e-10)
-
+    assert cell_layout(spec, 8, 16) == CellLayout(runs_per_program=2, run_devices=2)
+    assert cell_layout(spec, 1, 16) == CellLayout(runs_per_program=1, run_devices=1)
+    assert cell_layout(spec, 1, 16, split_batch=True) == CellLayout(1, 1, batch_devices=2)
+    assert cell_layout(spec, 3, 16, split_batch=True) == CellLayout(2, 2)  # several runs: never the batch
+    monkeypatch.setattr("jax.local_device_count", lambda: 1)
+    assert cell_layout(spec, 8, 16) == CellLayout(1, 1) and cell_layout(spec, 1, 16, True) == CellLayout(1, 1)
+    monkeypatch.setattr(devices, "_backend", lambda: "gpu")
+    assert cell_layout(spec, 40, 16) == CellLayout(16) and cell_layout(spec, 3, 16) == CellLayout(3)
+    with pytest.raises(ValueError, match="not both"):
+        build_programs(SPEC, 300, 4, 0, CellLayout(2, run_devices=2, batch_devices=2))
 
 def test_run_values_reach_the_step_by_name_whatever_the_order_of_their_keys():
     from pcrepro.pipeline.runner import run_hypers

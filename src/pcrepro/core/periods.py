@@ -51,26 +51,23 @@ def initial_condition_numbers(states, hypers, orders, x_train, y_train, spec: Tr
     return _condition_numbers(states.params, (z, x, y), hypers, spec.net)
 
 
-def over_runs(fn, runs_in_sequence: bool = False):
-    """``fn`` of one run mapped over the leading (runs) axis of its arguments: vmapped, or with
-    ``runs_in_sequence`` one run after another (``lax.map``), which a CPU runs faster once the
-    runs' weights no longer fit its cache together (pcrepro.pipeline.devices.runs_in_sequence)."""
-    if runs_in_sequence:
-        return lambda *args: jax.lax.map(lambda a: fn(*a), args)
+def over_runs(fn):
+    """``fn`` of one run, vmapped over the leading (runs) axis of its arguments: the runs a device
+    holds (a chunk on a GPU; one on a CPU, pcrepro.pipeline.devices.cell_layout)."""
     return jax.vmap(fn)
 
 
 def train_period(states: RunState, hypers: RunHyper, orders: jax.Array, data, start_step, *, n_steps: int,
-                 evaluate: bool, spec: TrainSpec, steps_per_epoch: int, runs_in_sequence: bool = False,
+                 evaluate: bool, spec: TrainSpec, steps_per_epoch: int,
                  batch_sharding: jax.sharding.Sharding | None = None):
-    """``n_steps`` train steps of every run (one ``lax.scan`` each; the runs vmapped, or one after
-    another with ``runs_in_sequence``: :func:`over_runs`), then, with ``evaluate``, the test
+    """``n_steps`` train steps of every run (one ``lax.scan`` each; the runs vmapped:
+    :func:`over_runs`), then, with ``evaluate``, the test
     accuracy of each run (NaN for stopped runs), κ(H_z) when the cell records it, and the
     no-learning rule. Returns (states, losses [runs, n_steps], energies, accuracy, κ).
 
     ``batch_sharding``: where each step's batch [B, ·] is laid out, e.g. its examples spread over
     devices. The maths is that of one device: XLA partitions the step and sums the weight
-    gradients' per-device parts (pcrepro.pipeline.devices.devices_for_batch)."""
+    gradients' per-device parts (pcrepro.pipeline.devices.cell_layout, ``split_batch``)."""
     x_train, y_train, x_test, y_test = data
     b = spec.batch_size
     record = evaluate and spec.record_condition_number
@@ -94,7 +91,7 @@ def train_period(states: RunState, hypers: RunHyper, orders: jax.Array, data, st
                  jnp.zeros((1, x_train.shape[1]), x_train.dtype), jnp.zeros((1, d_y), y_train.dtype))
         return jax.lax.scan(body, (state, empty), jnp.arange(n_steps, dtype=jnp.int32))
 
-    carry, (losses, energies) = over_runs(run, runs_in_sequence)(states, hypers, orders)
+    carry, (losses, energies) = over_runs(run)(states, hypers, orders)
     states, probes = carry if record else (carry, None)
     if not evaluate:
         return states, losses, energies, None, None

@@ -11,10 +11,9 @@ Two parts, both decided here and nowhere else:
    where there is nothing to share: on a machine without GPUs, and under SLURM (which binds the
    job's GPUs itself). :func:`host_devices` splits the CPU into JAX devices
    (``compute.cpu_devices``).
-2. **A cell's layout** (:func:`cell_layout`, the one call the runner makes): whether a chunk of
-   runs is split over the CPU devices, whether a device trains its runs one after another, and
-   whether each step's batch is split over the devices; :func:`split_runs` and
-   :func:`batch_sharding` realise it in JAX. A GPU runs a chunk as one stacked program.
+2. **A cell's layout** (:func:`cell_layout`, the one call the runner makes): a CPU trains one
+   run per device at a time, so that the device count changes no bit; a GPU trains a chunk of
+   runs as one vmapped program; :func:`split_runs` and :func:`batch_sharding` realise it in JAX.
 """
 
 from __future__ import annotations
@@ -112,12 +111,10 @@ HOST_DEVICES_FLAG = "--xla_force_host_platform_device_count"
 
 def host_devices(count: int | str | None) -> int:
     """Split the CPU into ``count`` JAX devices ("auto": one per core this process may use; None
-    or 1: one), so that a training cell's runs can be spread over them
-    (:func:`cell_layout`). XLA:CPU runs a stacked-layer program on
-    about one core; a device per core runs that many such programs at once (measured on the
-    2-core machine: 8 runs 1.7× faster per run). Per-device programs are compiled for fewer
-    runs, so float32 results differ from one device's by round-off (float64 ones are identical).
-    Call before JAX starts; a count already in ``XLA_FLAGS`` wins. Returns the count in force."""
+    or 1: one), over which a training cell's runs are spread one per device (:func:`cell_layout`).
+    XLA:CPU runs a net's stacked-layer program on about one core; a device per core runs that many
+    such programs at once. Call before JAX starts; a count already in ``XLA_FLAGS`` wins. Returns
+    the count in force."""
     flags = os.environ.get("XLA_FLAGS", "")
     if HOST_DEVICES_FLAG in flags:
         return int(flags.split(HOST_DEVICES_FLAG + "=")[1].split()[0])
@@ -134,32 +131,42 @@ def host_devices(count: int | str | None) -> int:
 # -- a cell's layout over this process's devices (JAX imported where used) ---------------------
 
 class CellLayout(NamedTuple):
-    """How a training cell runs here: each chunk of runs split over ``run_devices`` devices, each
-    device training its runs one after another (``in_sequence``) or vmapped, and each step's
-    batch split over ``batch_devices`` devices (only where the runs are not split)."""
+    """How a training cell runs here: programs of ``runs_per_program`` runs, split over
+    ``run_devices`` devices (one run each on a CPU), or one run whose every step's batch is split
+    over ``batch_devices`` devices."""
 
+    runs_per_program: int = 1
     run_devices: int = 1
-    in_sequence: bool = False
     batch_devices: int = 1
 
 
-def cell_layout(spec: "TrainSpec", runs_per_program: int) -> CellLayout:
-    """The layout of a cell whose programs hold ``runs_per_program`` runs, on this process's
-    backend (:func:`devices_for_runs`, :func:`runs_in_sequence`, :func:`devices_for_batch`)."""
-    run_devices = devices_for_runs(runs_per_program)
-    return CellLayout(run_devices, runs_in_sequence(spec, runs_per_program // run_devices),
-                      devices_for_batch(spec.batch_size, run_devices))
+def cell_layout(spec: "TrainSpec", n_runs: int, max_runs_per_program: int = 16,
+                split_batch: bool = False) -> CellLayout:
+    """The layout of a cell of ``n_runs`` runs on this process's backend.
 
-
-def devices_for_runs(chunk_size: int) -> int:
-    """How many devices a chunk of runs is split over: on the CPU, the largest divisor of
-    ``chunk_size`` not above the number of host devices (:func:`host_devices`);
-    elsewhere 1 (a GPU runs the whole chunk as one stacked program)."""
+    A GPU trains up to ``max_runs_per_program`` runs vmapped in one program on its one device. A CPU
+    trains one run per device at a time: programs of as many runs as there are devices (up to the
+    cell's runs), split one run per device. A run's float32 bits then do not depend on the device
+    count: a run trains bit for bit alike alone or beside others split one per device, while vmapping
+    several runs on one device, or splitting one run's batch, rounds differently with the shapes
+    (``benchmarks/numerics/layout_determinism.py``). ``split_batch`` (``compute.cpu_split_batch``):
+    a one-run cell's batch is split over the CPU devices instead, which is faster on JAX 0.10 but
+    sums the gradient's parts in another order, so its bits depend on the device count."""
     import jax
 
-    if jax.default_backend() != "cpu":
-        return 1
-    return _devices_dividing(chunk_size)
+    if _backend() != "cpu":
+        return CellLayout(min(max_runs_per_program, n_runs))
+    devices = min(jax.local_device_count(), n_runs)
+    if devices == 1 and split_batch and jax.local_device_count() > 1:
+        return CellLayout(1, 1, _devices_dividing(spec.batch_size))
+    return CellLayout(devices, devices)
+
+
+def _backend() -> str:
+    """The platform JAX computes on in this process (a function of its own: tests replace it)."""
+    import jax
+
+    return jax.default_backend()
 
 
 def _devices_dividing(count: int) -> int:
@@ -170,29 +177,14 @@ def _devices_dividing(count: int) -> int:
     return max(d for d in range(1, available + 1) if count % d == 0)
 
 
-def device_mesh(n_devices: int, axis: str) -> jax.sharding.Mesh:
+def device_mesh(n_devices: int, axis: str) -> "jax.sharding.Mesh":
     """The first ``n_devices`` local devices as a one-axis mesh named ``axis``."""
     import jax
 
     return jax.sharding.Mesh(np.asarray(jax.local_devices()[:n_devices]), (axis,))
 
 
-def devices_for_batch(batch_size: int, run_devices: int) -> int:
-    """How many devices each training step's batch is split over: on the CPU, where a chunk's runs
-    are not split (``run_devices`` 1: one run, or a count no device count divides), the largest
-    divisor of ``batch_size`` not above the number of host devices; else 1. XLA:CPU 0.10 runs one
-    run's stacked step on about one core; its examples on a device per core use both (measured
-    2026-12-01, 2-core VM, μPC N = 128, one run, JAX 0.10.2: 1.4× faster at H = 16 and at H = 64;
-    JAX 0.11 spreads one run itself: 1.1× at H = 16, 0.93× at H = 64; docs/benchmarks.md). A GPU
-    runs the whole batch on one device."""
-    import jax
-
-    if jax.default_backend() != "cpu" or run_devices > 1:
-        return 1
-    return _devices_dividing(batch_size)
-
-
-def batch_sharding(n_devices: int) -> jax.sharding.Sharding | None:
+def batch_sharding(n_devices: int) -> "jax.sharding.Sharding | None":
     """A batch's examples spread evenly over the first ``n_devices`` local devices (None for 1)."""
     import jax
 
@@ -201,30 +193,10 @@ def batch_sharding(n_devices: int) -> jax.sharding.Sharding | None:
     return jax.sharding.NamedSharding(device_mesh(n_devices, "batch"), jax.sharding.PartitionSpec("batch"))
 
 
-# above this many bytes of hidden weights on one device, a CPU trains its runs one after another
-RUNS_IN_SEQUENCE_BYTES = 1 << 20
-
-
-def runs_in_sequence(spec: TrainSpec, runs_per_device: int) -> bool:
-    """Whether a device trains its runs one after another rather than vmapped: on the CPU, when
-    their hidden weights together exceed :data:`RUNS_IN_SEQUENCE_BYTES` (a core's L2 cache on the
-    2-core machine it was measured on). Vmapped, every matmul streams every run's weights; one run at a time keeps one run's
-    weights in cache (measured 2026-12-01, 2-core VM, μPC N = 128, H = 64, 8 runs: 1.3-1.9× faster
-    per run; at N = 32, H = 32, 6 runs vmapping was 10-20 % faster). A GPU vmaps."""
-    import jax
-
-    if jax.default_backend() != "cpu":
-        return False
-    net = spec.net
-    weight_bytes = (net.n_hidden - 1) * net.width**2 * np.dtype(spec.dtype).itemsize
-    return runs_per_device > 1 and runs_per_device * weight_bytes > RUNS_IN_SEQUENCE_BYTES
-
-
 def split_runs(fn: Callable, n_devices: int, n_run_args: int) -> Callable:
     """``fn`` (vmapped over runs in its first ``n_run_args`` arguments and in every output)
     with the runs split evenly over ``n_devices`` local devices, each computing its share as
-    ``fn`` would. Runs never interact, so the results are those of ``fn`` on one device, up to
-    the round-off of a program compiled for fewer runs (none in float64)."""
+    ``fn`` would."""
     import jax
 
     if n_devices == 1:

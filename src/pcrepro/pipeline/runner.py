@@ -134,7 +134,7 @@ def build_programs(spec: TrainSpec, n_train: int, steps_per_epoch: int, n_tail: 
     def compiled(n_steps, evaluate):
         fn = lambda s, h, o, d, t: train_period(  # noqa: E731
             s, h, o, d, t, n_steps=n_steps, evaluate=evaluate, spec=spec, steps_per_epoch=steps_per_epoch,
-            runs_in_sequence=layout.in_sequence, batch_sharding=sharding)
+            batch_sharding=sharding)
         return jax.jit(split_runs(fn, layout.run_devices, 3), donate_argnums=(0,))
 
     n_used = steps_per_epoch * spec.batch_size
@@ -292,8 +292,9 @@ def run_hypers(runs: Sequence[dict], dtype) -> RunHyper:
 
 
 def train_cell(spec: TrainSpec, runs: Sequence[dict], data, *, max_runs_per_program: int = 16,
-               log: Callable[[str], None] | None = print, label: str = "cell", checkpoint: str | Path | None = None,
-               checkpoint_every_s: float = 300.0, log_every_s: float = 30.0) -> pd.DataFrame:
+               split_batch: bool = False, log: Callable[[str], None] | None = print, label: str = "cell",
+               checkpoint: str | Path | None = None, checkpoint_every_s: float = 300.0,
+               log_every_s: float = 30.0) -> pd.DataFrame:
     """Train every run of a cell (``runs``: dicts of seed, activity_lr, weight_lr, activity_decay) on
     ``data`` (a :class:`pcrepro.data.Dataset`, normalised, one-hot labels); :func:`results_table`.
 
@@ -301,23 +302,25 @@ def train_cell(spec: TrainSpec, runs: Sequence[dict], data, *, max_runs_per_prog
     passed since the last save (0: after every period); a job started again with the same cell,
     runs and data resumes from it and computes exactly what an uninterrupted job does; it is removed
     when the cell is done. Progress is logged at most every ``log_every_s`` s and after the last period.
+    How the runs sit on the devices (``max_runs_per_program`` on a GPU, one run per device on a CPU,
+    ``split_batch``) is :func:`pcrepro.pipeline.devices.cell_layout`'s.
     ``table.attrs["run_steps_computed"]`` counts the run-steps trained (padding included)."""
     log = log or (lambda _msg: None)
     n_train = data.x_train.shape[0]
     spe, total, n_evals, n_tail = schedule(spec, n_train)
     dtype = np.dtype(spec.dtype)  # data, weights and the lrs in one precision, whatever x64 says
     device_data = tuple(jnp.asarray(a, dtype) for a in (data.x_train, data.y_train, data.x_test, data.y_test))
-    n, size = len(runs), min(max_runs_per_program, len(runs))
     hypers = run_hypers(runs, dtype)
     compiled_spec = spec_with_error_front(spec, hypers.activity_decay)
-    layout = cell_layout(compiled_spec, size)
+    layout = cell_layout(compiled_spec, len(runs), max_runs_per_program, split_batch)
+    n, size = len(runs), layout.runs_per_program
     programs = build_programs(compiled_spec, n_train, spe, n_tail, layout)
     record = initial_record(programs, spec, hypers, device_data, n_evals, size)
 
     @functools.cache
     def key():  # hashes the whole data set: only when a checkpoint is read or first written
         # the compiled form: a checkpoint resumes only into the program that wrote it (round-off included)
-        return ckpt.fingerprint(compiled_spec, layout.in_sequence, layout.run_devices, layout.batch_devices, runs, size,
+        return ckpt.fingerprint(compiled_spec, layout.run_devices, layout.batch_devices, runs, size,
                                 *map(np.asarray, (data.x_train, data.y_train, data.x_test, data.y_test)))
 
     if checkpoint and Path(checkpoint).exists():
@@ -329,9 +332,8 @@ def train_cell(spec: TrainSpec, runs: Sequence[dict], data, *, max_runs_per_prog
     first_period, computed_at_start = record.periods_done, record.run_steps_computed
     t0 = last_log = last_save = time.perf_counter()
     log(f"[{label}] {n} runs in programs of {size}"
-        + (f" split over {layout.run_devices} CPU devices" if layout.run_devices > 1 else "")
+        + (f" split over {layout.run_devices} CPU devices, one run each" if layout.run_devices > 1 else "")
         + (f", each batch split over {layout.batch_devices} CPU devices" if layout.batch_devices > 1 else "")
-        + (" (one run after another)" if layout.in_sequence else "")
         + f", {total} steps each ({n_evals} periods of {spec.test_every})"
         + (", inference on the layers the errors have reached" if compiled_spec.skip_unreached_layers else "")
         + (f"; checkpoint every {checkpoint_every_s:g} s to {checkpoint}" if checkpoint else ""))
@@ -358,7 +360,7 @@ def train_cell(spec: TrainSpec, runs: Sequence[dict], data, *, max_runs_per_prog
     return table
 
 
-def run_cell(cell: dict, dataset_path: str | Path, *, max_runs_per_program: int = 16,
+def run_cell(cell: dict, dataset_path: str | Path, *, max_runs_per_program: int = 16, split_batch: bool = False,
              log: Callable[[str], None] | None = print, selection_path: str | Path | None = None,
              checkpoint: str | Path | None = None, checkpoint_every_s: float = 300.0) -> pd.DataFrame:
     """Train one cell on a prepared dataset; :func:`train_cell`'s table with the cell's static keys
@@ -379,7 +381,7 @@ def run_cell(cell: dict, dataset_path: str | Path, *, max_runs_per_program: int 
     precision = matmul_precision_here(cell.get("matmul_precision"), cell["train"].get("dtype", "float32"))
     cell = {**cell, "train": {**cell["train"], "matmul_precision": precision}}
     table = train_cell(train_spec(cell), runs, data, max_runs_per_program=max_runs_per_program,
-                       log=log, label=cid, checkpoint=checkpoint, checkpoint_every_s=checkpoint_every_s)
+                       split_batch=split_batch, log=log, label=cid, checkpoint=checkpoint, checkpoint_every_s=checkpoint_every_s)
     static = {**cell["net"], **cell["train"], "dataset": cell["dataset"]}
     for key in STATIC_COLUMNS:
         table[key] = static[key]
