@@ -2,6 +2,7 @@
 the configuration reference from config.yaml, and the latest measured numbers from their records
 in benchmarks/results/ (each with its machine and date)."""
 
+import functools
 import json
 from pathlib import Path
 
@@ -16,8 +17,21 @@ from pcrepro.pipeline.config_reference import grids_markdown, settings_markdown
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _config_text() -> str:
-    return (REPO / "config.yaml").read_text()
+@functools.cache
+def _config_text(repo: Path = REPO) -> str:
+    return (repo / "config.yaml").read_text()
+
+
+@functools.cache
+def _paper_budget(repo: Path = REPO) -> pd.DataFrame:
+    """`pcrepro budget` for the paper preset: computed once per build, for the two places that show it."""
+    return paper_budget(preset_config(yaml.safe_load(_config_text(repo)), "paper"))
+
+
+def on_pre_build(**kwargs):
+    """A build (and each rebuild of `mkdocs serve`) reads the sources afresh."""
+    _config_text.cache_clear()
+    _paper_budget.cache_clear()
 
 
 def latest_numbers(repo: Path = REPO) -> dict:
@@ -25,8 +39,7 @@ def latest_numbers(repo: Path = REPO) -> dict:
     latest record (wall time, machine, date, commit, verdicts), the paper preset's GPU-hours by
     the budget model, and the latest CPU step against the peers."""
     quick = json.loads((repo / "benchmarks" / "results" / "claims_quick.json").read_text())
-    config = yaml.safe_load((repo / "config.yaml").read_text())
-    budget = paper_budget(preset_config(config, "paper"))
+    budget = _paper_budget(repo)
     peers_file = max((repo / "benchmarks" / "results").glob("cpu_peers_*_jax0102.jsonl"))
     peers = [json.loads(line) for line in peers_file.read_text().splitlines() if line.strip()]
     return {"quick_minutes": round(quick["wall_s"] / 60, 1), "quick_date": quick["date"],
@@ -59,8 +72,7 @@ def latest_numbers_markdown(repo: Path = REPO) -> str:
 
 def budget_markdown(repo: Path = REPO) -> str:
     """`pcrepro budget` for the paper preset, as a table."""
-    config = yaml.safe_load((repo / "config.yaml").read_text())
-    table = paper_budget(preset_config(config, "paper"))
+    table = _paper_budget(repo)
     lines = ["| study | cells | runs | run-epochs | GPU-hours | basis |", "|---|---|---|---|---|---|"]
     for row in table.itertuples():
         counts = [f"{int(v):,}" if pd.notna(v) else "" for v in (row.cells, row.runs, row.run_epochs)]
@@ -74,7 +86,7 @@ RENDERERS = {
     "<!-- config-settings: rendered from config.yaml by docs/hooks/generated.py -->":
         lambda: settings_markdown(_config_text()),
     "<!-- config-grids: rendered from config.yaml by docs/hooks/generated.py -->":
-        lambda: grids_markdown(yaml.safe_load(_config_text()), _config_text()),
+        lambda: grids_markdown(yaml.safe_load(_config_text()), _config_text()),  # the text: its comments
     "<!-- latest-numbers: rendered from benchmarks/results/ by docs/hooks/generated.py -->":
         lambda: latest_numbers_markdown(REPO),
     "<!-- budget-table: rendered by docs/hooks/generated.py from pcrepro budget -->":

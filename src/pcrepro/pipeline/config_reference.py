@@ -77,9 +77,14 @@ def _joined(notes: list[str]) -> str:
     return "; ".join(n for i, n in enumerate(kept) if not any(n in other for other in kept[:i]))
 
 
+def _escaped(text: str) -> str:
+    """Text for a markdown table cell (a | would end the cell)."""
+    return text.replace("|", "\\|")
+
+
 def _cell(value) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return "`" + text.replace("|", "\\|") + "`" if text else ""
+    return f"`{_escaped(text)}`" if text else ""
 
 
 def settings_markdown(text: str) -> str:
@@ -98,12 +103,13 @@ def settings_markdown(text: str) -> str:
             section = top
             continue
         if section and key.count(".") == 1:
-            out.append(f"| `{key}` | {_cell(value)} | {note.replace('|', chr(92) + '|')} |")
+            out.append(f"| `{key}` | {_cell(value)} | {_escaped(note)} |")
     return "\n".join(out).strip() + "\n"
 
 
 def grids_markdown(config: dict, text: str) -> str:
-    """Every study's grid: its keys with the value in each preset (merged) and what they mean."""
+    """Every study's grid: its keys with the value in each preset (merged) and what they mean;
+    paper's keys first, then those a smaller preset adds."""
     notes = {key: note for key, _, note in documented_keys(text) if key.startswith("presets.")}
     presets = list(config["presets"])
     merged = {name: preset_config(config, name) for name in presets}
@@ -111,15 +117,10 @@ def grids_markdown(config: dict, text: str) -> str:
     for study, grid in merged["paper"].items():
         out += ["", f"### `{study}`", "", notes.get(f"presets.paper.{study}", ""), "",
                 "| key | " + " | ".join(presets) + " | what it is |", "|---" * (len(presets) + 2) + "|"]
-        for key in grid:
+        added = sorted({k for p in presets for k in merged[p][study]} - set(grid))
+        for key in [*grid, *added]:
+            values = " | ".join(_cell(merged[p][study].get(key, "")) for p in presets)
             note = _joined([GRID_KEYS.get(key, "")] + [(f"{p}: " if p != "paper" else "") + notes[f"presets.{p}.{study}.{key}"]
                                                        for p in presets if notes.get(f"presets.{p}.{study}.{key}")])
-            values = " | ".join(_cell(merged[p][study].get(key, "")) for p in presets)
-            out.append(f"| `{key}` | {values} | {note.replace('|', chr(92) + '|')} |")
-        extra = sorted({k for p in presets for k in merged[p][study]} - set(grid))
-        for key in extra:
-            values = " | ".join(_cell(merged[p][study].get(key, "")) for p in presets)
-            note = _joined([(f"{p}: " if p != "paper" else "") + notes[f"presets.{p}.{study}.{key}"]
-                            for p in presets if notes.get(f"presets.{p}.{study}.{key}")])
-            out.append(f"| `{key}` | {values} | {note.replace('|', chr(92) + '|')} |")
+            out.append(f"| `{key}` | {values} | {_escaped(note)} |")
     return "\n".join(out).strip() + "\n"

@@ -45,8 +45,8 @@ from ..core.training import (
 )
 from ..data import load_prepared
 from . import checkpoint as ckpt
-from .devices import CellLayout, batch_sharding, cell_layout, split_runs
 from .cells import STATIC_COLUMNS, cell_id, resolve_selected_lrs, run_grid, train_spec
+from .devices import CellLayout, batch_sharding, cell_layout, split_runs
 
 # the per-period arrays of a record, [periods, runs] each, in the checkpoint's names
 PERIOD_ARRAYS = ("accs", "loss_mean", "loss_min", "energy_mean", "conds")
