@@ -24,26 +24,22 @@ import os
 import platform
 import subprocess
 import sys
+from pathlib import Path
 
 CHILD = r"""
 import hashlib, json, os, sys
-import numpy as np
 from pcrepro.core.nets import NetSpec
 from pcrepro.core.training import TrainSpec
-from pcrepro.data import REAL, Dataset
 from pcrepro.pipeline.cells import run_grid
 from pcrepro.pipeline.runner import train_cell
 
 seeds, lrs, width, depth, vmapped, split_batch = json.loads(sys.argv[1])
+sys.path.insert(0, sys.argv[2])  # benchmarks/
+from clusters import clusters
 if vmapped:  # runs vmapped per device, as a GPU trains them
     from pcrepro.pipeline import devices
     devices._backend = lambda: "gpu"
-rng = np.random.default_rng(0)
-centres = rng.normal(size=(10, 20)) * 2.0
-def draw(n):
-    labels = rng.integers(0, 10, n)
-    return centres[labels] + rng.normal(size=(n, 20)), np.eye(10)[labels]
-data = Dataset(*draw(640), *draw(200), "clusters", REAL)
+data = clusters(640, 200, 20, spread=2.0)
 spec = TrainSpec(NetSpec(20, width, depth, 10, "relu", "mupc", True, "standard_gauss"), "pc", n_infer_steps=depth,
                  batch_size=32, epochs=1, test_every=5, dtype="float32")
 lines = []
@@ -53,6 +49,7 @@ values = table.sort_values(["seed", "activity_lr", "step"])[["test_acc", "train_
 print(json.dumps({"fingerprint": hashlib.sha256(values.tobytes()).hexdigest()[:12], "layout": lines[0].split("] ")[1]}))
 """
 
+BENCHMARKS = str(Path(__file__).resolve().parents[1])  # the children import clusters from here
 # (seeds, activity lrs): one run (its batch is split), and 2, 4, 6, 8 runs
 RUN_GRIDS = [(1, [0.5]), (1, [0.5, 0.1]), (2, [0.5, 0.1]), (3, [0.5, 0.1]), (4, [0.5, 0.1])]
 
@@ -64,7 +61,7 @@ def fingerprint(n_devices: int, seeds: int, lrs: list[float], width: int, depth:
         flags += " --xla_cpu_multi_thread_eigen=false"
     env = {**os.environ, "XLA_FLAGS": flags, "JAX_PLATFORMS": "cpu"}
     spec = json.dumps([seeds, lrs, width, depth, vmapped, split_batch])
-    out = subprocess.run([sys.executable, "-c", CHILD, spec], env=env,
+    out = subprocess.run([sys.executable, "-c", CHILD, spec, BENCHMARKS], env=env,
                          capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 

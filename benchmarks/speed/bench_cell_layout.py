@@ -19,26 +19,22 @@ import os
 import platform
 import subprocess
 import sys
+from pathlib import Path
 
 CHILD = r"""
 import json, sys, time
-import numpy as np
 from pcrepro.core.nets import NetSpec
 from pcrepro.core.training import TrainSpec
-from pcrepro.data import REAL, Dataset
 from pcrepro.pipeline.cells import run_grid
 from pcrepro.pipeline import devices
 from pcrepro.pipeline.runner import train_cell
 
 width, depth, vmapped = json.loads(sys.argv[1])
+sys.path.insert(0, sys.argv[2])  # benchmarks/
+from clusters import clusters
 if vmapped:  # every run in one vmapped program on one device (a GPU's layout)
     devices._backend = lambda: "gpu"
-rng = np.random.default_rng(0)
-centres = rng.normal(size=(10, 784))
-def draw(n):
-    labels = rng.integers(0, 10, n)
-    return centres[labels] + rng.normal(size=(n, 784)), np.eye(10)[labels]
-data = Dataset(*draw(64 * 200), *draw(500), "clusters", REAL)
+data = clusters(64 * 200, 500, 784)
 spec = TrainSpec(NetSpec(784, width, depth, 10, "relu", "mupc", True, "standard_gauss"), "pc", n_infer_steps=depth,
                  batch_size=64, epochs=1, test_every=100, dtype="float32")
 runs = run_grid([0, 1], [5.0, 0.5, 0.05], [0.1], [0.0])
@@ -49,6 +45,7 @@ train_cell(spec, runs, data, log=lines.append)
 print(json.dumps({"seconds": time.perf_counter() - t0, "layout": lines[0].split("] ")[1]}))
 """
 
+BENCHMARKS = str(Path(__file__).resolve().parents[1])  # the children import clusters from here
 LAYOUTS = {"vmapped, one device": (1, True), "one run per device, 1 device": (1, False),
            "one run per device, 2 devices": (2, False)}
 
@@ -69,7 +66,7 @@ def main() -> None:
         for name, (n_devices, vmapped) in LAYOUTS.items():
             env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={n_devices}",
                    "JAX_PLATFORMS": "cpu"}
-            out = subprocess.run([sys.executable, "-c", CHILD, json.dumps([width, depth, vmapped])], env=env,
+            out = subprocess.run([sys.executable, "-c", CHILD, json.dumps([width, depth, vmapped]), BENCHMARKS], env=env,
                                  capture_output=True, text=True, check=True).stdout
             seconds[name] = round(json.loads(out.strip().splitlines()[-1])["seconds"], 2)
         row = {**header, "width": width, "depth": depth, "runs": 6, "steps": 200, "seconds": seconds}
